@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """No one signs themselves up: accounts come only from an administrator's invitation."""
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return False
+
+
+# Types that can stand alone as a second factor; recovery codes only back them up.
+PRIMARY_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "cannot_delete_authenticator": _(
+            "This is your last authenticator. Add another one (an app or a security key) before removing it."
+        ),
+    }
+
+    def get_totp_label(self, user) -> str:  # type: ignore[no-untyped-def]
+        # The label is shown in the person's authenticator app: the username, never an email.
+        return user.get_username()
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        if authenticator.type not in PRIMARY_FACTORS:
+            return True
+        others = Authenticator.objects.filter(user_id=authenticator.user_id, type__in=PRIMARY_FACTORS).exclude(
+            pk=authenticator.pk
+        )
+        return others.exists()

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.utils import decrypt
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import User
+
+
+class Command(BaseCommand):
+    help = "Create one demo user per role with a TOTP authenticator (debug only); write var/demo-credentials.json."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo creates known passwords and runs only with DJANGO_DEBUG=1.")
+        path = settings.VAR_DIR / "demo-credentials.json"
+        # Reuse what the file already holds so that running twice changes nothing.
+        known: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+        credentials = {}
+        with transaction.atomic():
+            for role in User.Role:
+                entry = known.get(role.value) or {}
+                username = entry.get("username") or role.value
+                password = entry.get("password") or f"demo-{secrets.token_urlsafe(12)}"
+                secret = entry.get("totp_secret") or generate_totp_secret()
+                user, _created = User.objects.get_or_create(username=username, defaults={"role": role.value})
+                user.role = role.value
+                user.is_active = True
+                if not user.check_password(password):
+                    user.set_password(password)
+                user.save()
+                totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+                if totp is None or decrypt(totp.data["secret"]) != secret:
+                    Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
+                    TOTP.activate(user, secret)
+                credentials[role.value] = {"username": username, "password": password, "totp_secret": secret}
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(credentials, indent=2) + "\n")
+        path.chmod(0o600)
+        self.stdout.write(f"Demo users ready, one per role. Credentials: {path}")

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrator")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        CASEWORKER = "caseworker", _("Caseworker")
+        DEBRIEFER = "debriefer", _("Debriefer")
+        DONOR = "donor", _("Donor")
+        AUDITOR = "auditor", _("Auditor")
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("user")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=["admin", "supervisor", "caseworker", "debriefer", "donor", "auditor"]),
+                name="accounts_user_role_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+
+def hash_token(token: str) -> str:
+    """Invitation tokens are stored hashed: a database dump holds no usable link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def open(self) -> InvitationQuerySet:
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """A single-use link that lets one person set a password and enrol MFA.
+
+    Used both for a new account and to reset an existing one (which also
+    removes that person's authenticators so they enrol again).
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    username = models.CharField(_("username"), max_length=150)
+    email = models.EmailField(_("email"), blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=User.Role.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="invitations"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["username"])]
+
+    def __str__(self) -> str:
+        return f"invitation for {self.username}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

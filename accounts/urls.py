@@ -1,0 +1,18 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("people/", views.people, name="people"),
+    path("people/invite/", views.invite, name="invite"),
+    path("people/invitation-link/", views.invitation_link, name="invitation_link"),
+    path("people/<str:username>/", views.person, name="person"),
+    path("people/<str:username>/role/", views.change_role, name="change_role"),
+    path("people/<str:username>/deactivate/", views.deactivate, name="deactivate"),
+    path("people/<str:username>/reinvite/", views.reinvite, name="reinvite"),
+    path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("exit/", views.quick_exit, name="quick_exit"),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from allauth.account.internal.flows.login import record_authentication
+from allauth.account.utils import perform_login
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
+from allauth.mfa.webauthn import views as webauthn_views
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import services
+from accounts.adapters import PRIMARY_FACTORS
+from accounts.decorators import role_required
+from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
+from accounts.models import Invitation, User
+
+INVITATION_LINK_SESSION_KEY = "haven_invitation_link"
+ROLE_HOMES = {User.Role.ADMIN: "accounts:people", User.Role.AUDITOR: "audit:event_list"}
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    role = request.user.role  # type: ignore[union-attr]
+    if role in ROLE_HOMES:
+        return redirect(ROLE_HOMES[role])
+    return render(request, "accounts/home.html", {"role": role})
+
+
+@role_required(User.Role.ADMIN)
+def people(request: HttpRequest) -> HttpResponse:
+    has_factor = Authenticator.objects.filter(user=OuterRef("pk"), type__in=PRIMARY_FACTORS)
+    users = User.objects.annotate(has_mfa=Exists(has_factor)).order_by("-is_active", "username")
+    invitations = Invitation.objects.open().select_related("created_by").order_by("expires_at")
+    return render(request, "accounts/people.html", {"users": users, "invitations": invitations})
+
+
+def _show_link_once(request: HttpRequest, token: str) -> HttpResponse:
+    # Post/redirect/get: the link is shown on the next page and then forgotten,
+    # so a reload never issues a second invitation.
+    request.session[INVITATION_LINK_SESSION_KEY] = request.build_absolute_uri(
+        reverse("accounts:accept_invitation", args=[token])
+    )
+    return redirect("accounts:invitation_link")
+
+
+@role_required(User.Role.ADMIN)
+def invite(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if form.is_valid():
+        try:
+            _invitation, token = services.invite_user(by=request.user, request_id=request.request_id, **form.cleaned_data)  # type: ignore[arg-type, attr-defined]
+        except ValidationError as error:
+            form.add_error("username", error)
+        else:
+            return _show_link_once(request, token)
+    return render(request, "accounts/invite.html", {"form": form})
+
+
+@role_required(User.Role.ADMIN)
+def invitation_link(request: HttpRequest) -> HttpResponse:
+    link = request.session.pop(INVITATION_LINK_SESSION_KEY, None)
+    return render(request, "accounts/invitation_link.html", {"link": link, "hours": settings.INVITATION_HOURS})
+
+
+@role_required(User.Role.ADMIN)
+def person(request: HttpRequest, username: str) -> HttpResponse:
+    subject = get_object_or_404(User, username=username)
+    has_mfa = Authenticator.objects.filter(user=subject, type__in=PRIMARY_FACTORS).exists()
+    return render(
+        request,
+        "accounts/person.html",
+        {"subject": subject, "has_mfa": has_mfa, "role_form": RoleForm(initial={"role": subject.role})},
+    )
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+def change_role(request: HttpRequest, username: str) -> HttpResponse:
+    subject = get_object_or_404(User, username=username)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_role(by=request.user, user=subject, role=form.cleaned_data["role"], request_id=request.request_id)  # type: ignore[arg-type, attr-defined]
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, _("Role saved."))
+    else:
+        messages.error(request, _("Choose a valid role."))
+    return redirect("accounts:person", username=subject.username)
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+def deactivate(request: HttpRequest, username: str) -> HttpResponse:
+    subject = get_object_or_404(User, username=username)
+    try:
+        services.deactivate_user(by=request.user, user=subject, request_id=request.request_id)  # type: ignore[arg-type, attr-defined]
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("%(username)s is deactivated and signed out everywhere.") % {"username": subject.username})
+    return redirect("accounts:person", username=subject.username)
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+def reinvite(request: HttpRequest, username: str) -> HttpResponse:
+    subject = get_object_or_404(User, username=username)
+    try:
+        _invitation, token = services.reinvite_user(by=request.user, user=subject, request_id=request.request_id)  # type: ignore[arg-type, attr-defined]
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("accounts:person", username=subject.username)
+    return _show_link_once(request, token)
+
+
+@login_not_required
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.find_open_invitation(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    form = AcceptInvitationForm(
+        request.POST or None,
+        user=invitation.user or User(username=invitation.username, email=invitation.email),
+    )
+    if form.is_valid():
+        try:
+            user = services.accept_invitation(token=token, password=form.cleaned_data["password1"], request_id=request.request_id)  # type: ignore[attr-defined]
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if request.user.is_authenticated:
+                logout(request)
+            response = perform_login(request, user, redirect_url=reverse("mfa_activate_totp"))
+            # Setting the password just now counts as a fresh password login, so
+            # enrolling the second factor does not ask for the password again.
+            record_authentication(request, user, method="password", reason="invitation")
+            return response
+    return render(request, "accounts/accept_invitation.html", {"form": form, "invitation": invitation})
+
+
+@login_not_required
+@require_GET
+def quick_exit(request: HttpRequest) -> HttpResponse:
+    """Leave at once: end the session, tell the browser to forget this site, go somewhere neutral."""
+    logout(request)
+    response = HttpResponseRedirect(settings.QUICK_EXIT_URL)
+    response["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    connection.ensure_connection()
+    return HttpResponse("ok", content_type="text/plain")
+
+
+class _RemoveWebAuthnView(webauthn_views.RemoveWebAuthnView):
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        if not get_mfa_adapter().can_delete_authenticator(self.get_object()):
+            messages.error(self.request, str(get_mfa_adapter().error_messages["cannot_delete_authenticator"]))
+            return redirect("mfa_list_webauthn")
+        return super().form_valid(form)
+
+
+remove_webauthn = _RemoveWebAuthnView.as_view()

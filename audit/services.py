@@ -1,0 +1,93 @@
+"""Writing and verifying the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+
+
+def compute_hash(prev_hash: str, event: AuditEvent) -> str:
+    content = json.dumps(
+        event.canonical_content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    message = f"{prev_hash}\n{content}".encode()
+    return hmac.new(settings.AUDIT_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def log_event(
+    *,
+    action: str,
+    actor: AbstractBaseUser | None = None,
+    object_ref: str = "",
+    reason: str = "",
+    request_id: str = "",
+) -> AuditEvent:
+    """Append one event to the chain.
+
+    Runs inside the caller's transaction when there is one, so an action that
+    rolls back leaves no event, and an event that cannot be written stops the
+    action. Appends are serialised by a table lock: two writers must not both
+    chain onto the same previous event.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {AuditEvent._meta.db_table} IN EXCLUSIVE MODE")
+        last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+        event = AuditEvent(
+            seq=(last.seq + 1) if last else 1,
+            at=timezone.now(),
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            actor_username=actor.get_username() if actor is not None and actor.is_authenticated else "",
+            action=action,
+            object_ref=object_ref[:150],
+            reason=reason,
+            request_id=request_id[:64],
+            prev_hash=last.hash if last else GENESIS_HASH,
+        )
+        event.hash = compute_hash(event.prev_hash, event)
+        event.save(force_insert=True)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    count: int
+    head: str
+    error: str = ""
+    bad_seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def verify_chain(batch_size: int = 2000) -> ChainReport:
+    """Walk the whole chain in order and report the first event that breaks it."""
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    count = 0
+    events: Iterator[AuditEvent] = AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size)
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainReport(count, prev_hash, f"event {expected_seq} is missing (next found is {event.seq})", expected_seq)
+        if event.prev_hash != prev_hash:
+            return ChainReport(count, prev_hash, f"event {event.seq} does not follow event {event.seq - 1}", event.seq)
+        if not hmac.compare_digest(event.hash, compute_hash(prev_hash, event)):
+            return ChainReport(count, prev_hash, f"event {event.seq} was changed after it was written", event.seq)
+        prev_hash = event.hash
+        expected_seq += 1
+        count += 1
+    return ChainReport(count, prev_hash)

@@ -1,0 +1,24 @@
+"""URL configuration.
+
+allauth's account URLs are included one by one: sign-up, email management and
+password reset by email do not exist in Haven. Every view here is classified in
+tests/test_access.py; a new one that is not fails the suite.
+"""
+
+from allauth.account import views as account_views
+from django.urls import include, path
+
+from accounts.views import remove_webauthn
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
+    path("accounts/login/", account_views.login, name="account_login"),
+    path("accounts/logout/", account_views.logout, name="account_logout"),
+    path("accounts/reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
+    path("accounts/password/change/", account_views.password_change, name="account_change_password"),
+    # Before allauth's own: refuses to remove the last security key.
+    path("accounts/2fa/webauthn/keys/<int:pk>/remove/", remove_webauthn, name="mfa_remove_webauthn"),
+    path("accounts/2fa/", include("allauth.mfa.urls")),
+    path("accounts/sessions/", include("allauth.usersessions.urls")),
+]

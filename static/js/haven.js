@@ -1,0 +1,38 @@
+// Small behaviour for Haven pages. Loaded as a file: the CSP forbids inline script.
+(function () {
+  "use strict";
+
+  function quickExit(event) {
+    if (event) { event.preventDefault(); }
+    var link = document.querySelector("[data-quick-exit]");
+    // replace() keeps this page out of the tab's history: Back does not return here.
+    window.location.replace(link ? link.href : "/exit/");
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var link = document.querySelector("[data-quick-exit]");
+    if (link) { link.addEventListener("click", quickExit); }
+
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var field = document.querySelector(button.getAttribute("data-copy"));
+        if (!field) { return; }
+        field.select();
+        if (navigator.clipboard) { navigator.clipboard.writeText(field.value); }
+        button.textContent = button.getAttribute("data-copied") || "✓";
+      });
+    });
+
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) { summary.focus(); }
+  });
+
+  // Escape twice within a second leaves, as on many support sites.
+  var lastEscape = 0;
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var now = Date.now();
+    if (now - lastEscape < 1000) { quickExit(); }
+    lastEscape = now;
+  });
+})();
