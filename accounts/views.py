@@ -144,7 +144,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             response = perform_login(request, user, redirect_url=reverse("mfa_activate_totp"))
             # Setting the password just now counts as a fresh password login, so
             # enrolling the second factor does not ask for the password again.
-            record_authentication(request, user, method="password", reason="invitation")
+            record_authentication(request, user, method="password", reason="invitation", reauthenticated=True)
             return response
     return render(request, "accounts/accept_invitation.html", {"form": form, "invitation": invitation})
 

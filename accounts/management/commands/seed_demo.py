@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from typing import Any
 
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from allauth.mfa.utils import decrypt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -17,10 +18,16 @@ from accounts.models import User
 class Command(BaseCommand):
     help = "Create one demo user per role with a TOTP authenticator (debug only); write var/demo-credentials.json."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--code", metavar="ROLE", help="only print the current TOTP code of that role's demo user")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo creates known passwords and runs only with DJANGO_DEBUG=1.")
         path = settings.VAR_DIR / "demo-credentials.json"
+        if options["code"]:
+            self._print_code(path, options["code"])
+            return
         # Reuse what the file already holds so that running twice changes nothing.
         known: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
         credentials = {}
@@ -45,3 +52,12 @@ class Command(BaseCommand):
         path.write_text(json.dumps(credentials, indent=2) + "\n")
         path.chmod(0o600)
         self.stdout.write(f"Demo users ready, one per role. Credentials: {path}")
+
+    def _print_code(self, path: Any, role: str) -> None:
+        if not path.exists():
+            raise CommandError("No demo credentials yet: run seed_demo first.")
+        entry = json.loads(path.read_text()).get(role)
+        if entry is None:
+            raise CommandError(f"No demo user for role {role!r}.")
+        counter = int(time.time()) // 30
+        self.stdout.write(format_hotp_value(hotp_value(entry["totp_secret"], counter)))

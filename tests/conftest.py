@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+    AUTHENTICATION_METHODS_SESSION_KEY,
+)
+from django.core.cache import cache
+from django.test import Client
+
+from accounts.models import User
+from accounts.receivers import LOGIN_AT_SESSION_KEY
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):  # type: ignore[no-untyped-def]
+    # Static files are served unhashed in tests (no collectstatic); a fast
+    # hasher keeps hundreds of logins quick. test_settings.py checks the real ones.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # The cache is the real, shared Redis: rate-limit counters and used TOTP
+    # codes must not leak from one test into the next.
+    cache.clear()
+
+
+def login_with_mfa(client: Client, user: User) -> Client:
+    """A session that has passed both factors, without spending a TOTP code.
+
+    Tests of the login itself go through the real forms (test_login.py).
+    """
+    client.force_login(user)
+    session = client.session
+    now = time.time()
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now, "username": user.username},
+        {"method": "mfa", "at": now, "type": "totp"},
+    ]
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session[LOGIN_AT_SESSION_KEY] = now
+    session.save()
+    return client
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:  # type: ignore[no-untyped-def]
+    def make(role: str = User.Role.CASEWORKER, **kwargs: object) -> User:
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def client_for(db) -> Callable[[User], Client]:  # type: ignore[no-untyped-def]
+    def make(user: User) -> Client:
+        return login_with_mfa(Client(), user)
+
+    return make
+
+
+@pytest.fixture
+def admin(make_user) -> User:  # type: ignore[no-untyped-def]
+    return make_user(User.Role.ADMIN, username="alice")
+
+
+@pytest.fixture
+def admin_client(client_for, admin) -> Client:  # type: ignore[no-untyped-def]
+    return client_for(admin)
