@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 
 username_validator = RegexValidator(
-    r"^[a-z0-9][a-z0-9._-]{2,39}$",
+    r"^[a-zA-Z0-9][a-zA-Z0-9._-]{2,39}$",
     _("Use 3 to 40 lower-case letters, digits, dots, dashes or underscores, starting with a letter or digit."),
 )
 

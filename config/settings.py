@@ -249,6 +249,9 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# Haven sends no email: email is a watched channel. Links are handed over in person.
+EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+
 INVITATION_HOURS = envint("HAVEN_INVITATION_HOURS", 72)
 QUICK_EXIT_URL = os.environ.get("HAVEN_QUICK_EXIT_URL", "https://www.google.com/")
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("accounts/login/", account_views.login, name="account_login"),
     path("accounts/logout/", account_views.logout, name="account_logout"),
+    path("accounts/inactive/", account_views.account_inactive, name="account_inactive"),
     path("accounts/reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
     path("accounts/password/change/", account_views.password_change, name="account_change_password"),
     # Before allauth's own: refuses to remove the last security key.

@@ -63,6 +63,7 @@ TABLE: dict[str, Rule] = {
     # allauth: login and account self-service, the same for every role
     "account_login": Rule(everyone(302), anonymous=200),
     "account_logout": Rule(everyone(200), anonymous=302),
+    "account_inactive": Rule(everyone(200), anonymous=200),
     "account_reauthenticate": Rule(SELF_SERVICE),
     "account_change_password": Rule(SELF_SERVICE),
     "usersessions_list": Rule(SELF_SERVICE),
