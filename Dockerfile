@@ -1,0 +1,50 @@
+# One image for web (gunicorn), worker and beat (celery); docker-compose.yml
+# picks the command. Build: docker compose build
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+# A fixed, unprivileged uid/gid: the code stays owned by root, so a compromised
+# process cannot rewrite it.
+RUN groupadd --system --gid 10001 haven \
+    && useradd --system --uid 10001 --gid haven --home-dir /nonexistent --no-create-home \
+        --shell /usr/sbin/nologin haven
+
+WORKDIR /app
+
+# Dependencies first, in their own layer, so a code change does not reinstall
+# them. pyproject.toml has py-modules = [], so "." brings only its dependencies;
+# the constraints pin every indirect one. No dev extras in the image.
+COPY pyproject.toml constraints.txt ./
+RUN pip install -c constraints.txt . \
+    && rm -rf build ./*.egg-info
+
+COPY . .
+
+# Settings refuse to load without these even for collectstatic; the values are
+# throwaway, exist only for this one command and are not kept in the image.
+# DJANGO_DEBUG stays unset so the hashed, compressed (production) storage is used.
+RUN env -u DJANGO_DEBUG \
+        DJANGO_SECRET_KEY=build-only-not-a-secret \
+        DJANGO_ALLOWED_HOSTS=build.invalid \
+        HAVEN_AUDIT_KEY=build-only-not-a-secret \
+        python manage.py collectstatic --noinput
+
+USER haven
+
+EXPOSE 8000
+
+# The control socket is for gunicornc on a shared host; a container has no use
+# for it and $HOME does not exist. Heartbeat files go to memory (/dev/shm) so a
+# slow or read-only disk cannot make workers look dead.
+# More workers: GUNICORN_CMD_ARGS="--workers 5" in the environment.
+CMD ["gunicorn", "config.wsgi:application", \
+     "--bind", "0.0.0.0:8000", \
+     "--workers", "3", \
+     "--access-logfile", "-", \
+     "--worker-tmp-dir", "/dev/shm", \
+     "--no-control-socket"]
