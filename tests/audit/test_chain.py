@@ -1,0 +1,137 @@
+"""The audit trail is append-only and hash-chained; verify_audit finds any change."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from audit.models import AuditEvent
+from audit.services import log_event, verify_chain
+
+
+def write_events(n: int, actor=None) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+    return [log_event(action="tests.thing.done", actor=actor, object_ref=f"HV-{i:04d}", reason="because") for i in range(n)]
+
+
+def raw(sql: str, params: list | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def tamper(*statements: str) -> None:
+    """Change rows the way someone with the table owner's rights could."""
+    raw("SET CONSTRAINTS ALL IMMEDIATE")  # flush Django's deferred FK checks first
+    raw("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
+    for sql in statements:
+        raw(sql)
+    raw("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only")
+
+
+def verify_output() -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+class TestChain:
+    def test_a_whole_chain_verifies_and_the_command_prints_the_count(self, admin):
+        write_events(5, actor=admin)
+        assert verify_chain().ok
+        assert "Audit chain intact: 5 events." in verify_output()
+
+    def test_each_event_links_to_the_one_before(self):
+        first, second = write_events(2)
+        assert first.seq == 1 and second.seq == 2
+        assert second.prev_hash == first.hash
+        assert first.prev_hash == "0" * 64
+
+    def test_the_model_refuses_updates_and_deletes(self):
+        (event,) = write_events(1)
+        event.reason = "changed"
+        with pytest.raises(TypeError):
+            event.save()
+        with pytest.raises(TypeError):
+            event.delete()
+        with pytest.raises(TypeError):
+            AuditEvent.objects.filter(seq=event.seq).update(reason="changed")
+        with pytest.raises(TypeError):
+            AuditEvent.objects.all().delete()
+
+    def test_the_database_refuses_update(self):
+        write_events(1)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            raw("UPDATE audit_auditevent SET reason = 'changed'")
+
+    def test_the_database_refuses_delete(self):
+        write_events(1)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            raw("DELETE FROM audit_auditevent")
+
+    def test_a_row_changed_behind_the_triggers_back_is_found(self):
+        write_events(4)
+        tamper("UPDATE audit_auditevent SET reason = 'nothing to see' WHERE seq = 3")
+        with pytest.raises(CommandError, match="event 3 was changed"):
+            verify_output()
+
+    def test_a_removed_row_is_found(self):
+        write_events(4)
+        tamper("DELETE FROM audit_auditevent WHERE seq = 2")
+        with pytest.raises(CommandError, match="event 2 is missing"):
+            verify_output()
+
+    def test_a_row_inserted_with_a_recomputed_chain_but_without_the_key_is_found(self, settings):
+        write_events(2)
+        real_key = settings.AUDIT_KEY
+        settings.AUDIT_KEY = "an attacker's guess"
+        log_event(action="accounts.user.role_changed", object_ref="mallory", reason="caseworker -> admin")
+        settings.AUDIT_KEY = real_key
+        report = verify_chain()
+        assert not report.ok
+        assert report.bad_seq == 3
+        assert report.count == 2
+
+    def test_events_reordered_are_found(self):
+        write_events(3)
+        tamper(
+            "UPDATE audit_auditevent SET seq = 99 WHERE seq = 2",
+            "UPDATE audit_auditevent SET seq = 2 WHERE seq = 3",
+            "UPDATE audit_auditevent SET seq = 3 WHERE seq = 99",
+        )
+        assert verify_chain().bad_seq == 2
+
+    def test_an_event_rolled_back_with_its_action_leaves_no_trace(self):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            log_event(action="tests.thing.done")
+            raise RuntimeError("the action failed")
+        assert not AuditEvent.objects.exists()
+        assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain():
+    errors: list[Exception] = []
+
+    def writer() -> None:
+        try:
+            for _n in range(15):
+                log_event(action="tests.thing.done")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer) for _n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    report = verify_chain()
+    assert report.ok and report.count == 60
