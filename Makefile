@@ -41,3 +41,4 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(DEV_ENV) $(PY) -m mypy .

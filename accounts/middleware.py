@@ -49,7 +49,7 @@ class SessionPolicyMiddleware:
             if time.time() - login_at > settings.SESSION_MAX_HOURS * 3600:
                 logout(request)
                 messages.info(request, _("Your session reached its time limit. Please log in again."))
-                response = redirect(settings.LOGIN_URL)
+                response: HttpResponse = redirect(settings.LOGIN_URL)
                 add_never_cache_headers(response)
                 return response
         response = self.get_response(request)

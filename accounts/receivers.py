@@ -80,7 +80,9 @@ def on_authenticator_removed(sender: Any, request: HttpRequest, user: Any, authe
 
 
 @receiver(authentication_failed)
-def on_second_factor_failed(sender: Any, request: HttpRequest, user: Any, reauthentication: bool = False, **kwargs: Any) -> None:
+def on_second_factor_failed(
+    sender: Any, request: HttpRequest, user: Any, reauthentication: bool = False, **kwargs: Any
+) -> None:
     log_event(
         action="accounts.login.failed",
         object_ref=user.get_username(),

@@ -18,7 +18,9 @@ from accounts.models import Invitation, User, hash_token
 from audit.services import log_event
 
 
-def _issue(*, by: User, username: str, email: str, role: str, user: User | None, request_id: str) -> tuple[Invitation, str]:
+def _issue(
+    *, by: User, username: str, email: str, role: str, user: User | None, request_id: str
+) -> tuple[Invitation, str]:
     now = timezone.now()
     # A newer link replaces any older one still open for the same person.
     Invitation.objects.open().filter(username__iexact=username).update(revoked_at=now)
@@ -50,7 +52,8 @@ def invite_user(*, by: User, username: str, email: str, role: str, request_id: s
         raise PermissionDenied
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError(
-            _("%(username)s already has an account. Open it to reset it with a new invitation.") % {"username": username},
+            _("%(username)s already has an account. Open it to reset it with a new invitation.")
+            % {"username": username},
             code="exists",
         )
     return _issue(by=by, username=username, email=email, role=role, user=None, request_id=request_id)
@@ -78,12 +81,13 @@ def end_sessions(user: User) -> None:
 @transaction.atomic
 def accept_invitation(*, token: str, password: str, request_id: str = "") -> User:
     """Use an invitation once: set the password, remove old authenticators, end old sessions."""
-    invitation = (
-        Invitation.objects.select_for_update().filter(token_hash=hash_token(token)).first()
-    )
+    invitation = Invitation.objects.select_for_update().filter(token_hash=hash_token(token)).first()
     if invitation is None or not invitation.is_open:
         raise ValidationError(
-            _("This invitation link is not valid: it was already used, has expired or was replaced. Ask an administrator for a new one."),
+            _(
+                "This invitation link is not valid: it was already used, has expired or was replaced. "
+                "Ask an administrator for a new one."
+            ),
             code="invalid",
         )
     user = invitation.user or User(username=invitation.username, email=invitation.email, role=invitation.role)

@@ -22,28 +22,29 @@ from accounts import services
 from accounts.adapters import PRIMARY_FACTORS
 from accounts.decorators import role_required
 from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
+from accounts.http import AuthenticatedRequest
 from accounts.models import Invitation, User
 
 INVITATION_LINK_SESSION_KEY = "haven_invitation_link"
-ROLE_HOMES = {User.Role.ADMIN: "accounts:people", User.Role.AUDITOR: "audit:event_list"}
+ROLE_HOMES: dict[str, str] = {User.Role.ADMIN: "accounts:people", User.Role.AUDITOR: "audit:event_list"}
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    role = request.user.role  # type: ignore[union-attr]
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    role = request.user.role
     if role in ROLE_HOMES:
         return redirect(ROLE_HOMES[role])
     return render(request, "accounts/home.html", {"role": role})
 
 
 @role_required(User.Role.ADMIN)
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthenticatedRequest) -> HttpResponse:
     has_factor = Authenticator.objects.filter(user=OuterRef("pk"), type__in=PRIMARY_FACTORS)
     users = User.objects.annotate(has_mfa=Exists(has_factor)).order_by("-is_active", "username")
     invitations = Invitation.objects.open().select_related("created_by").order_by("expires_at")
     return render(request, "accounts/people.html", {"users": users, "invitations": invitations})
 
 
-def _show_link_once(request: HttpRequest, token: str) -> HttpResponse:
+def _show_link_once(request: AuthenticatedRequest, token: str) -> HttpResponse:
     # Post/redirect/get: the link is shown on the next page and then forgotten,
     # so a reload never issues a second invitation.
     request.session[INVITATION_LINK_SESSION_KEY] = request.build_absolute_uri(
@@ -53,11 +54,13 @@ def _show_link_once(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @role_required(User.Role.ADMIN)
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: AuthenticatedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if form.is_valid():
         try:
-            _invitation, token = services.invite_user(by=request.user, request_id=request.request_id, **form.cleaned_data)  # type: ignore[arg-type, attr-defined]
+            _invitation, token = services.invite_user(
+                by=request.user, request_id=request.request_id, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error("username", error)
         else:
@@ -66,13 +69,13 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(User.Role.ADMIN)
-def invitation_link(request: HttpRequest) -> HttpResponse:
+def invitation_link(request: AuthenticatedRequest) -> HttpResponse:
     link = request.session.pop(INVITATION_LINK_SESSION_KEY, None)
     return render(request, "accounts/invitation_link.html", {"link": link, "hours": settings.INVITATION_HOURS})
 
 
 @role_required(User.Role.ADMIN)
-def person(request: HttpRequest, username: str) -> HttpResponse:
+def person(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     has_mfa = Authenticator.objects.filter(user=subject, type__in=PRIMARY_FACTORS).exists()
     return render(
@@ -84,12 +87,14 @@ def person(request: HttpRequest, username: str) -> HttpResponse:
 
 @role_required(User.Role.ADMIN)
 @require_POST
-def change_role(request: HttpRequest, username: str) -> HttpResponse:
+def change_role(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.change_role(by=request.user, user=subject, role=form.cleaned_data["role"], request_id=request.request_id)  # type: ignore[arg-type, attr-defined]
+            services.change_role(
+                by=request.user, user=subject, role=form.cleaned_data["role"], request_id=request.request_id
+            )
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
@@ -101,23 +106,25 @@ def change_role(request: HttpRequest, username: str) -> HttpResponse:
 
 @role_required(User.Role.ADMIN)
 @require_POST
-def deactivate(request: HttpRequest, username: str) -> HttpResponse:
+def deactivate(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     try:
-        services.deactivate_user(by=request.user, user=subject, request_id=request.request_id)  # type: ignore[arg-type, attr-defined]
+        services.deactivate_user(by=request.user, user=subject, request_id=request.request_id)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, _("%(username)s is deactivated and signed out everywhere.") % {"username": subject.username})
+        messages.success(
+            request, _("%(username)s is deactivated and signed out everywhere.") % {"username": subject.username}
+        )
     return redirect("accounts:person", username=subject.username)
 
 
 @role_required(User.Role.ADMIN)
 @require_POST
-def reinvite(request: HttpRequest, username: str) -> HttpResponse:
+def reinvite(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     try:
-        _invitation, token = services.reinvite_user(by=request.user, user=subject, request_id=request.request_id)  # type: ignore[arg-type, attr-defined]
+        _invitation, token = services.reinvite_user(by=request.user, user=subject, request_id=request.request_id)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("accounts:person", username=subject.username)
@@ -135,7 +142,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     )
     if form.is_valid():
         try:
-            user = services.accept_invitation(token=token, password=form.cleaned_data["password1"], request_id=request.request_id)  # type: ignore[attr-defined]
+            user = services.accept_invitation(
+                token=token, password=form.cleaned_data["password1"], request_id=getattr(request, "request_id", "")
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -167,7 +176,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 class _RemoveWebAuthnView(webauthn_views.RemoveWebAuthnView):
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form):
         if not get_mfa_adapter().can_delete_authenticator(self.get_object()):
             messages.error(self.request, str(get_mfa_adapter().error_messages["cannot_delete_authenticator"]))
             return redirect("mfa_list_webauthn")

@@ -16,12 +16,8 @@ class EventFilterForm(forms.Form):
         help_text=_("For example accounts.login or accounts.login.failed; a prefix matches."),
     )
     object_ref = forms.CharField(label=_("Object"), max_length=150, required=False)
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict:
         data = super().clean() or {}

@@ -7,21 +7,22 @@ import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 GENESIS_HASH = "0" * 64
 
 
 def compute_hash(prev_hash: str, event: AuditEvent) -> str:
-    content = json.dumps(
-        event.canonical_content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    content = json.dumps(event.canonical_content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     message = f"{prev_hash}\n{content}".encode()
     return hmac.new(settings.AUDIT_KEY.encode(), message, hashlib.sha256).hexdigest()
 
@@ -29,7 +30,7 @@ def compute_hash(prev_hash: str, event: AuditEvent) -> str:
 def log_event(
     *,
     action: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     object_ref: str = "",
     reason: str = "",
     request_id: str = "",
@@ -82,7 +83,9 @@ def verify_chain(batch_size: int = 2000) -> ChainReport:
     events: Iterator[AuditEvent] = AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size)
     for event in events:
         if event.seq != expected_seq:
-            return ChainReport(count, prev_hash, f"event {expected_seq} is missing (next found is {event.seq})", expected_seq)
+            return ChainReport(
+                count, prev_hash, f"event {expected_seq} is missing (next found is {event.seq})", expected_seq
+            )
         if event.prev_hash != prev_hash:
             return ChainReport(count, prev_hash, f"event {event.seq} does not follow event {event.seq - 1}", event.seq)
         if not hmac.compare_digest(event.hash, compute_hash(prev_hash, event)):

@@ -1,4 +1,5 @@
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -11,7 +12,7 @@ from audit.models import AuditEvent
 @role_required(User.Role.AUDITOR)
 def event_list(request: HttpRequest) -> HttpResponse:
     form = EventFilterForm(request.GET or None)
-    events = AuditEvent.objects.order_by("-seq")
+    events: QuerySet[AuditEvent] = AuditEvent.objects.order_by("-seq")
     if form.is_bound and form.is_valid():
         events = form.filter(events)
     elif form.is_bound:

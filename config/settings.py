@@ -103,7 +103,10 @@ else:
 AUDIT_KEY = envsecret("HAVEN_AUDIT_KEY")
 if not AUDIT_KEY:
     if not DEBUG:
-        _fail("HAVEN_AUDIT_KEY is not set (or HAVEN_AUDIT_KEY_FILE). Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'")
+        _fail(
+            "HAVEN_AUDIT_KEY is not set (or HAVEN_AUDIT_KEY_FILE). "
+            "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     AUDIT_KEY = "haven-development-audit-key"
 
 INSTALLED_APPS = [
@@ -161,11 +164,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": database_from_url(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'haven.sqlite3'}"
-    )
-}
+DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'haven.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis is shared by every process: login rate limits and TOTP replay protection

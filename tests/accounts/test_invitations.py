@@ -125,7 +125,9 @@ def test_a_newer_invitation_replaces_an_older_one(admin):
         ("", "", "This field is required"),
     ],
 )
-def test_a_weak_or_mistyped_password_is_explained_and_the_link_still_works(admin, client, password1, password2, message):
+def test_a_weak_or_mistyped_password_is_explained_and_the_link_still_works(
+    admin, client, password1, password2, message
+):
     _invitation, token = invite_user(by=admin, username="jo", email="", role="donor")
     response = client.post(f"/invitation/{token}/", {"password1": password1, "password2": password2})
     assert response.status_code == 200
@@ -239,7 +241,9 @@ def test_a_deactivated_person_cannot_log_in(client, make_user):
     assert client.get("/")["Location"].startswith("/accounts/login/")
 
 
-def test_the_people_page_lists_accounts_in_a_constant_number_of_queries(admin_client, make_user, django_assert_num_queries, admin):
+def test_the_people_page_lists_accounts_in_a_constant_number_of_queries(
+    admin_client, make_user, django_assert_num_queries, admin
+):
     for _n in range(3):
         make_user()
     invite_user(by=admin, username="sam", email="", role="donor")

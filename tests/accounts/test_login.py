@@ -113,7 +113,9 @@ def test_failed_logins_name_only_existing_accounts_in_the_audit_trail(client, ma
     user = make_user()
     password_step(client, "Daw Aye Aye, typed in the wrong box")
     password_step(client, user.username, "wrong password")
-    refs = list(AuditEvent.objects.filter(action="accounts.login.failed").order_by("seq").values_list("object_ref", flat=True))
+    refs = list(
+        AuditEvent.objects.filter(action="accounts.login.failed").order_by("seq").values_list("object_ref", flat=True)
+    )
     assert refs == ["", user.username]
     assert not AuditEvent.objects.filter(reason__contains="Aye").exists()
 

@@ -14,7 +14,9 @@ from audit.services import log_event, verify_chain
 
 
 def write_events(n: int, actor=None) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
-    return [log_event(action="tests.thing.done", actor=actor, object_ref=f"HV-{i:04d}", reason="because") for i in range(n)]
+    return [
+        log_event(action="tests.thing.done", actor=actor, object_ref=f"HV-{i:04d}", reason="because") for i in range(n)
+    ]
 
 
 def raw(sql: str, params: list | None = None) -> None:
