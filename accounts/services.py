@@ -60,6 +60,24 @@ def invite_user(*, by: User, username: str, email: str, role: str, request_id: s
 
 
 @transaction.atomic
+def invite_from_server(*, username: str, role: str = User.Role.ADMIN) -> tuple[Invitation, str]:
+    """An invitation issued by an operator at the server's command line.
+
+    This is how the first administrator gets in, and how a locked-out
+    installation recovers. Whoever can run it already controls the server.
+    """
+    existing = User.objects.filter(username__iexact=username).first()
+    return _issue(
+        by=None,
+        username=existing.username if existing else username,
+        email=existing.email if existing else "",
+        role=role,
+        user=existing,
+        request_id="command-line",
+    )
+
+
+@transaction.atomic
 def reinvite_user(*, by: User, user: User, request_id: str = "") -> tuple[Invitation, str]:
     """Reset an account: a new link to set a password and enrol MFA again."""
     if by.role != User.Role.ADMIN:
@@ -91,6 +109,15 @@ def accept_invitation(*, token: str, password: str, request_id: str = "") -> Use
             code="invalid",
         )
     user = invitation.user or User(username=invitation.username, email=invitation.email, role=invitation.role)
+    if invitation.created_by_id is None and user.role != invitation.role:
+        # An operator's invitation (recovering an installation) carries the role it grants.
+        log_event(
+            action="accounts.user.role_changed",
+            object_ref=user.username,
+            reason=f"{user.role} -> {invitation.role} (server invitation)",
+            request_id=request_id,
+        )
+        user.role = invitation.role
     validate_password(password, user)
     user.set_password(password)
     user.is_active = True

@@ -6,7 +6,10 @@ import sys
 import psycopg
 import redis
 
-HOW = "Start them with: docker compose up -d postgres redis (or your system's service manager)."
+HOW = (
+    "Start them (for example: docker compose up -d postgres redis, then pass DATABASE_URL as the top of "
+    "docker-compose.yml shows), or point DATABASE_URL and REDIS_URL at running servers."
+)
 
 
 def main() -> int:

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.services import invite_from_server
+
+
+class Command(BaseCommand):
+    help = "Print a single-use invitation link (the first administrator, or recovering a locked-out account)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--role", default=User.Role.ADMIN, choices=User.Role.values)
+        parser.add_argument(
+            "--base-url",
+            help="the site's address, e.g. https://haven.example.org (default: https:// and the first allowed host)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        base = options["base_url"] or f"https://{settings.ALLOWED_HOSTS[0]}"
+        if not base.startswith(("https://", "http://")):
+            raise CommandError("--base-url must start with https://")
+        invitation, token = invite_from_server(username=options["username"], role=options["role"])
+        link = base.rstrip("/") + reverse("accounts:accept_invitation", args=[token])
+        self.stdout.write(
+            f"Invitation for {invitation.username} ({invitation.role}), valid until {invitation.expires_at:%Y-%m-%d %H:%M %Z}.\n"
+            f"Give this link to the person over a safe channel; it works once:\n{link}"
+        )
