@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.functional import Promise
-
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User

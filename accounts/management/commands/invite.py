@@ -27,7 +27,6 @@ class Command(BaseCommand):
             raise CommandError("--base-url must start with https://")
         invitation, token = invite_from_server(username=options["username"], role=options["role"])
         link = base.rstrip("/") + reverse("accounts:accept_invitation", args=[token])
-        self.stdout.write(
-            f"Invitation for {invitation.username} ({invitation.role}), valid until {invitation.expires_at:%Y-%m-%d %H:%M %Z}.\n"
-            f"Give this link to the person over a safe channel; it works once:\n{link}"
-        )
+        until = f"{invitation.expires_at:%Y-%m-%d %H:%M %Z}"
+        self.stdout.write(f"Invitation for {invitation.username} ({invitation.role}), valid until {until}.")
+        self.stdout.write(f"Give this link to the person over a safe channel; it works once:\n{link}")
