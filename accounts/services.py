@@ -19,7 +19,7 @@ from audit.services import log_event
 
 
 def _issue(
-    *, by: User, username: str, email: str, role: str, user: User | None, request_id: str
+    *, by: User | None, username: str, email: str, role: str, user: User | None, request_id: str
 ) -> tuple[Invitation, str]:
     now = timezone.now()
     # A newer link replaces any older one still open for the same person.
