@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account import forms as allauth_forms
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.validators import RegexValidator
@@ -19,6 +20,7 @@ class InviteForm(forms.Form):
     username = forms.CharField(
         label=_("Username"),
         max_length=40,
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}),
         validators=[username_validator],
         help_text=_("What the person types to log in. Not their real name: use a work alias."),
     )
@@ -28,7 +30,8 @@ class InviteForm(forms.Form):
         max_length=254,
         help_text=_("For your records only. Haven sends no email: give the link to the person over a safe channel."),
     )
-    role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices)
+    # No default: the most powerful role must never be one careless click away.
+    role = forms.ChoiceField(label=_("Role"), choices=[("", _("Choose a role")), *User.Role.choices])
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].lower()
@@ -68,3 +71,16 @@ class AcceptInvitationForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices)
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's login form, with a visible label on each field and phone-friendly input."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = _("Username")
+        self.fields["login"].widget.attrs.update(
+            {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false", "autocomplete": "username"}
+        )
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].widget.attrs.pop("placeholder", None)

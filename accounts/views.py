@@ -33,7 +33,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     role = request.user.role
     if role in ROLE_HOMES:
         return redirect(ROLE_HOMES[role])
-    return render(request, "accounts/home.html", {"role": role})
+    return render(request, "accounts/home.html", {"role": role, "idle_minutes": settings.SESSION_IDLE_MINUTES})
 
 
 @role_required(User.Role.ADMIN)

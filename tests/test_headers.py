@@ -24,7 +24,7 @@ def assert_security_headers(response) -> None:  # type: ignore[no-untyped-def]
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "http" not in csp  # no other origin is allowed anywhere
     assert response["X-Frame-Options"] == "DENY"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "camera=()" in response["Permissions-Policy"]
     assert "geolocation=()" in response["Permissions-Policy"]
