@@ -252,3 +252,18 @@ def test_every_page_offers_quick_exit(client_for, make_user):
     for url in ["/", "/accounts/2fa/"]:
         assert 'href="/exit/"' in client.get(url).content.decode(), url
     assert 'href="/exit/"' in Client().get(LOGIN_URL).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)  # allauth announces removals on commit
+def test_removing_a_second_authenticator_is_allowed_and_audited(client_for, make_user):
+    user = make_user()
+    key = Authenticator.objects.create(user=user, type=Authenticator.Type.WEBAUTHN, data={"name": "Key"})
+    client = client_for(user)
+    session = client.session
+    session["account_authentication_methods"][-1]["reauthenticated"] = True
+    session.save()
+    response = client.post(f"/accounts/2fa/webauthn/keys/{key.pk}/remove/")
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(pk=key.pk).exists()
+    event = AuditEvent.objects.get(action="accounts.mfa.removed")
+    assert (event.object_ref, event.reason) == (user.username, "webauthn")
