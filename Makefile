@@ -11,7 +11,7 @@ TEST_ENV := DJANGO_DEBUG=0 \
 	DJANGO_SECRET_KEY=test-only-secret-key-not-for-any-real-installation-0000 \
 	DJANGO_ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
 	DJANGO_SECURE_SSL_REDIRECT=0 \
-	HAVEN_AUDIT_KEY=test-only-audit-key \
+	HAVEN_KEYRING_FILE=var/test-keyring.json HAVEN_EXTRA_APPS=tests.vaultapp \
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) CELERY_BROKER_URL=$(CELERY_BROKER_URL)
 DEV_ENV := DJANGO_DEBUG=1
 
@@ -26,6 +26,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	mkdir -p var
+	$(PY) -m vault.keyring generate var/keyring.json --if-missing
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
 	@echo ""
@@ -35,6 +36,7 @@ run: $(STAMP)
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)
+	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) tests/require_services.py
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -9,10 +9,13 @@ that names the variable.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.utils.translation import gettext_lazy as _
+
+from vault.keyring import Keyring, KeyringError, load_keyring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HAVEN_VAR_DIR", BASE_DIR / "var"))
@@ -98,16 +101,24 @@ else:
     if not ALLOWED_HOSTS:
         _fail("DJANGO_ALLOWED_HOSTS is not set. Give the host names this site answers to, separated by commas.")
 
+# Keys live in the keyring file, never in the database: the key-encryption keys
+# that wrap every data key, the blind-index key and the audit chain's key.
+KEYRING_FILE = os.environ.get("HAVEN_KEYRING_FILE") or (str(VAR_DIR / "keyring.json") if DEBUG else "")
+KEYRING: Keyring | None = None
+if sys.argv[1:2] != ["generate_keyring"]:  # the one command that runs before a keyring exists
+    if not KEYRING_FILE:
+        _fail("HAVEN_KEYRING_FILE is not set. Create a keyring with: python manage.py generate_keyring PATH")
+    try:
+        KEYRING = load_keyring(KEYRING_FILE)
+    except KeyringError as exc:
+        _fail(str(exc))
 # The audit chain is keyed so that someone who can write to the database cannot
-# recompute the chain after changing a row. The key never goes in the database.
-AUDIT_KEY = envsecret("HAVEN_AUDIT_KEY")
-if not AUDIT_KEY:
-    if not DEBUG:
-        _fail(
-            "HAVEN_AUDIT_KEY is not set (or HAVEN_AUDIT_KEY_FILE). "
-            "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
-        )
-    AUDIT_KEY = "haven-development-audit-key"
+# recompute the chain after changing a row.
+AUDIT_KEY = KEYRING.audit_key.hex() if KEYRING else ""
+
+# Blind-index tags keep this many bits, so that each tag matches several records
+# (see README, "Blind indexes"). Changing it needs the indexes rebuilt.
+BLIND_INDEX_BITS = envint("HAVEN_BLIND_INDEX_BITS", 12)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -124,12 +135,16 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "audit",
+    "vault",
+    # Apps only the test suite and benchmarks load (tests/vaultapp: models to exercise the vault).
+    *envlist("HAVEN_EXTRA_APPS"),
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "audit.middleware.RequestIdMiddleware",
+    "vault.middleware.VaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

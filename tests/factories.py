@@ -4,6 +4,7 @@ import time
 
 import factory
 from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import decrypt
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 
 from accounts.models import User
@@ -28,7 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def totp_secret(user: User) -> str:
-    return Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).data["secret"]
+    return decrypt(Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP).data["secret"])
 
 
 def totp_code(secret: str, offset: int = 0) -> str:

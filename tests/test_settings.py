@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DJANGO_SECRET_KEY": "k" * 20 + "-a-long-random-production-like-secret-key-0123456789",
     "DJANGO_ALLOWED_HOSTS": "haven.example.org",
-    "HAVEN_AUDIT_KEY": "an-audit-key",
+    "HAVEN_KEYRING_FILE": str(ROOT / "var" / "test-keyring.json"),
 }
 
 
@@ -32,7 +32,7 @@ def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "HAVEN_AUDIT_KEY"])
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "HAVEN_KEYRING_FILE"])
 def test_without_debug_a_missing_secret_stops_start_up_with_one_line_naming_it(missing):
     env = {key: value for key, value in PRODUCTION.items() if key != missing}
     result = run_manage(env, "check")

@@ -1,0 +1,429 @@
+"""Encrypted model fields, blind indexes and the owner's data key.
+
+A model that holds sensitive data names where its data key is once, and
+declares each encrypted field in one line next to its plaintext fields::
+
+    class Case(VaultModel):
+        VAULT_KEY = "data_key"          # or "case__data_key" on a child row, or "organisation"
+        id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+        data_key = OwnerKeyField()
+        full_name = EncryptedTextField(max_length=200)
+        service_number = EncryptedTextField(max_length=40, blank=True, blind_index=True)
+        date_of_birth = EncryptedDateField(null=True, blank=True)
+        name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"))
+
+Values are opened lazily, on first access, with the key the queryset loaded
+alongside (``VaultManager`` joins it in: never a query per row). A value is in
+one of four states: a value, empty, ``SHREDDED`` (its key was destroyed), or
+damaged (opening raises ``RecordDamaged``; the middleware shows a plain page).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django import forms
+from django.conf import settings
+from django.core import validators
+from django.db import models
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext
+
+from vault import crypto, keys
+
+
+class Sealed(bytes):
+    """A ciphertext as stored, not opened yet."""
+
+
+class _Shredded:
+    """The value of every encrypted field whose data key was destroyed."""
+
+    _instance: _Shredded | None = None
+
+    def __new__(cls) -> _Shredded:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return gettext("[shredded]")
+
+    def __repr__(self) -> str:
+        return "SHREDDED"
+
+
+SHREDDED = _Shredded()
+
+
+class RecordDamaged(Exception):
+    """A stored value does not open: changed, moved to another row or field, or truncated.
+
+    Names the row and field, never a value: safe to log.
+    """
+
+    def __init__(self, instance: models.Model, field: models.Field, reason: str) -> None:
+        self.label = instance._meta.label
+        self.pk = instance.pk
+        self.field = field.name
+        super().__init__(f"{self.label} {self.pk} field {self.field}: {reason}")
+
+
+def owner_key(instance: models.Model):  # type: ignore[no-untyped-def]
+    """The DataKey that seals ``instance``'s fields, following ``VAULT_KEY``."""
+    path: str = instance.VAULT_KEY  # type: ignore[attr-defined]
+    if path == "organisation":
+        return keys.organisation_key()
+    target: Any = instance
+    for part in path.split("__"):
+        parent, target = target, getattr(target, part)
+        if target is None:
+            if parent is not instance:
+                raise ValueError(f"{instance._meta.label}: no data key at {path}")
+            # A new owner: its key is made on first write, inside the same save.
+            target = keys.new_data_key()
+            setattr(instance, part, target)
+    return target
+
+
+def _context(instance: models.Model, field: models.Field) -> bytes:
+    return f"{instance._meta.db_table}|{instance.pk}|{field.column}".encode()
+
+
+class VaultDescriptor:
+    """Opens a field's ciphertext the first time it is read, and remembers the plaintext."""
+
+    def __init__(self, field: EncryptedField) -> None:
+        self.field = field
+
+    def __get__(self, instance: models.Model | None, owner: type) -> Any:
+        if instance is None:
+            return self
+        name = self.field.attname
+        data = instance.__dict__
+        if name not in data:
+            instance.refresh_from_db(fields=[name])
+        value = data[name]
+        if not isinstance(value, Sealed):
+            return value
+        opened = data.setdefault("_vault_plain", {})
+        if name not in opened:
+            opened[name] = self.field.open(instance, value)
+        return opened[name]
+
+    def __set__(self, instance: models.Model, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
+        instance.__dict__.get("_vault_plain", {}).pop(self.field.attname, None)
+        if not isinstance(value, Sealed):  # assigned in Python, not loaded: blind indexes follow it
+            instance.__dict__.setdefault("_vault_changed", set()).add(self.field.attname)
+
+
+class EncryptedField(models.Field):
+    """Base of the encrypted fields: a bytea column, a plain value in Python and in forms."""
+
+    empty_value: Any = None
+    form_class: type[forms.Field] = forms.CharField
+    descriptor_class = VaultDescriptor
+
+    def __init__(self, *args: Any, blind_index: bool = False, **kwargs: Any) -> None:
+        self.blind_index = blind_index
+        kwargs["null"] = True  # empty is stored as NULL, whatever the type
+        super().__init__(*args, **kwargs)
+        if self.max_length is not None:
+            self.validators.append(validators.MaxLengthValidator(self.max_length))
+
+    def deconstruct(self) -> Any:
+        # blind_index is left out: its column is a field of its own in migrations.
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("null", None)
+        return name, path, args, kwargs
+
+    def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only)  # installs VaultDescriptor
+        if self.blind_index and not cls._meta.abstract:
+            cls.add_to_class(f"{name}_index", BlindIndexField(sources=(name,)))
+
+    def get_internal_type(self) -> str:
+        return "BinaryField"
+
+    # Plaintext is never compared in SQL: only IS NULL can be asked of a column.
+    def get_lookup(self, lookup_name: str) -> Any:
+        return super().get_lookup(lookup_name) if lookup_name == "isnull" else None
+
+    def get_transform(self, lookup_name: str) -> Any:
+        return None
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return self.empty_value if value is None else Sealed(bytes(value))
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if value is None or value == self.empty_value:
+            return None
+        if not isinstance(value, Sealed):
+            raise TypeError(f"{self.name}: only sealed values are written to the database")
+        return connection.Database.Binary(bytes(value))
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = model_instance.__dict__.get(self.attname)
+        if value is None or isinstance(value, Sealed):
+            return value
+        if value is SHREDDED:
+            raise keys.ShreddedKey(f"{model_instance._meta.label} {model_instance.pk}")
+        value = self.to_python(value)
+        if value in self.empty_values:
+            return None
+        key = owner_key(model_instance)
+        sealed = Sealed(
+            crypto.seal(keys.plaintext(key), key.id, self.to_bytes(value), _context(model_instance, self))
+        )
+        model_instance.__dict__[self.attname] = sealed
+        model_instance.__dict__.setdefault("_vault_plain", {})[self.attname] = value
+        return sealed
+
+    def open(self, instance: models.Model, sealed: Sealed) -> Any:
+        key = owner_key(instance)
+        try:
+            plain_key = keys.plaintext(key)
+        except keys.ShreddedKey:
+            return SHREDDED
+        except crypto.Damaged as exc:
+            raise RecordDamaged(instance, self, str(exc)) from None
+        try:
+            data = crypto.open_sealed(plain_key, key.id, sealed, _context(instance, self))
+            return self.from_bytes(data)
+        except (crypto.Damaged, ValueError, UnicodeDecodeError) as exc:
+            raise RecordDamaged(instance, self, str(exc)) from None
+
+    def value_to_string(self, obj: models.Model) -> str:
+        # Serialising (dumpdata) gives the ciphertext, never the plaintext.
+        raw = obj.__dict__.get(self.attname)
+        return base64.b64encode(raw).decode() if isinstance(raw, Sealed) else ""
+
+    def formfield(self, **kwargs: Any) -> Any:
+        defaults: dict[str, Any] = {"form_class": self.form_class}
+        if self.max_length is not None and issubclass(self.form_class, forms.CharField):
+            defaults["max_length"] = self.max_length
+        return super().formfield(**{**defaults, **kwargs})
+
+    def to_bytes(self, value: Any) -> bytes:
+        raise NotImplementedError
+
+    def from_bytes(self, data: bytes) -> Any:
+        raise NotImplementedError
+
+
+class EncryptedTextField(EncryptedField):
+    """A short text (a name, a number, a place): give max_length."""
+
+    empty_value = ""
+
+    def to_python(self, value: Any) -> Any:
+        if value is None or value is SHREDDED:
+            return value
+        return str(value)
+
+    def to_bytes(self, value: Any) -> bytes:
+        return value.encode()
+
+    def from_bytes(self, data: bytes) -> Any:
+        return data.decode()
+
+
+class EncryptedLongTextField(EncryptedTextField):
+    """A narrative or note: a text area in forms, 50,000 characters unless told otherwise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 50_000)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return super().formfield(**{"widget": forms.Textarea, **kwargs})
+
+
+class EncryptedDateField(EncryptedField):
+    form_class = forms.DateField
+
+    def to_python(self, value: Any) -> Any:
+        if value is None or value is SHREDDED or isinstance(value, datetime.date):
+            return value
+        parsed = parse_date(str(value))
+        if parsed is None:
+            raise ValueError(f"{self.name}: not a date")
+        return parsed
+
+    def to_bytes(self, value: Any) -> bytes:
+        return value.isoformat().encode()
+
+    def from_bytes(self, data: bytes) -> Any:
+        return datetime.date.fromisoformat(data.decode())
+
+
+class EncryptedIntegerField(EncryptedField):
+    form_class = forms.IntegerField
+
+    def to_python(self, value: Any) -> Any:
+        if value is None or value is SHREDDED:
+            return value
+        return int(value)
+
+    def to_bytes(self, value: Any) -> bytes:
+        return str(value).encode()
+
+    def from_bytes(self, data: bytes) -> Any:
+        return int(data)
+
+
+class EncryptedJSONField(EncryptedField):
+    """Lists and small documents (aliases, languages). JSON only: nothing is ever unpickled."""
+
+    form_class = forms.JSONField
+    empty_values = [None]  # an empty list or object is a value
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def to_bytes(self, value: Any) -> bytes:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def from_bytes(self, data: bytes) -> Any:
+        return json.loads(data)
+
+
+class OwnerKeyField(models.OneToOneField):
+    """The owner's data key; made on first save. Destroying it shreds the owner."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("to", "vault.DataKey")
+        kwargs.setdefault("on_delete", models.PROTECT)
+        kwargs.setdefault("related_name", "+")
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        if getattr(model_instance, self.attname) is None:
+            setattr(model_instance, self.name, keys.new_data_key())
+        return super().pre_save(model_instance, add)
+
+
+def blind_index_bits() -> int:
+    return int(settings.BLIND_INDEX_BITS)
+
+
+def _index_key(model: type[models.Model], index_name: str) -> bytes:
+    # One key per index (domain separation), derived from the keyring's blind-index key.
+    info = f"haven.blind-index|{model._meta.db_table}|{index_name}".encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(settings.KEYRING.blind_index_key)
+
+
+def _normalised(value: Any) -> str:
+    from vault.normalise import normalise  # ICU loads on first use, not at start-up
+
+    return normalise(value.isoformat() if isinstance(value, datetime.date) else str(value))
+
+
+def blind_tag(model: type[models.Model], index_name: str, values: list[Any]) -> int | None:
+    """The truncated HMAC of the normalised values, or None when one is empty."""
+    if any(value in (None, "") or value is SHREDDED for value in values):
+        return None
+    message = "\x1f".join(_normalised(value) for value in values).encode()
+    digest = hmac.new(_index_key(model, index_name), message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:4], "big") >> (32 - blind_index_bits())
+
+
+class BlindIndexField(models.IntegerField):
+    """A truncated keyed hash of one or more encrypted fields, for exact-match lookups only.
+
+    Truncated on purpose: each tag matches several records, so a tag does not
+    fingerprint a person; matches are confirmed by decrypting the candidates.
+    """
+
+    def __init__(self, *args: Any, sources: tuple[str, ...] = (), **kwargs: Any) -> None:
+        self.sources = tuple(sources)
+        kwargs.update(null=True, editable=False, db_index=True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        for key in ("null", "editable", "db_index"):
+            kwargs.pop(key, None)
+        kwargs["sources"] = self.sources
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        changed = model_instance.__dict__.get("_vault_changed", set())
+        attnames = {model_instance._meta.get_field(source).attname for source in self.sources}
+        if not add and not changed & attnames:
+            return getattr(model_instance, self.attname)  # sources unchanged since loaded
+        tag = blind_tag(type(model_instance), self.name, [getattr(model_instance, source) for source in self.sources])
+        setattr(model_instance, self.attname, tag)
+        return tag
+
+
+class VaultQuerySet(models.QuerySet):
+    def matching(self, **values: Any) -> list[Any]:
+        """Rows whose encrypted fields equal ``values`` after normalisation.
+
+        Looks up the blind index over exactly these fields, then opens each
+        candidate to drop the other members of its bucket.
+        """
+        index = next(
+            (
+                field
+                for field in self.model._meta.get_fields()
+                if isinstance(field, BlindIndexField) and set(field.sources) == set(values)
+            ),
+            None,
+        )
+        if index is None:
+            raise ValueError(f"{self.model._meta.label} has no blind index over {sorted(values)}")
+        ordered = [values[source] for source in index.sources]
+        tag = blind_tag(self.model, index.name, ordered)
+        if tag is None:
+            return []
+        wanted = [_normalised(value) for value in ordered]
+        return [
+            row
+            for row in self.filter(**{index.name: tag})
+            if [_normalised(getattr(row, source)) for source in index.sources] == wanted
+        ]
+
+
+class VaultManager(models.Manager.from_queryset(VaultQuerySet)):  # type: ignore[misc]
+    """Loads each row's data key in the same query: no query per row when values are opened."""
+
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()
+        path = self.model.VAULT_KEY
+        return queryset if path == "organisation" else queryset.select_related(path)
+
+
+class VaultModel(models.Model):
+    """Base for models with encrypted fields: names ``VAULT_KEY`` and uses ``VaultManager``."""
+
+    VAULT_KEY = "data_key"
+
+    objects = VaultManager()
+
+    class Meta:
+        abstract = True
+
+
+def state(instance: models.Model, field_name: str) -> str:
+    """'value', 'empty', 'shredded' or 'damaged': for templates and checks that must not raise."""
+    try:
+        value = getattr(instance, field_name)
+    except RecordDamaged:
+        return "damaged"
+    if value is SHREDDED:
+        return "shredded"
+    return "empty" if value in (None, "", [], {}) else "value"

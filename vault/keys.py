@@ -1,0 +1,108 @@
+"""Data keys: making, wrapping, unwrapping, and the per-request memory of unwrapped keys.
+
+Unwrapped keys live in process memory only: on the DataKey instance that a
+query loaded, and in a per-request map that the middleware empties when the
+request ends. They never reach the cache, Redis, logs or Celery.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from vault.crypto import NONCE, Damaged
+
+if TYPE_CHECKING:
+    from vault.models import DataKey
+
+# Unwrapped keys by data key id, and the organisation's DataKey under "organisation".
+_scope: ContextVar[dict[object, object] | None] = ContextVar("haven_vault_keys", default=None)
+
+
+class ShreddedKey(Exception):
+    """The data key was destroyed on purpose: what it sealed can never be read again."""
+
+
+def _context(key_id: uuid.UUID, kek_id: str) -> bytes:
+    # Binds a wrapped key to its row and KEK: swapping wrapped keys between rows fails.
+    return b"haven.datakey|" + key_id.bytes + b"|" + kek_id.encode()
+
+
+def wrap(key_id: uuid.UUID, plain: bytes) -> tuple[str, bytes]:
+    keyring = settings.KEYRING
+    nonce = secrets.token_bytes(NONCE)
+    kek_id = keyring.active_id
+    return kek_id, nonce + AESGCM(keyring.active_key).encrypt(nonce, plain, _context(key_id, kek_id))
+
+
+def unwrap_bytes(key_id: uuid.UUID, kek_id: str, wrapped: bytes) -> bytes:
+    kek = settings.KEYRING.kek(kek_id)
+    try:
+        return AESGCM(kek).decrypt(wrapped[:NONCE], wrapped[NONCE:], _context(key_id, kek_id))
+    except InvalidTag:
+        raise Damaged(f"data key {key_id} does not unwrap")
+
+
+def new_data_key(purpose: str = "owner") -> DataKey:
+    """A fresh data key, saved wrapped under the active KEK; usable at once."""
+    from vault.models import DataKey
+
+    key = DataKey(purpose=purpose)
+    plain = secrets.token_bytes(32)
+    key.kek_id, key.wrapped = wrap(key.id, plain)
+    key.save(force_insert=True)
+    key._plain = plain
+    return key
+
+
+def plaintext(key: DataKey) -> bytes:
+    """The unwrapped key: from the instance, then the request's memory, then by unwrapping."""
+    if key.is_shredded:
+        raise ShreddedKey(str(key.id))
+    if key._plain is not None:
+        return key._plain
+    scope = _scope.get()
+    if scope is not None and key.id in scope:
+        key._plain = scope[key.id]  # type: ignore[assignment]
+        return key._plain
+    key._plain = unwrap_bytes(key.id, key.kek_id, bytes(key.wrapped))
+    if scope is not None:
+        scope[key.id] = key._plain
+    return key._plain
+
+
+def organisation_key() -> DataKey:
+    from vault.models import DataKey
+
+    scope = _scope.get()
+    if scope is not None and "organisation" in scope:
+        return scope["organisation"]  # type: ignore[return-value]
+    key = DataKey.objects.filter(purpose=DataKey.Purpose.ORGANISATION).first()
+    if key is None:
+        try:
+            with transaction.atomic():
+                key = new_data_key(DataKey.Purpose.ORGANISATION)
+        except IntegrityError:  # another process made it first
+            key = DataKey.objects.get(purpose=DataKey.Purpose.ORGANISATION)
+    if scope is not None:
+        scope["organisation"] = key
+    return key
+
+
+@contextmanager
+def key_scope() -> Iterator[None]:
+    """Remember unwrapped keys until the block ends (a request, a command, a task)."""
+    token = _scope.set({})
+    try:
+        yield
+    finally:
+        _scope.reset(token)

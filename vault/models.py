@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vault import keys
+
+
+class DataKeyQuerySet(models.QuerySet["DataKey"]):
+    def organisation(self) -> DataKey:
+        """The organisation's data key (shelters, providers, MFA secrets), created on first use."""
+        return keys.organisation_key()
+
+
+class DataKey(models.Model):
+    """A random 256-bit data key, stored only wrapped by a key-encryption key.
+
+    Each case has its own; the organisation has one. Destroying ``wrapped``
+    (crypto-shredding) makes every value sealed with it unreadable at once.
+    """
+
+    class Purpose(models.TextChoices):
+        OWNER = "owner", _("record owner")
+        ORGANISATION = "organisation", _("organisation")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.OWNER)
+    kek_id = models.CharField(max_length=32)
+    wrapped = models.BinaryField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    shredded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DataKeyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose"], condition=models.Q(purpose="organisation"), name="vault_one_organisation_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(shredded_at__isnull=True, wrapped__isnull=False)
+                | models.Q(shredded_at__isnull=False, wrapped__isnull=True),
+                name="vault_datakey_wrapped_unless_shredded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"data key {self.id}"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain: bytes | None = None  # unwrapped, for this instance's lifetime only
+
+    @property
+    def is_shredded(self) -> bool:
+        return self.shredded_at is not None

@@ -1,0 +1,123 @@
+"""Key rotation, crypto-shredding and organisation-sealed strings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from audit.services import log_event
+from vault import crypto, keys
+from vault.fields import BlindIndexField
+from vault.models import DataKey
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+def seal_string(text: str, context: str) -> str:
+    """A string sealed with the organisation key, as text (for JSON columns such as allauth's)."""
+    key = keys.organisation_key()
+    return crypto.seal_text(keys.plaintext(key), key.id, text, context.encode())
+
+
+def open_string(value: str, context: str) -> str:
+    key = keys.organisation_key()
+    return crypto.open_text(keys.plaintext(key), key.id, value, context.encode())
+
+
+def rotate_keys(
+    *, batch_size: int = 500, progress: Callable[[int, int], None] | None = None, after_batch: Callable[[], None] | None = None
+) -> int:
+    """Rewrap every data key that is not under the active KEK; returns how many.
+
+    Each batch is one transaction that rewraps and records the new KEK id
+    together, so an interrupted run leaves every key readable, either under
+    the old KEK or the new one, and running again finishes the rest.
+    """
+    active = settings.KEYRING.active_id
+    pending = DataKey.objects.filter(shredded_at__isnull=True).exclude(kek_id=active)
+    total, done = pending.count(), 0
+    while True:
+        with transaction.atomic():
+            batch = list(pending.select_for_update(skip_locked=True).order_by("id")[:batch_size])
+            if not batch:
+                break
+            now = timezone.now()
+            for key in batch:
+                plain = keys.unwrap_bytes(key.id, key.kek_id, bytes(key.wrapped))
+                key.kek_id, key.wrapped = keys.wrap(key.id, plain)
+                key.rotated_at = now
+            DataKey.objects.bulk_update(batch, ["kek_id", "wrapped", "rotated_at"])
+        done += len(batch)
+        if progress:
+            progress(done, max(total, done))
+        if after_batch:
+            after_batch()
+    return done
+
+
+@dataclass(frozen=True)
+class KeyringStatus:
+    active_id: str
+    wrapped_by: dict[str, int]  # KEK id -> live data keys it wraps
+    missing: list[str]  # KEK ids that wrap data keys but are not in the keyring
+    shredded: int
+
+
+def keyring_status() -> KeyringStatus:
+    counts = Counter(
+        dict(
+            DataKey.objects.filter(shredded_at__isnull=True)
+            .values_list("kek_id")
+            .annotate(n=models.Count("id"))
+            .values_list("kek_id", "n")
+        )
+    )
+    keyring = settings.KEYRING
+    wrapped_by = {kek_id: counts.get(kek_id, 0) for kek_id in keyring.keks}
+    missing = sorted(kek_id for kek_id in counts if kek_id not in keyring.keks)
+    return KeyringStatus(
+        keyring.active_id, wrapped_by, missing, DataKey.objects.filter(shredded_at__isnull=False).count()
+    )
+
+
+def _owned_models() -> list[type[models.Model]]:
+    return [model for model in apps.get_models() if getattr(model, "VAULT_KEY", "organisation") != "organisation"]
+
+
+@transaction.atomic
+def shred(*, owner: models.Model, by: User | None = None, reason: str = "", request_id: str = "") -> None:
+    """Destroy an owner's data key: every value sealed with it is unreadable from now on.
+
+    The audit event is written first, in the same transaction: a shred that
+    cannot be recorded does not happen. Blind-index tags of the owner's rows
+    go too, so they cannot link the shredded person to anything.
+    """
+    path: str = owner.VAULT_KEY  # type: ignore[attr-defined]
+    if path == "organisation" or "__" in path:
+        raise ValueError("only a record that owns its data key can be shredded")
+    key = DataKey.objects.select_for_update().get(pk=getattr(owner, f"{path}_id"))
+    if key.is_shredded:
+        return
+    log_event(
+        action="vault.datakey.shredded",
+        actor=by,
+        object_ref=getattr(owner, "code", "") or f"{owner._meta.label}:{owner.pk}",
+        reason=reason,
+        request_id=request_id,
+    )
+    key.wrapped = None
+    key.shredded_at = timezone.now()
+    key.save(update_fields=["wrapped", "shredded_at"])
+    for model in _owned_models():
+        indexes: dict[str, Any] = {
+            field.attname: None for field in model._meta.concrete_fields if isinstance(field, BlindIndexField)
+        }
+        if indexes:
+            model._base_manager.filter(**{model.VAULT_KEY: key}).update(**indexes)  # type: ignore[attr-defined]
