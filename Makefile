@@ -15,7 +15,7 @@ TEST_ENV := DJANGO_DEBUG=0 \
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) CELERY_BROKER_URL=$(CELERY_BROKER_URL)
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: install run test lint
+.PHONY: install run test lint bench
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -44,3 +44,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(DEV_ENV) $(PY) -m mypy .
+
+bench: $(STAMP)
+	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
+	$(TEST_ENV) $(PY) bench/vault.py

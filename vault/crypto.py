@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +24,18 @@ PAD_TO = 16
 
 class Damaged(Exception):
     """A ciphertext that does not open: changed, moved, truncated or under another key."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenKey:
+    """An unwrapped data key, ready to use: its id and its AES-GCM cipher (key schedule done once)."""
+
+    id: bytes  # the data key's UUID, 16 bytes
+    cipher: AESGCM
+
+    @classmethod
+    def from_bytes(cls, key_id: uuid.UUID, key: bytes) -> OpenKey:
+        return cls(key_id.bytes, AESGCM(key))
 
 
 def _pad(data: bytes) -> bytes:
@@ -38,10 +51,10 @@ def _unpad(data: bytes) -> bytes:
     return stripped[:-1]
 
 
-def seal(key: bytes, key_id: uuid.UUID, plaintext: bytes, context: bytes) -> bytes:
-    header = bytes([VERSION]) + key_id.bytes
+def seal(key: OpenKey, plaintext: bytes, context: bytes) -> bytes:
+    header = bytes([VERSION]) + key.id
     nonce = os.urandom(NONCE)
-    return header + nonce + AESGCM(key).encrypt(nonce, _pad(plaintext), header + context)
+    return header + nonce + key.cipher.encrypt(nonce, _pad(plaintext), header + context)
 
 
 def key_id_of(sealed: bytes) -> uuid.UUID:
@@ -50,29 +63,31 @@ def key_id_of(sealed: bytes) -> uuid.UUID:
     return uuid.UUID(bytes=sealed[1:HEADER])
 
 
-def open_sealed(key: bytes, key_id: uuid.UUID, sealed: bytes, context: bytes) -> bytes:
-    if key_id_of(sealed) != key_id:
+def open_sealed(key: OpenKey, sealed: bytes, context: bytes) -> bytes:
+    if len(sealed) < HEADER + NONCE + 16 or sealed[0] != VERSION:
+        raise Damaged("unknown format or too short")
+    if sealed[1:HEADER] != key.id:
         raise Damaged("sealed under another data key")
-    header, nonce, body = sealed[:HEADER], sealed[HEADER : HEADER + NONCE], sealed[HEADER + NONCE :]
     try:
-        return _unpad(AESGCM(key).decrypt(nonce, body, header + context))
+        plain = key.cipher.decrypt(sealed[HEADER : HEADER + NONCE], sealed[HEADER + NONCE :], sealed[:HEADER] + context)
     except InvalidTag:
-        raise Damaged("authentication failed")
+        raise Damaged("authentication failed") from None
+    return _unpad(plain)
 
 
 TEXT_PREFIX = "hv1:"
 
 
-def seal_text(key: bytes, key_id: uuid.UUID, text: str, context: bytes) -> str:
+def seal_text(key: OpenKey, text: str, context: bytes) -> str:
     """A sealed string as text (for JSON columns): ``hv1:`` and base64."""
-    return TEXT_PREFIX + base64.b64encode(seal(key, key_id, text.encode(), context)).decode()
+    return TEXT_PREFIX + base64.b64encode(seal(key, text.encode(), context)).decode()
 
 
-def open_text(key: bytes, key_id: uuid.UUID, value: str, context: bytes) -> str:
+def open_text(key: OpenKey, value: str, context: bytes) -> str:
     if not value.startswith(TEXT_PREFIX):
         raise Damaged("not a sealed string")
     try:
         sealed = base64.b64decode(value[len(TEXT_PREFIX) :], validate=True)
     except ValueError:
         raise Damaged("not base64") from None
-    return open_sealed(key, key_id, sealed, context).decode()
+    return open_sealed(key, sealed, context).decode()

@@ -39,8 +39,9 @@ from django.utils.translation import gettext
 from vault import crypto, keys
 
 
-class Sealed(bytes):
-    """A ciphertext as stored, not opened yet."""
+# A ciphertext as stored, not opened yet. Plain values are never bytes (text is
+# str, dates are dates, JSON is parsed), so the type alone tells them apart.
+Sealed = bytes
 
 
 class _Shredded:
@@ -96,8 +97,29 @@ def owner_key(instance: models.Model):  # type: ignore[no-untyped-def]
     return target
 
 
+def open_owner_key(instance: models.Model) -> crypto.OpenKey:
+    """The open data key for ``instance``, once per row.
+
+    Rows from ``VaultManager`` carry their key's columns as annotations (one
+    join, no extra model objects); new rows follow ``VAULT_KEY``.
+    """
+    data = instance.__dict__
+    key = data.get("_vault_key")
+    if key is None:
+        if data.get("_vk_id") is not None:
+            key = keys.open_key_parts(data["_vk_id"], data["_vk_kek"], data["_vk_wrapped"])
+        else:
+            key = keys.open_key(owner_key(instance))
+        data["_vault_key"] = key
+    return key
+
+
 def _context(instance: models.Model, field: models.Field) -> bytes:
-    return f"{instance._meta.db_table}|{instance.pk}|{field.column}".encode()
+    # table|row id|column: a ciphertext opens only where it was written.
+    row = instance.__dict__.get("_vault_row")
+    if row is None:
+        row = instance.__dict__["_vault_row"] = f"{instance._meta.db_table}|{instance.pk}|".encode()
+    return row + field.column.encode()
 
 
 class VaultDescriptor:
@@ -164,7 +186,7 @@ class EncryptedField(models.Field):
         return None
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
-        return self.empty_value if value is None else Sealed(bytes(value))
+        return self.empty_value if value is None else value
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if value is None or value == self.empty_value:
@@ -182,24 +204,20 @@ class EncryptedField(models.Field):
         value = self.to_python(value)
         if value in self.empty_values:
             return None
-        key = owner_key(model_instance)
-        sealed = Sealed(
-            crypto.seal(keys.plaintext(key), key.id, self.to_bytes(value), _context(model_instance, self))
-        )
+        sealed = crypto.seal(open_owner_key(model_instance), self.to_bytes(value), _context(model_instance, self))
         model_instance.__dict__[self.attname] = sealed
         model_instance.__dict__.setdefault("_vault_plain", {})[self.attname] = value
         return sealed
 
     def open(self, instance: models.Model, sealed: Sealed) -> Any:
-        key = owner_key(instance)
         try:
-            plain_key = keys.plaintext(key)
+            key = open_owner_key(instance)
         except keys.ShreddedKey:
             return SHREDDED
         except crypto.Damaged as exc:
             raise RecordDamaged(instance, self, str(exc)) from None
         try:
-            data = crypto.open_sealed(plain_key, key.id, sealed, _context(instance, self))
+            data = crypto.open_sealed(key, sealed, _context(instance, self))
             return self.from_bytes(data)
         except (crypto.Damaged, ValueError, UnicodeDecodeError) as exc:
             raise RecordDamaged(instance, self, str(exc)) from None
@@ -404,7 +422,14 @@ class VaultManager(models.Manager.from_queryset(VaultQuerySet)):  # type: ignore
     def get_queryset(self) -> Any:
         queryset = super().get_queryset()
         path = self.model.VAULT_KEY
-        return queryset if path == "organisation" else queryset.select_related(path)
+        if path == "organisation":
+            return queryset
+        # The key's columns ride along as annotations: cheaper than select_related's model objects.
+        return queryset.annotate(
+            _vk_id=models.F(f"{path}__id"),
+            _vk_kek=models.F(f"{path}__kek_id"),
+            _vk_wrapped=models.F(f"{path}__wrapped"),
+        )
 
 
 class VaultModel(models.Model):

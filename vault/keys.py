@@ -19,12 +19,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from vault.crypto import NONCE, Damaged
+from vault.crypto import NONCE, Damaged, OpenKey
 
 if TYPE_CHECKING:
     from vault.models import DataKey
 
-# Unwrapped keys by data key id, and the organisation's DataKey under "organisation".
+# Open keys by data key id, and the organisation's DataKey under "organisation".
 _scope: ContextVar[dict[object, object] | None] = ContextVar("haven_vault_keys", default=None)
 
 
@@ -60,24 +60,29 @@ def new_data_key(purpose: str = "owner") -> DataKey:
     plain = secrets.token_bytes(32)
     key.kek_id, key.wrapped = wrap(key.id, plain)
     key.save(force_insert=True)
-    key._plain = plain
+    key._open = OpenKey.from_bytes(key.id, plain)
     return key
 
 
-def plaintext(key: DataKey) -> bytes:
-    """The unwrapped key: from the instance, then the request's memory, then by unwrapping."""
+def open_key_parts(key_id: uuid.UUID, kek_id: str, wrapped: bytes | None) -> OpenKey:
+    """The open key for these stored columns: from the request's memory, or by unwrapping."""
+    if wrapped is None:
+        raise ShreddedKey(str(key_id))
+    scope = _scope.get()
+    if scope is not None and key_id in scope:
+        return scope[key_id]  # type: ignore[return-value]
+    key = OpenKey.from_bytes(key_id, unwrap_bytes(key_id, kek_id, bytes(wrapped)))
+    if scope is not None:
+        scope[key_id] = key
+    return key
+
+
+def open_key(key: DataKey) -> OpenKey:
     if key.is_shredded:
         raise ShreddedKey(str(key.id))
-    if key._plain is not None:
-        return key._plain
-    scope = _scope.get()
-    if scope is not None and key.id in scope:
-        key._plain = scope[key.id]  # type: ignore[assignment]
-        return key._plain
-    key._plain = unwrap_bytes(key.id, key.kek_id, bytes(key.wrapped))
-    if scope is not None:
-        scope[key.id] = key._plain
-    return key._plain
+    if key._open is None:
+        key._open = open_key_parts(key.id, key.kek_id, key.wrapped)
+    return key._open
 
 
 def organisation_key() -> DataKey:

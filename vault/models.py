@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from vault import keys
+from vault.crypto import OpenKey
 
 
 class DataKeyQuerySet(models.QuerySet["DataKey"]):
@@ -51,9 +50,7 @@ class DataKey(models.Model):
     def __str__(self) -> str:
         return f"data key {self.id}"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._plain: bytes | None = None  # unwrapped, for this instance's lifetime only
+    _open: OpenKey | None = None  # unwrapped, for this instance's lifetime only
 
     @property
     def is_shredded(self) -> bool:

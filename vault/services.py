@@ -22,13 +22,11 @@ if TYPE_CHECKING:
 
 def seal_string(text: str, context: str) -> str:
     """A string sealed with the organisation key, as text (for JSON columns such as allauth's)."""
-    key = keys.organisation_key()
-    return crypto.seal_text(keys.plaintext(key), key.id, text, context.encode())
+    return crypto.seal_text(keys.open_key(keys.organisation_key()), text, context.encode())
 
 
 def open_string(value: str, context: str) -> str:
-    key = keys.organisation_key()
-    return crypto.open_text(keys.plaintext(key), key.id, value, context.encode())
+    return crypto.open_text(keys.open_key(keys.organisation_key()), value, context.encode())
 
 
 def rotate_keys(

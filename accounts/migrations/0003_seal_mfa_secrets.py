@@ -21,8 +21,8 @@ def _organisation_key(DataKey):
         plain = secrets.token_bytes(32)
         key.kek_id, key.wrapped = keys.wrap(key.id, plain)
         key.save(force_insert=True)
-        return key, plain
-    return key, keys.unwrap_bytes(key.id, key.kek_id, bytes(key.wrapped))
+        return crypto.OpenKey.from_bytes(key.id, plain)
+    return crypto.OpenKey.from_bytes(key.id, keys.unwrap_bytes(key.id, key.kek_id, bytes(key.wrapped)))
 
 
 def seal(apps, schema_editor):
@@ -31,12 +31,12 @@ def seal(apps, schema_editor):
     pending = [row for row in rows if any(not str(row.data.get(f, "hv1:")).startswith("hv1:") for f in FIELDS)]
     if not pending:
         return
-    key, plain = _organisation_key(apps.get_model("vault", "DataKey"))
+    key = _organisation_key(apps.get_model("vault", "DataKey"))
     for row in pending:
         for field in FIELDS:
             value = row.data.get(field)
             if isinstance(value, str) and not value.startswith("hv1:"):
-                row.data[field] = crypto.seal_text(plain, key.id, value, CONTEXT)
+                row.data[field] = crypto.seal_text(key, value, CONTEXT)
         row.save(update_fields=["data"])
 
 
@@ -46,13 +46,13 @@ def unseal(apps, schema_editor):
     key = DataKey.objects.filter(purpose="organisation").first()
     if key is None:
         return
-    plain = keys.unwrap_bytes(key.id, key.kek_id, bytes(key.wrapped))
+    open_key = crypto.OpenKey.from_bytes(key.id, keys.unwrap_bytes(key.id, key.kek_id, bytes(key.wrapped)))
     for row in Authenticator.objects.all():
         changed = False
         for field in FIELDS:
             value = row.data.get(field)
             if isinstance(value, str) and value.startswith("hv1:"):
-                row.data[field] = crypto.open_text(plain, key.id, value, CONTEXT)
+                row.data[field] = crypto.open_text(open_key, value, CONTEXT)
                 changed = True
         if changed:
             row.save(update_fields=["data"])
