@@ -19,20 +19,31 @@ WORKDIR /app
 # Dependencies first, in their own layer, so a code change does not reinstall
 # them. pyproject.toml has py-modules = [], so "." brings only its dependencies;
 # the constraints pin every indirect one. No dev extras in the image.
+# PyICU (Zawgyi-to-Unicode conversion) has no Linux wheels: it is compiled here
+# against Debian's ICU, and the compiler and headers are purged in the same
+# layer, so the image keeps only the ICU runtime (libicu72, installed by name so
+# that the purge leaves it). The last line fails the build if ICU went missing.
 COPY pyproject.toml constraints.txt ./
-RUN pip install -c constraints.txt . \
-    && rm -rf build ./*.egg-info
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libicu72 g++ libicu-dev pkg-config \
+    && pip install -c constraints.txt . \
+    && apt-get purge -y --auto-remove g++ libicu-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/* build ./*.egg-info \
+    && python -c "import icu; icu.Transliterator.createInstance('Zawgyi-my')"
 
 COPY . .
 
-# Settings refuse to load without these even for collectstatic; the values are
-# throwaway, exist only for this one command and are not kept in the image.
-# DJANGO_DEBUG stays unset so the hashed, compressed (production) storage is used.
-RUN env -u DJANGO_DEBUG \
+# Settings refuse to load without these even for collectstatic; the values and
+# the keyring are throwaway, exist only for this one command and are not kept
+# in the image. DJANGO_DEBUG stays unset so the hashed, compressed (production)
+# storage is used.
+RUN python -m vault.keyring generate /tmp/build-keyring.json > /dev/null \
+    && env -u DJANGO_DEBUG \
         DJANGO_SECRET_KEY=build-only-not-a-secret \
         DJANGO_ALLOWED_HOSTS=build.invalid \
-        HAVEN_AUDIT_KEY=build-only-not-a-secret \
-        python manage.py collectstatic --noinput
+        HAVEN_KEYRING_FILE=/tmp/build-keyring.json \
+        python manage.py collectstatic --noinput \
+    && rm /tmp/build-keyring.json
 
 USER haven
 

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -63,10 +63,10 @@ def field_costs() -> None:
         data = os.urandom(size)
         sealed = crypto.seal(key, data, context)
         token = fernet.encrypt(data)
-        seal_us = per_call_us(lambda: crypto.seal(key, data, context))
-        open_us = per_call_us(lambda: crypto.open_sealed(key, sealed, context))
-        fenc_us = per_call_us(lambda: fernet.encrypt(data))
-        fdec_us = per_call_us(lambda: fernet.decrypt(token))
+        seal_us = per_call_us(lambda data=data: crypto.seal(key, data, context))
+        open_us = per_call_us(lambda sealed=sealed: crypto.open_sealed(key, sealed, context))
+        fenc_us = per_call_us(lambda data=data: fernet.encrypt(data))
+        fdec_us = per_call_us(lambda token=token: fernet.decrypt(token))
         print(f"{size:>7}B {seal_us:>14.1f} {open_us:>14.1f} {fenc_us:>12.1f} {fdec_us:>12.1f}")
 
 
@@ -98,8 +98,8 @@ def page_costs() -> None:
 
 if __name__ == "__main__":
     setup_test_environment()
-    from django.test.utils import get_runner  # noqa: F401
     from django.db import connections
+    from django.test.utils import get_runner  # noqa: F401
 
     # Run against a throwaway test database, never the configured one.
     old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)

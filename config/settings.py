@@ -104,7 +104,7 @@ else:
 # Keys live in the keyring file, never in the database: the key-encryption keys
 # that wrap every data key, the blind-index key and the audit chain's key.
 KEYRING_FILE = os.environ.get("HAVEN_KEYRING_FILE") or (str(VAR_DIR / "keyring.json") if DEBUG else "")
-KEYRING: Keyring | None = None
+KEYRING = Keyring(keks={}, blind_index_key=b"", audit_key=b"")  # stays empty only for generate_keyring
 if sys.argv[1:2] != ["generate_keyring"]:  # the one command that runs before a keyring exists
     if not KEYRING_FILE:
         _fail("HAVEN_KEYRING_FILE is not set. Create a keyring with: python manage.py generate_keyring PATH")
@@ -114,7 +114,7 @@ if sys.argv[1:2] != ["generate_keyring"]:  # the one command that runs before a 
         _fail(str(exc))
 # The audit chain is keyed so that someone who can write to the database cannot
 # recompute the chain after changing a row.
-AUDIT_KEY = KEYRING.audit_key.hex() if KEYRING else ""
+AUDIT_KEY = KEYRING.audit_key.hex()
 
 # Blind-index tags keep this many bits, so that each tag matches several records
 # (see README, "Blind indexes"). Changing it needs the indexes rebuilt.

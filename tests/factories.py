@@ -4,8 +4,8 @@ import time
 
 import factory
 from allauth.mfa.models import Authenticator
-from allauth.mfa.utils import decrypt
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from allauth.mfa.utils import decrypt
 
 from accounts.models import User
 

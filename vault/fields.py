@@ -38,7 +38,6 @@ from django.utils.translation import gettext
 
 from vault import crypto, keys
 
-
 # A ciphertext as stored, not opened yet. Plain values are never bytes (text is
 # str, dates are dates, JSON is parsed), so the type alone tells them apart.
 Sealed = bytes
@@ -144,10 +143,14 @@ class VaultDescriptor:
         return opened[name]
 
     def __set__(self, instance: models.Model, value: Any) -> None:
-        instance.__dict__[self.field.attname] = value
-        instance.__dict__.get("_vault_plain", {}).pop(self.field.attname, None)
-        if not isinstance(value, Sealed):  # assigned in Python, not loaded: blind indexes follow it
-            instance.__dict__.setdefault("_vault_changed", set()).add(self.field.attname)
+        data, name = instance.__dict__, self.field.attname
+        # Changed means assigned in Python after loading (or a value given to a new
+        # row): a ciphertext or an empty value set while the row loads is not.
+        loading = name not in data and (isinstance(value, Sealed) or value in (None, self.field.empty_value))
+        data[name] = value
+        data.get("_vault_plain", {}).pop(name, None)
+        if not loading and not isinstance(value, Sealed):
+            data.setdefault("_vault_changed", set()).add(name)
 
 
 class EncryptedField(models.Field):
@@ -227,7 +230,7 @@ class EncryptedField(models.Field):
         raw = obj.__dict__.get(self.attname)
         return base64.b64encode(raw).decode() if isinstance(raw, Sealed) else ""
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
         defaults: dict[str, Any] = {"form_class": self.form_class}
         if self.max_length is not None and issubclass(self.form_class, forms.CharField):
             defaults["max_length"] = self.max_length
@@ -264,7 +267,7 @@ class EncryptedLongTextField(EncryptedTextField):
         kwargs.setdefault("max_length", 50_000)
         super().__init__(*args, **kwargs)
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
         return super().formfield(**{"widget": forms.Textarea, **kwargs})
 
 
@@ -351,9 +354,12 @@ def _normalised(value: Any) -> str:
 
 def blind_tag(model: type[models.Model], index_name: str, values: list[Any]) -> int | None:
     """The truncated HMAC of the normalised values, or None when one is empty."""
-    if any(value in (None, "") or value is SHREDDED for value in values):
+    if any(value is None or value is SHREDDED for value in values):
         return None
-    message = "\x1f".join(_normalised(value) for value in values).encode()
+    normalised = [_normalised(value) for value in values]
+    if not all(normalised):  # empty, or only spaces and invisible characters
+        return None
+    message = "\x1f".join(normalised).encode()
     digest = hmac.new(_index_key(model, index_name), message, hashlib.sha256).digest()
     return int.from_bytes(digest[:4], "big") >> (32 - blind_index_bits())
 
@@ -379,7 +385,7 @@ class BlindIndexField(models.IntegerField):
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         changed = model_instance.__dict__.get("_vault_changed", set())
-        attnames = {model_instance._meta.get_field(source).attname for source in self.sources}
+        attnames = {model_instance._meta.get_field(source).attname for source in self.sources}  # type: ignore[union-attr]
         if not add and not changed & attnames:
             return getattr(model_instance, self.attname)  # sources unchanged since loaded
         tag = blind_tag(type(model_instance), self.name, [getattr(model_instance, source) for source in self.sources])

@@ -51,14 +51,16 @@ class Keyring:
         try:
             return self.keks[kek_id]
         except KeyError:
-            raise KeyringError(f"key {kek_id!r} is not in the keyring (was it removed before rotate_keys finished?)")
+            raise KeyringError(
+                f"key {kek_id!r} is not in the keyring (was it removed before rotate_keys finished?)"
+            ) from None
 
 
 def _key(value: object, name: str) -> bytes:
     try:
         key = base64.b64decode(str(value), validate=True)
     except (binascii.Error, ValueError):
-        raise KeyringError(f"{name} is not valid base64")
+        raise KeyringError(f"{name} is not valid base64") from None
     if len(key) != KEY_BYTES:
         raise KeyringError(f"{name} must be {KEY_BYTES} bytes, not {len(key)}")
     return key
@@ -88,13 +90,13 @@ def read_raw(path: str | Path) -> dict:
     try:
         text = Path(path).read_text()
     except FileNotFoundError:
-        raise KeyringError(f"keyring file {path} does not exist (create one with generate_keyring)")
+        raise KeyringError(f"keyring file {path} does not exist (create one with generate_keyring)") from None
     except OSError as exc:
-        raise KeyringError(f"keyring file {path} cannot be read ({exc.strerror})")
+        raise KeyringError(f"keyring file {path} cannot be read ({exc.strerror})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise KeyringError(f"keyring file {path} is not valid JSON (line {exc.lineno})")
+        raise KeyringError(f"keyring file {path} is not valid JSON (line {exc.lineno})") from None
     if not isinstance(data, dict):
         raise KeyringError(f"keyring file {path} is not a keyring")
     return data
@@ -106,7 +108,7 @@ def load_keyring(path: str | Path) -> Keyring:
     except KeyringError as exc:
         if str(path) in str(exc):
             raise
-        raise KeyringError(f"keyring file {path}: {exc}")
+        raise KeyringError(f"keyring file {path}: {exc}") from None
 
 
 def _new_entry(kek_id: str) -> dict[str, str]:

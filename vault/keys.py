@@ -49,7 +49,7 @@ def unwrap_bytes(key_id: uuid.UUID, kek_id: str, wrapped: bytes) -> bytes:
     try:
         return AESGCM(kek).decrypt(wrapped[:NONCE], wrapped[NONCE:], _context(key_id, kek_id))
     except InvalidTag:
-        raise Damaged(f"data key {key_id} does not unwrap")
+        raise Damaged(f"data key {key_id} does not unwrap") from None
 
 
 def new_data_key(purpose: str = "owner") -> DataKey:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

@@ -20,6 +20,7 @@ from vault.models import DataKey
 if TYPE_CHECKING:
     from accounts.models import User
 
+
 def seal_string(text: str, context: str) -> str:
     """A string sealed with the organisation key, as text (for JSON columns such as allauth's)."""
     return crypto.seal_text(keys.open_key(keys.organisation_key()), text, context.encode())
@@ -30,7 +31,10 @@ def open_string(value: str, context: str) -> str:
 
 
 def rotate_keys(
-    *, batch_size: int = 500, progress: Callable[[int, int], None] | None = None, after_batch: Callable[[], None] | None = None
+    *,
+    batch_size: int = 500,
+    progress: Callable[[int, int], None] | None = None,
+    after_batch: Callable[[], None] | None = None,
 ) -> int:
     """Rewrap every data key that is not under the active KEK; returns how many.
 
@@ -48,7 +52,7 @@ def rotate_keys(
                 break
             now = timezone.now()
             for key in batch:
-                plain = keys.unwrap_bytes(key.id, key.kek_id, bytes(key.wrapped))
+                plain = keys.unwrap_bytes(key.id, key.kek_id, bytes(key.wrapped or b""))
                 key.kek_id, key.wrapped = keys.wrap(key.id, plain)
                 key.rotated_at = now
             DataKey.objects.bulk_update(batch, ["kek_id", "wrapped", "rotated_at"])

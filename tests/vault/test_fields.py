@@ -20,14 +20,14 @@ BURMESE = "ဒေါ်အောင်ဆန်းစုကြည်"  # a publi
 
 def raw(table: str, column: str, pk) -> bytes | None:  # type: ignore[no-untyped-def]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])  # noqa: S608 - test helper, fixed names
+        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])
         value = cursor.fetchone()[0]
     return bytes(value) if value is not None else None
 
 
 def write_raw(table: str, column: str, pk, value: bytes | None) -> None:  # type: ignore[no-untyped-def]
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, pk])  # noqa: S608
+        cursor.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", [value, pk])
 
 
 def make_person(**values) -> Person:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from tests.vaultapp.models import Person, Relative, SealedRecord
 from vault import keyring as keyring_module
 from vault.fields import SHREDDED, state
-from vault.keyring import KeyringError, Keyring, load_keyring
+from vault.keyring import Keyring, KeyringError, load_keyring
 from vault.keys import key_scope
 from vault.models import DataKey
 from vault.services import keyring_status, rotate_keys, shred

@@ -76,3 +76,6 @@ class PlainRecord(models.Model):
     f8 = models.CharField(max_length=200)
     f9 = models.CharField(max_length=200)
     f10 = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return str(self.id)

@@ -1,0 +1,99 @@
+"""Blind indexes: equal after normalisation, separated by key and field, confirmed by decrypting."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from tests.vaultapp.models import Person
+from vault.fields import blind_tag
+
+pytestmark = pytest.mark.django_db
+
+# "Aung Aung" in Zawgyi and in Unicode: the same name as two different code point sequences.
+UNICODE_NAME = "အောင်အောင်"
+ZAWGYI_NAME = "ေအာင္ေအာင္"
+
+
+def tag(*values):  # type: ignore[no-untyped-def]
+    return blind_tag(Person, "service_number_index", list(values))
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("BA-12345", "ba-12345"),
+        ("ＢＡ－１２３４５", "BA-12345"),  # full-width, as some phone keyboards type it
+        ("  BA   12345 ", "BA 12345"),
+        ("ဗ၁၂၃၄၅", "ဗ12345"),  # Myanmar digits
+        (ZAWGYI_NAME, UNICODE_NAME),
+    ],
+)
+def test_values_equal_after_normalisation_get_the_same_tag(typed, stored):
+    assert tag(typed) == tag(stored)
+
+
+def test_a_different_value_usually_gets_a_different_tag():
+    tags = {tag(f"BA-{n:05d}") for n in range(200)}
+    assert len(tags) > 150  # 12-bit tags: some collisions are expected and wanted
+
+
+def test_tags_differ_between_indexes_and_between_keys(settings):
+    value = "BA-12345"
+    by_field = blind_tag(Person, "service_number_index", [value])
+    assert blind_tag(Person, "name_dob_index", [value]) != by_field
+    from dataclasses import replace
+
+    settings.KEYRING = replace(settings.KEYRING, blind_index_key=b"\x01" * 32)
+    assert blind_tag(Person, "service_number_index", [value]) != by_field
+
+
+def test_tags_are_truncated_to_the_configured_bits(settings):
+    settings.BLIND_INDEX_BITS = 8
+    assert all(0 <= tag(f"SN-{n}") < 256 for n in range(100))
+    assert len({tag(f"SN-{n}") for n in range(2000)}) <= 256
+
+
+def test_a_lookup_finds_the_true_match_and_never_a_false_one(settings):
+    settings.BLIND_INDEX_BITS = 4  # 16 buckets: every lookup has company in its bucket
+    people = [Person.objects.create(full_name=f"Person {n}", service_number=f"SN-{n:04d}") for n in range(80)]
+    target = people[41]
+    bucket = Person.objects.filter(service_number_index=target.service_number_index).count()
+    assert bucket > 1  # the tag alone does not single anyone out
+    assert [p.pk for p in Person.objects.matching(service_number="sn-0041")] == [target.pk]
+    assert Person.objects.matching(service_number="SN-9999") == []
+
+
+def test_name_and_date_of_birth_are_matched_together_across_encodings():
+    born = datetime.date(1995, 6, 1)
+    person = Person.objects.create(full_name=UNICODE_NAME, date_of_birth=born)
+    Person.objects.create(full_name=UNICODE_NAME, date_of_birth=datetime.date(1996, 6, 1))
+    found = Person.objects.matching(full_name=ZAWGYI_NAME, date_of_birth=born)
+    assert [p.pk for p in found] == [person.pk]
+
+
+def test_the_tag_follows_an_edit_and_clears_when_emptied():
+    person = Person.objects.create(full_name="Edit Me", service_number="SN-1")
+    person = Person.objects.get(pk=person.pk)
+    person.service_number = "SN-2"
+    person.save()
+    assert Person.objects.matching(service_number="SN-2")[0].pk == person.pk
+    assert Person.objects.matching(service_number="SN-1") == []
+    person.service_number = ""
+    person.save()
+    assert Person.objects.get(pk=person.pk).service_number_index is None
+
+
+def test_saving_without_touching_the_sources_keeps_the_tag_without_decrypting():
+    person = Person.objects.create(full_name="Keep", service_number="SN-3")
+    loaded = Person.objects.get(pk=person.pk)
+    loaded.code = "HV-X"
+    loaded.save()
+    assert "_vault_plain" not in loaded.__dict__  # nothing was opened
+    assert Person.objects.get(pk=person.pk).service_number_index == person.service_number_index
+
+
+def test_an_index_over_other_fields_is_refused():
+    with pytest.raises(ValueError, match="no blind index"):
+        Person.objects.matching(narrative="anything")
