@@ -60,7 +60,11 @@ def test_a_key_is_unwrapped_once_per_scope_and_forgotten_after(monkeypatch):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "does not exist"), ("{not json", "not valid JSON"), ('{"format": "haven-keyring-1"}', "no key-encryption key")],
+    [
+        (None, "does not exist"),
+        ("{not json", "not valid JSON"),
+        ('{"format": "haven-keyring-1"}', "no key-encryption key"),
+    ],
 )
 def test_a_bad_keyring_stops_start_up_with_one_line(tmp_path, content, message):
     path = tmp_path / "keyring.json"
