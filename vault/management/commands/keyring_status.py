@@ -15,7 +15,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Keyring: {settings.KEYRING_FILE}")
         mode = os.stat(settings.KEYRING_FILE).st_mode & 0o777
         if mode & 0o077:
-            self.stdout.write(f"  Warning: the file's mode is {mode:o}; only the service's user may read it (chmod 600).")
+            self.stdout.write(f"  Warning: mode {mode:o}; only the service's user may read the keyring (chmod 600).")
         for kek_id, count in status.wrapped_by.items():
             active = " (active)" if kek_id == status.active_id else ""
             self.stdout.write(f"  {kek_id}{active}: wraps {count} data keys")
