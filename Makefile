@@ -41,6 +41,7 @@ test: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
+	$(PY) -m vault.keyring generate var/keyring.json --if-missing
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(DEV_ENV) $(PY) -m mypy .

@@ -304,6 +304,28 @@ class EncryptedIntegerField(EncryptedField):
         return int(data)
 
 
+class EncryptedBooleanField(EncryptedField):
+    """Yes, no, or not known (empty): a three-way choice in forms."""
+
+    form_class = forms.NullBooleanField
+
+    def to_python(self, value: Any) -> Any:
+        if value is None or value is SHREDDED or isinstance(value, bool):
+            return value
+        return {"true": True, "1": True, "false": False, "0": False}.get(str(value).lower())
+
+    def to_bytes(self, value: Any) -> bytes:
+        return b"1" if value else b"0"
+
+    def from_bytes(self, data: bytes) -> Any:
+        if data not in (b"0", b"1"):
+            raise ValueError("not a boolean")
+        return data == b"1"
+
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        return super().formfield(**{"required": False, **kwargs})
+
+
 class EncryptedJSONField(EncryptedField):
     """Lists and small documents (aliases, languages). JSON only: nothing is ever unpickled."""
 

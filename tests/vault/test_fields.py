@@ -51,6 +51,8 @@ def make_person(**values) -> Person:  # type: ignore[no-untyped-def]
         ("aliases", ["Ko Ko", BURMESE]),
         ("aliases", {"nickname": "Thura", "languages": ["my", "en"]}),
         ("aliases", []),
+        ("was_armed", True),
+        ("was_armed", False),
     ],
 )
 def test_every_field_type_round_trips(field, value):
@@ -60,7 +62,14 @@ def test_every_field_type_round_trips(field, value):
 
 @pytest.mark.parametrize(
     ("field", "empty"),
-    [("service_number", ""), ("narrative", ""), ("date_of_birth", None), ("years_of_service", None), ("aliases", None)],
+    [
+        ("service_number", ""),
+        ("narrative", ""),
+        ("date_of_birth", None),
+        ("years_of_service", None),
+        ("aliases", None),
+        ("was_armed", None),
+    ],
 )
 def test_empty_values_are_stored_as_null_and_read_back_empty(field, empty):
     person = make_person()

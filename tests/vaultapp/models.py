@@ -6,6 +6,7 @@ from django.db import models
 
 from vault.fields import (
     BlindIndexField,
+    EncryptedBooleanField,
     EncryptedDateField,
     EncryptedIntegerField,
     EncryptedJSONField,
@@ -26,6 +27,7 @@ class Person(VaultModel):
     narrative = EncryptedLongTextField(blank=True)
     years_of_service = EncryptedIntegerField(blank=True)
     aliases = EncryptedJSONField(blank=True)
+    was_armed = EncryptedBooleanField(blank=True)
     name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"))
 
 
