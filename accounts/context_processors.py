@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 
 NAVIGATION: dict[str, list[tuple[str, str | Promise]]] = {
-    User.Role.ADMIN: [("accounts:people", _("People"))],
+    User.Role.ADMIN: [("accounts:people", _("People")), ("defectors:shred_requests", _("Shred requests"))],
+    User.Role.SUPERVISOR: [
+        ("defectors:case_list", _("Cases")),
+        ("defectors:intake_start", _("New intake")),
+        ("defectors:tasks", _("Tasks")),
+    ],
+    User.Role.CASEWORKER: [("defectors:case_list", _("My cases")), ("defectors:intake_start", _("New intake"))],
     User.Role.AUDITOR: [("audit:event_list", _("Audit log"))],
 }
 
@@ -18,6 +24,9 @@ NAVIGATION: dict[str, list[tuple[str, str | Promise]]] = {
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     role: str = getattr(user, "role", "")
-    items: list[tuple[str, str | Promise]] = [(reverse("accounts:home"), _("Home"))] if role else []
+    # Roles with pages of their own start from those; the others from their home page.
+    items: list[tuple[str, str | Promise]] = (
+        [(reverse("accounts:home"), _("Home"))] if role and role not in NAVIGATION else []
+    )
     items += [(reverse(name), label) for name, label in NAVIGATION.get(role, [])]
     return {"nav_items": items}

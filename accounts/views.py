@@ -26,7 +26,12 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import Invitation, User
 
 INVITATION_LINK_SESSION_KEY = "haven_invitation_link"
-ROLE_HOMES: dict[str, str] = {User.Role.ADMIN: "accounts:people", User.Role.AUDITOR: "audit:event_list"}
+ROLE_HOMES: dict[str, str] = {
+    User.Role.ADMIN: "accounts:people",
+    User.Role.AUDITOR: "audit:event_list",
+    User.Role.SUPERVISOR: "defectors:case_list",
+    User.Role.CASEWORKER: "defectors:case_list",
+}
 
 
 def home(request: AuthenticatedRequest) -> HttpResponse:

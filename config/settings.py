@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "vault",
+    "defectors",
     # Apps only the test suite and benchmarks load (tests/vaultapp: models to exercise the vault).
     *envlist("HAVEN_EXTRA_APPS"),
 ]

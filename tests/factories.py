@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import time
 
 import factory
@@ -8,6 +9,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 from allauth.mfa.utils import decrypt
 
 from accounts.models import User
+from defectors.models import Case, Consent
 
 PASSWORD = "a long enough test passphrase"
 
@@ -34,3 +36,29 @@ def totp_secret(user: User) -> str:
 
 def totp_code(secret: str, offset: int = 0) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """An active case with fake identifying data and one consent to data processing."""
+
+    class Meta:
+        model = Case
+        skip_postgeneration_save = True
+
+    status = Case.Status.ACTIVE
+    intake_month = factory.LazyFunction(lambda: datetime.date.today().replace(day=1))
+    created_by = factory.SubFactory(UserFactory)
+    assigned_to = factory.SelfAttribute("created_by")
+    branch = Case.Branch.ARMY
+    rank_band = Case.RankBand.ENLISTED
+    full_name = factory.Sequence(lambda n: f"Test Person {n}")
+    service_number = factory.Sequence(lambda n: f"BA-{n:06d}")
+    date_of_birth = datetime.date(1995, 5, 17)
+
+    @factory.post_generation
+    def consent(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create and extracted is not False:
+            Consent.objects.create(
+                case=self, kind=Consent.Kind.DATA_PROCESSING, given_on=datetime.date.today(),
+                method=Consent.Method.VERBAL, recorded_by=self.created_by,
+            )  # fmt: skip

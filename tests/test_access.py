@@ -18,7 +18,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import User
 from accounts.services import invite_user
+from defectors.models import Case, DuplicateAlert, ShredRequest
 from tests.conftest import login_with_mfa
+from tests.factories import CaseFactory
 
 ROLES = [role.value for role in User.Role]
 ANON = "anonymous"
@@ -44,10 +46,12 @@ class Rule:
 ADMIN_ONLY = only({"admin": 200})
 ADMIN_POST_ONLY = only({"admin": 405})
 SELF_SERVICE = everyone(200)
+ORGANISERS = only({"supervisor": 200, "caseworker": 200})
+ORGANISERS_POST = only({"supervisor": 405, "caseworker": 405})
 
 TABLE: dict[str, Rule] = {
     # Haven's own pages
-    "accounts:home": Rule(everyone(200) | {"admin": 302, "auditor": 302}),
+    "accounts:home": Rule(everyone(302) | {"debriefer": 200, "donor": 200}),
     "accounts:people": Rule(ADMIN_ONLY),
     "accounts:invite": Rule(ADMIN_ONLY),
     "accounts:invitation_link": Rule(ADMIN_ONLY),
@@ -59,6 +63,24 @@ TABLE: dict[str, Rule] = {
     "accounts:quick_exit": Rule(everyone(302), anonymous=302),
     "accounts:healthz": Rule(everyone(200), anonymous=200),
     "audit:event_list": Rule(only({"auditor": 200})),
+    # Cases: need-to-know (tests/defectors/test_access.py covers another caseworker's case)
+    "defectors:case_list": Rule(ORGANISERS),
+    "defectors:intake_start": Rule(ORGANISERS),
+    "defectors:case": Rule(ORGANISERS, kwargs=lambda w: {"code": w["case"].code}),
+    "defectors:intake_step": Rule(ORGANISERS, kwargs=lambda w: {"code": w["draft"].code, "step": "identity"}),
+    "defectors:intake_submit": Rule(ORGANISERS_POST, kwargs=lambda w: {"code": w["draft"].code}),
+    "defectors:reveal": Rule(ORGANISERS_POST, kwargs=lambda w: {"code": w["case"].code}),
+    "defectors:edit_identity": Rule(ORGANISERS, kwargs=lambda w: {"code": w["case"].code}),
+    "defectors:change_status": Rule(ORGANISERS_POST, kwargs=lambda w: {"code": w["case"].code}),
+    "defectors:withdraw_consent": Rule(
+        ORGANISERS_POST, kwargs=lambda w: {"code": w["case"].code, "kind": "debriefing"}
+    ),
+    "defectors:assign": Rule(only({"supervisor": 405}), kwargs=lambda w: {"code": w["case"].code}),
+    "defectors:request_shred": Rule(only({"supervisor": 405}), kwargs=lambda w: {"code": w["case"].code}),
+    "defectors:tasks": Rule(only({"supervisor": 200})),
+    "defectors:resolve_task": Rule(only({"supervisor": 405}), kwargs=lambda w: {"pk": w["alert"].pk}),
+    "defectors:shred_requests": Rule(ADMIN_ONLY),
+    "defectors:decide_shred": Rule(ADMIN_POST_ONLY, kwargs=lambda w: {"pk": w["shred_request"].pk}),
     # allauth: login and account self-service, the same for every role
     "account_login": Rule(everyone(302), anonymous=200),
     "account_logout": Rule(everyone(200), anonymous=302),
@@ -112,7 +134,16 @@ def world(db, make_user) -> dict:
     _invitation, token = invite_user(by=users["admin"], username="newcomer", email="", role="donor")
     # Someone else's authenticator: the security-key pages must not reach it.
     others_key = Authenticator.objects.filter(user=users["supervisor"]).values_list("pk", flat=True).get()
-    return {**users, "token": token, "others_key": others_key}
+    case = CaseFactory(assigned_to=users["caseworker"], created_by=users["caseworker"])
+    draft = CaseFactory(assigned_to=users["caseworker"], created_by=users["caseworker"], status=Case.Status.INTAKE)
+    alert = DuplicateAlert.objects.create(
+        case=draft, matched_case=case, matched_on="service number", raised_by=users["caseworker"]
+    )
+    shred_request = ShredRequest.objects.create(case=case, requested_by=users["supervisor"])
+    return {
+        **users, "token": token, "others_key": others_key, "case": case, "draft": draft, "alert": alert,
+        "shred_request": shred_request,
+    }  # fmt: skip
 
 
 def _check(client, name: str, expected: int | str, world: dict) -> None:

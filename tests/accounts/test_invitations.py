@@ -55,7 +55,7 @@ def test_an_admin_invites_a_person_who_sets_a_password_and_must_enrol_mfa(admin_
     secret = activation.context["form"].secret
     response = visitor.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
     assert response["Location"] == "/accounts/2fa/recovery-codes/"
-    assert visitor.get("/").status_code == 200
+    assert visitor.get("/accounts/2fa/").status_code == 200
     actions = list(AuditEvent.objects.filter(object_ref="casey").order_by("seq").values_list("action", flat=True))
     assert actions == [
         "accounts.invitation.sent",
@@ -181,11 +181,11 @@ def test_a_reset_invitation_removes_old_authenticators_and_sessions(admin_client
     user = make_user(username="noor")
     old_secret = totp_secret(user)
     their_client = client_for(user)
-    assert their_client.get("/").status_code == 200
+    assert their_client.get("/accounts/2fa/").status_code == 200
     response = admin_client.post("/people/noor/reinvite/")
     path = link_from(admin_client, response)
     # The account still works until the link is used.
-    assert their_client.get("/").status_code == 200
+    assert their_client.get("/accounts/2fa/").status_code == 200
     assert accept(Client(), path).status_code == 302
     assert not Authenticator.objects.filter(user=user, data__secret=old_secret).exists()
     assert their_client.get("/")["Location"].startswith("/accounts/login/")
@@ -223,7 +223,7 @@ def test_deactivating_a_person_ends_their_session_at_once(admin_client, make_use
     their_client = Client()
     their_client.post("/accounts/login/", {"login": "quinn", "password": "a long enough test passphrase"})
     their_client.post("/accounts/2fa/authenticate/", {"code": totp_code(totp_secret(user))})
-    assert their_client.get("/").status_code == 200
+    assert their_client.get("/accounts/2fa/").status_code == 200
     session_key = their_client.session.session_key
     response = admin_client.post("/people/quinn/deactivate/", follow=True)
     assert "signed out everywhere" in response.content.decode()

@@ -46,4 +46,4 @@ def test_the_demo_credentials_log_in(client, db, settings, tmp_path):
     entry = json.loads((tmp_path / "demo-credentials.json").read_text())["caseworker"]
     client.post("/accounts/login/", {"login": entry["username"], "password": entry["password"]})
     client.post("/accounts/2fa/authenticate/", {"code": totp_code(entry["totp_secret"])})
-    assert client.get("/").status_code == 200
+    assert client.get("/accounts/2fa/").status_code == 200

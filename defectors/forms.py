@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from defectors.models import Case, Consent, FamilyMember, Level, Need
+
+EARLIEST_DEFECTION = datetime.date(1988, 1, 1)
+MIN_AGE, MAX_AGE = 14, 90
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _not_in_future(value: datetime.date | None, message: Any) -> None:
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(message)
+
+
+class IdentityForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = [
+            "full_name", "other_names", "date_of_birth", "age_estimate", "sex",
+            "ethnicity", "religion", "languages", "region_of_origin",
+        ]  # fmt: skip
+        widgets = {"date_of_birth": DateInput, "other_names": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "other_names": _("Aliases, nicknames, names used in service: one per line."),
+            "age_estimate": _("If the date of birth is not known."),
+            "region_of_origin": _("Used, without the name, in anonymised reports."),
+        }
+
+    def clean_date_of_birth(self) -> datetime.date | None:
+        born = self.cleaned_data.get("date_of_birth")
+        if born:
+            today = timezone.localdate()
+            age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+            if born > today:
+                raise forms.ValidationError(_("The date of birth is in the future."))
+            if not MIN_AGE <= age <= MAX_AGE:
+                raise forms.ValidationError(
+                    _("That makes the person %(age)s years old; check the year.") % {"age": age}
+                )
+        return born
+
+    def clean_age_estimate(self) -> int | None:
+        age = self.cleaned_data.get("age_estimate")
+        if age is not None and not MIN_AGE <= age <= MAX_AGE:
+            raise forms.ValidationError(
+                _("Give an age between %(min)s and %(max)s.") % {"min": MIN_AGE, "max": MAX_AGE}
+            )
+        return age
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if not data.get("full_name") and not data.get("other_names"):
+            self.add_error("full_name", _("Give a name, or at least an alias below."))
+        return data
+
+
+class ServiceForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["branch", "rank", "rank_band", "unit", "service_number", "years_of_service", "last_posting"]
+        help_texts = {"service_number": _("Checked against other cases for possible duplicates.")}
+
+    def clean_years_of_service(self) -> int | None:
+        years = self.cleaned_data.get("years_of_service")
+        if years is not None and not 0 <= years <= 60:
+            raise forms.ValidationError(_("Give a number of years between 0 and 60."))
+        return years
+
+
+class DefectionForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = [
+            "defection_date", "defection_place", "circumstances", "was_armed", "brought_weapons", "brought_documents",
+        ]  # fmt: skip
+        widgets = {"defection_date": DateInput}
+
+    def clean_defection_date(self) -> datetime.date | None:
+        date = self.cleaned_data.get("defection_date")
+        _not_in_future(date, _("The date of defection is in the future."))
+        if date and date < EARLIEST_DEFECTION:
+            raise forms.ValidationError(
+                _("Check the year: that is before %(year)s.") % {"year": EARLIEST_DEFECTION.year}
+            )
+        return date
+
+
+class FamilyMemberForm(forms.ModelForm):
+    class Meta:
+        model = FamilyMember
+        fields = ["relationship", "name", "location", "at_risk", "protection_needed"]
+
+
+FamilyFormSet = forms.formset_factory(FamilyMemberForm, extra=2, max_num=20, validate_max=True, can_delete=True)
+
+NEED_URGENCY = [("", _("Not needed")), *Level.choices]
+
+
+class NeedsForm(forms.Form):
+    """One urgency (or none) and a note for each kind of need."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in Need.Kind.choices:
+            self.fields[f"{kind}_urgency"] = forms.ChoiceField(label=label, choices=NEED_URGENCY, required=False)
+            self.fields[f"{kind}_note"] = forms.CharField(
+                label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
+
+    @staticmethod
+    def initial_from(needs: list[Need]) -> dict[str, Any]:
+        initial: dict[str, Any] = {}
+        for need in needs:
+            initial[f"{need.kind}_urgency"] = need.urgency
+            initial[f"{need.kind}_note"] = need.note
+        return initial
+
+    def needs(self) -> list[dict[str, Any]]:
+        return [
+            {"kind": kind, "urgency": self.cleaned_data[f"{kind}_urgency"], "note": self.cleaned_data[f"{kind}_note"]}
+            for kind in Need.Kind.values
+            if self.cleaned_data.get(f"{kind}_urgency")
+        ]
+
+
+class RiskForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["threat_to_defector", "threat_to_family", "risk_reasons", "safety_plan"]
+        help_texts = {"threat_to_defector": _("A critical threat, to the person or the family, marks the case urgent.")}
+
+
+class ConsentsForm(forms.Form):
+    """Each consent: given or not, when, and how. Data processing is needed to open a case."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in Consent.Kind.choices:
+            self.fields[f"{kind}_given"] = forms.BooleanField(label=label, required=False)
+            self.fields[f"{kind}_on"] = forms.DateField(label=_("Date"), required=False, widget=DateInput)
+            self.fields[f"{kind}_method"] = forms.ChoiceField(
+                label=_("How"), choices=[("", "—"), *Consent.Method.choices], required=False
+            )
+
+    @staticmethod
+    def initial_from(consents: list[Consent]) -> dict[str, Any]:
+        initial: dict[str, Any] = {}
+        for consent in consents:
+            if consent.is_active:
+                initial.update(
+                    {
+                        f"{consent.kind}_given": True,
+                        f"{consent.kind}_on": consent.given_on,
+                        f"{consent.kind}_method": consent.method,
+                    }
+                )
+        return initial
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        for kind in Consent.Kind.values:
+            if not data.get(f"{kind}_given"):
+                continue
+            if not data.get(f"{kind}_on"):
+                self.add_error(f"{kind}_on", _("Give the date the consent was given."))
+            else:
+                _not_in_future_field(self, f"{kind}_on", data[f"{kind}_on"])
+            if not data.get(f"{kind}_method"):
+                self.add_error(f"{kind}_method", _("Say how the consent was given."))
+        return data
+
+    def consents(self) -> list[dict[str, Any]]:
+        return [
+            {"kind": kind, "given_on": self.cleaned_data[f"{kind}_on"], "method": self.cleaned_data[f"{kind}_method"]}
+            for kind in Consent.Kind.values
+            if self.cleaned_data.get(f"{kind}_given")
+        ]
+
+
+def _not_in_future_field(form: forms.Form, name: str, value: datetime.date) -> None:
+    if value > timezone.localdate():
+        form.add_error(name, _("This date is in the future."))
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["contact_channel", "current_location"]
+        help_texts = {
+            "contact_channel": _("How to reach the person safely, e.g. a Signal number or a trusted go-between."),
+            "current_location": _("As precise as needed to help, no more."),
+        }
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you need to see this person's identity?"),
+        min_length=3,
+        max_length=300,
+        help_text=_("Written to the audit log. Do not write names here."),
+    )
+
+
+class CaseFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any")), *Case.Status.choices], required=False)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=[("", _("Any")), *Case.Urgency.choices], required=False)
+    branch = forms.ChoiceField(label=_("Branch"), choices=[("", _("Any")), *Case.Branch.choices], required=False)
+    intake_month = forms.DateField(
+        label=_("Intake month"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "month"}),
+        input_formats=["%Y-%m"],
+    )
+    service_number = forms.CharField(label=_("Service number"), max_length=40, required=False)
+    full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
+    date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if bool(data.get("full_name")) != bool(data.get("date_of_birth")):
+            raise forms.ValidationError(_("Search by name needs the date of birth too (exact match only)."))
+        return data
+
+
+class AssignForm(forms.Form):
+    caseworker = forms.ModelChoiceField(
+        label=_("Caseworker"),
+        queryset=User.objects.filter(role=User.Role.CASEWORKER, is_active=True).order_by("username"),
+        to_field_name="username",
+    )
+
+
+class CloseForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for closing"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ShredRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for shredding"),
+        max_length=300,
+        help_text=_("Written to the audit log, which outlives the case. Do not write names here."),
+    )

@@ -1,0 +1,313 @@
+"""Cases: a defector's intake, identity, service, defection, family, needs, risk and consents.
+
+Identifying data is encrypted with the case's data key (vault fields); the
+coarse reporting dimensions (intake month, branch, rank band, region of
+origin, sex) and workflow state are plaintext, as DESIGN.md classifies them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vault.fields import (
+    BlindIndexField,
+    EncryptedBooleanField,
+    EncryptedDateField,
+    EncryptedIntegerField,
+    EncryptedLongTextField,
+    EncryptedTextField,
+    OwnerKeyField,
+    VaultManager,
+    VaultModel,
+    VaultQuerySet,
+)
+
+# No 0/O, 1/I/L, 5/S or 2/Z: a code read out over a bad phone line survives.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
+
+
+def new_case_code() -> str:
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"HV-{chars[:4]}-{chars[4:]}"
+
+
+class Level(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class Region(models.TextChoices):
+    AYEYARWADY = "ayeyarwady", _("Ayeyarwady Region")
+    BAGO = "bago", _("Bago Region")
+    CHIN = "chin", _("Chin State")
+    KACHIN = "kachin", _("Kachin State")
+    KAYAH = "kayah", _("Kayah (Karenni) State")
+    KAYIN = "kayin", _("Kayin (Karen) State")
+    MAGWAY = "magway", _("Magway Region")
+    MANDALAY = "mandalay", _("Mandalay Region")
+    MON = "mon", _("Mon State")
+    NAYPYITAW = "naypyitaw", _("Naypyitaw Union Territory")
+    RAKHINE = "rakhine", _("Rakhine State")
+    SAGAING = "sagaing", _("Sagaing Region")
+    SHAN = "shan", _("Shan State")
+    TANINTHARYI = "tanintharyi", _("Tanintharyi Region")
+    YANGON = "yangon", _("Yangon Region")
+    OUTSIDE = "outside", _("Outside Myanmar")
+
+
+class CaseQuerySet(VaultQuerySet):
+    def visible_to(self, user) -> CaseQuerySet:  # type: ignore[no-untyped-def]
+        """The cases ``user`` may see: need-to-know (DESIGN.md, Access control)."""
+        role = getattr(user, "role", None)
+        if role == "supervisor":
+            return self
+        if role == "caseworker":
+            return self.filter(assigned_to=user)
+        return self.none()  # debriefers see cases through their debriefs (a later app)
+
+
+class Case(VaultModel):
+    class Status(models.TextChoices):
+        INTAKE = "intake", _("Intake in progress")
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
+        REOPENED = "reopened", _("Reopened")
+
+    class Urgency(models.TextChoices):
+        NORMAL = "normal", _("Normal")
+        URGENT = "urgent", _("Urgent")
+
+    class Branch(models.TextChoices):
+        ARMY = "army", _("Army")
+        POLICE = "police", _("Police")
+        AIR_FORCE = "air_force", _("Air force")
+        NAVY = "navy", _("Navy")
+        OTHER = "other", _("Other")
+
+    class RankBand(models.TextChoices):
+        ENLISTED = "enlisted", _("Enlisted")
+        NCO = "nco", _("Non-commissioned officer")
+        OFFICER = "officer", _("Officer")
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+        UNDISCLOSED = "undisclosed", _("Prefers not to say")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    data_key = OwnerKeyField()
+    code = models.CharField(_("case code"), max_length=12, unique=True, default=new_case_code, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.INTAKE)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("caseworker"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    intake_submitted_at = models.DateTimeField(null=True, blank=True)
+    # The start form's one-time token: sending it twice opens one draft, not two.
+    intake_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    next_follow_up = models.DateField(_("next follow-up"), null=True, blank=True)
+    shredded_at = models.DateTimeField(null=True, blank=True)
+
+    # Coarse reporting dimensions: plaintext, never shown to donors below the suppression threshold.
+    intake_month = models.DateField(_("intake month"), db_index=True)
+    branch = models.CharField(_("branch"), max_length=10, choices=Branch.choices, blank=True)
+    rank_band = models.CharField(_("rank band"), max_length=10, choices=RankBand.choices, blank=True)
+    region_of_origin = models.CharField(
+        _("state or region of origin"), max_length=15, choices=Region.choices, blank=True
+    )
+    sex = models.CharField(_("sex"), max_length=12, choices=Sex.choices, blank=True)
+
+    # Identity
+    full_name = EncryptedTextField(_("full name"), max_length=200, blank=True)
+    other_names = EncryptedLongTextField(_("other names and aliases"), max_length=1000, blank=True)
+    date_of_birth = EncryptedDateField(_("date of birth"), blank=True)
+    age_estimate = EncryptedIntegerField(_("age (estimate)"), blank=True)
+    ethnicity = EncryptedTextField(_("ethnicity"), max_length=100, blank=True)
+    religion = EncryptedTextField(_("religion"), max_length=100, blank=True)
+    languages = EncryptedTextField(_("languages"), max_length=200, blank=True)
+    name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"))
+
+    # Service
+    rank = EncryptedTextField(_("rank"), max_length=100, blank=True)
+    unit = EncryptedTextField(_("unit"), max_length=200, blank=True)
+    service_number = EncryptedTextField(_("service number"), max_length=40, blank=True, blind_index=True)
+    years_of_service = EncryptedIntegerField(_("years of service"), blank=True)
+    last_posting = EncryptedTextField(_("last posting"), max_length=200, blank=True)
+
+    # Defection
+    defection_date = EncryptedDateField(_("date of defection"), blank=True)
+    defection_place = EncryptedTextField(_("place of defection"), max_length=200, blank=True)
+    circumstances = EncryptedLongTextField(_("circumstances"), blank=True)
+    was_armed = EncryptedBooleanField(_("armed when defecting"), blank=True)
+    brought_weapons = EncryptedBooleanField(_("brought weapons"), blank=True)
+    brought_documents = EncryptedBooleanField(_("brought documents"), blank=True)
+
+    # Risk
+    threat_to_defector = models.CharField(_("threat to the defector"), max_length=10, choices=Level.choices, blank=True)
+    threat_to_family = models.CharField(_("threat to the family"), max_length=10, choices=Level.choices, blank=True)
+    risk_reasons = EncryptedLongTextField(_("reasons"), max_length=10_000, blank=True)
+    safety_plan = EncryptedLongTextField(_("safety plan"), max_length=10_000, blank=True)
+
+    # Contact
+    contact_channel = EncryptedTextField(_("contact channel"), max_length=200, blank=True)
+    current_location = EncryptedTextField(_("current location"), max_length=200, blank=True)
+
+    closing_reason = EncryptedLongTextField(_("closing reason"), max_length=5_000, blank=True)
+
+    objects = VaultManager.from_queryset(CaseQuerySet)()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "-created_at"]),
+            models.Index(fields=["status", "urgency", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("defectors:case", args=[self.code])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.ACTIVE, self.Status.REOPENED)
+
+
+class FamilyMember(VaultModel):
+    VAULT_KEY = "case__data_key"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="family")
+    position = models.PositiveSmallIntegerField(default=0)
+    relationship = EncryptedTextField(_("relationship"), max_length=100)
+    name = EncryptedTextField(_("name"), max_length=200, blank=True)
+    location = EncryptedTextField(_("where they are"), max_length=200, blank=True)
+    at_risk = EncryptedBooleanField(_("at risk"), blank=True)
+    protection_needed = EncryptedBooleanField(_("protection needed"), blank=True)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} family {self.position}"
+
+
+class Need(VaultModel):
+    VAULT_KEY = "case__data_key"
+
+    class Kind(models.TextChoices):
+        SHELTER = "shelter", _("Shelter")
+        FOOD = "food", _("Food")
+        MEDICAL = "medical", _("Medical care")
+        MENTAL_HEALTH = "mental_health", _("Mental health")
+        LIVELIHOOD = "livelihood", _("Livelihood")
+        LEGAL = "legal", _("Legal help")
+        FAMILY_PROTECTION = "family_protection", _("Family protection")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="needs")
+    kind = models.CharField(_("need"), max_length=20, choices=Kind.choices)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Level.choices)
+    note = EncryptedLongTextField(_("note"), max_length=2_000, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="defectors_one_need_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"
+
+
+class Consent(models.Model):
+    class Kind(models.TextChoices):
+        DATA_PROCESSING = "data_processing", _("Data processing")
+        DEBRIEFING = "debriefing", _("Debriefing")
+        REFERRAL_SHARING = "referral_sharing", _("Sharing with referral partners")
+        TESTIMONY = "testimony", _("Use of testimony for transitional justice")
+
+    class Method(models.TextChoices):
+        VERBAL = "verbal", _("Verbal")
+        WRITTEN = "written", _("Written")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consents")
+    kind = models.CharField(_("consent"), max_length=20, choices=Kind.choices)
+    given_on = models.DateField(_("date given"))
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    withdrawn_on = models.DateField(_("date withdrawn"), null=True, blank=True)
+    withdrawal_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="defectors_one_consent_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_on is None
+
+
+class DuplicateAlert(models.Model):
+    """A possible duplicate the caseworker may not see: a task for a supervisor."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    matched_case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    matched_on = models.CharField(max_length=40)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["case", "matched_case"], name="defectors_one_alert_per_pair")]
+
+    def __str__(self) -> str:
+        return f"possible duplicate {self.case_id} ~ {self.matched_case_id}"
+
+
+class ShredRequest(models.Model):
+    """Two people shred a case: a supervisor asks, an administrator approves."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="shred_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    approved = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(decided_at__isnull=True), name="defectors_one_open_shred_request"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"shred request {self.case_id}"

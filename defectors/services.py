@@ -1,0 +1,304 @@
+"""Every change to a case: intake, duplicate check, identity reveal and edits, assignment,
+status, consents and shredding. Each is atomic and writes its audit event."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import log_event
+from defectors.models import Case, Consent, DuplicateAlert, FamilyMember, Level, Need, ShredRequest
+from vault import services as vault_services
+
+ORGANISERS = (User.Role.SUPERVISOR, User.Role.CASEWORKER)
+
+
+def _audit(action: str, *, case: Case, by: User, reason: str = "", request_id: str = "") -> None:
+    log_event(action=f"defectors.case.{action}", actor=by, object_ref=case.code, reason=reason, request_id=request_id)
+
+
+@transaction.atomic
+def start_intake(*, by: User, token: uuid.UUID, request_id: str = "") -> Case:
+    """Open a draft case. The form's one-time token makes a double submission open only one."""
+    if by.role not in ORGANISERS:
+        raise PermissionDenied
+    existing = Case.objects.filter(intake_token=token).first()
+    if existing is not None:
+        if existing.created_by_id != by.pk:
+            raise PermissionDenied
+        return existing
+    today = timezone.localdate()
+    case = Case(
+        created_by=by,
+        assigned_to=by if by.role == User.Role.CASEWORKER else None,
+        intake_month=today.replace(day=1),
+        intake_token=token,
+    )
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:  # the same token raced in from a second tab
+        return Case.objects.get(intake_token=token)
+    _audit("intake_started", case=case, by=by, request_id=request_id)
+    return case
+
+
+@transaction.atomic
+def save_intake_step(*, case: Case, by: User, step: str, fields: dict[str, Any], request_id: str = "") -> None:
+    """Save one step's fields. Saving the same step again overwrites it: safe to resend."""
+    for name, value in fields.items():
+        setattr(case, name, value)
+    if step == "risk":
+        critical = Level.CRITICAL in (case.threat_to_defector, case.threat_to_family)
+        case.urgency = Case.Urgency.URGENT if critical else Case.Urgency.NORMAL
+        fields = {**fields, "urgency": case.urgency}
+    case.save(update_fields=[*fields, "updated_at", *_index_fields(fields)])
+    _audit("intake_step_saved", case=case, by=by, reason=step, request_id=request_id)
+
+
+def _index_fields(fields: dict[str, Any]) -> list[str]:
+    touched = []
+    if "service_number" in fields:
+        touched.append("service_number_index")
+    if {"full_name", "date_of_birth"} & set(fields):
+        touched.append("name_dob_index")
+    return touched
+
+
+def record_intake_opened(*, case: Case, by: User, step: str, request_id: str = "") -> None:
+    """An intake form about to show identifying values: written before the page is rendered."""
+    with transaction.atomic():
+        _audit("intake_opened", case=case, by=by, reason=step, request_id=request_id)
+
+
+@transaction.atomic
+def replace_family(*, case: Case, by: User, members: list[dict[str, Any]], request_id: str = "") -> None:
+    """The family list as submitted replaces the stored one: a resent step leaves no duplicates."""
+    FamilyMember.objects.filter(case=case).delete()
+    FamilyMember.objects.bulk_create(
+        [FamilyMember(case=case, position=n, **member) for n, member in enumerate(members)]
+    )
+    _audit("intake_step_saved", case=case, by=by, reason="family", request_id=request_id)
+
+
+@transaction.atomic
+def replace_needs(*, case: Case, by: User, needs: list[dict[str, Any]], request_id: str = "") -> None:
+    Need.objects.filter(case=case).delete()
+    for need in needs:
+        Need(case=case, **need).save()
+    _audit("intake_step_saved", case=case, by=by, reason="needs", request_id=request_id)
+
+
+@transaction.atomic
+def record_consents(*, case: Case, by: User, consents: list[dict[str, Any]], request_id: str = "") -> None:
+    """Record consents given at intake; a consent already recorded keeps its history."""
+    for item in consents:
+        consent = Consent.objects.filter(case=case, kind=item["kind"]).first()
+        if consent is None:
+            Consent.objects.create(case=case, recorded_by=by, **item)
+        elif consent.is_active:
+            consent.given_on, consent.method = item["given_on"], item["method"]
+            consent.save(update_fields=["given_on", "method"])
+        # A withdrawn consent stays withdrawn: its history is part of the record.
+    kinds = {item["kind"] for item in consents}
+    # A consent unticked during intake (before submission) was never really given.
+    if case.status == Case.Status.INTAKE:
+        Consent.objects.filter(case=case).exclude(kind__in=kinds).delete()
+    _audit("intake_step_saved", case=case, by=by, reason="consents", request_id=request_id)
+
+
+def has_consent(case: Case, kind: str) -> bool:
+    return Consent.objects.filter(case=case, kind=kind, withdrawn_on__isnull=True).exists()
+
+
+@transaction.atomic
+def submit_intake(*, case: Case, by: User, request_id: str = "") -> None:
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status != Case.Status.INTAKE:
+        return  # already submitted: a second click changes nothing
+    problems = []
+    if not case.full_name and not case.other_names:
+        problems.append(_("Give a name or an alias (Identity)."))
+    if not has_consent(case, Consent.Kind.DATA_PROCESSING):
+        problems.append(_("Consent to data processing is needed to open a case (Consents)."))
+    if problems:
+        raise ValidationError(problems)
+    case.status = Case.Status.ACTIVE
+    case.intake_submitted_at = timezone.now()
+    case.save(update_fields=["status", "intake_submitted_at", "updated_at"])
+    _audit("intake_submitted", case=case, by=by, request_id=request_id)
+
+
+@dataclass
+class DuplicateReport:
+    visible: list[Case] = field(default_factory=list)
+    hidden: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.visible or self.hidden)
+
+
+@transaction.atomic
+def check_duplicates(*, case: Case, by: User, request_id: str = "") -> DuplicateReport:
+    """Exact matches on service number, or on name with date of birth, through the blind indexes.
+
+    Matches this person may see are listed; for the others only their number
+    is told, and a supervisor gets a task for each: nothing else is revealed.
+    """
+    matches: dict[uuid.UUID, tuple[Case, str]] = {}
+    if case.service_number:
+        for other in Case.objects.matching(service_number=case.service_number):
+            matches.setdefault(other.pk, (other, "service number"))
+    if case.full_name and case.date_of_birth:
+        for other in Case.objects.matching(full_name=case.full_name, date_of_birth=case.date_of_birth):
+            matches.setdefault(other.pk, (other, "name and date of birth"))
+    matches.pop(case.pk, None)
+    visible_ids = set(Case.objects.visible_to(by).filter(pk__in=matches).values_list("pk", flat=True))
+    report = DuplicateReport()
+    for pk, (other, matched_on) in matches.items():
+        if pk in visible_ids:
+            report.visible.append(other)
+            continue
+        report.hidden += 1
+        _alert, created = DuplicateAlert.objects.get_or_create(
+            case=case, matched_case=other, defaults={"matched_on": matched_on, "raised_by": by}
+        )
+        if created:
+            _audit("possible_duplicate", case=case, by=by, reason=matched_on, request_id=request_id)
+    return report
+
+
+@transaction.atomic
+def resolve_alert(*, alert: DuplicateAlert, by: User, request_id: str = "") -> None:
+    if by.role != User.Role.SUPERVISOR:
+        raise PermissionDenied
+    if alert.resolved_at is None:
+        alert.resolved_at, alert.resolved_by = timezone.now(), by
+        alert.save(update_fields=["resolved_at", "resolved_by"])
+        _audit("duplicate_resolved", case=alert.case, by=by, reason=alert.matched_case.code, request_id=request_id)
+
+
+def reveal_identity(*, case: Case, by: User, reason: str, request_id: str = "") -> None:
+    """Record the reveal. Call before decrypting anything: if the event cannot be written, show nothing."""
+    if by.role not in ORGANISERS:
+        raise PermissionDenied
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise ValidationError(_("Give the reason for seeing this person's identity."))
+    with transaction.atomic():
+        _audit("identity_revealed", case=case, by=by, reason=reason, request_id=request_id)
+
+
+@transaction.atomic
+def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str, request_id: str = "") -> None:
+    if by.role not in ORGANISERS:
+        raise PermissionDenied
+    changed = [name for name, value in fields.items() if getattr(case, name) != value]
+    if not changed:
+        return
+    for name in changed:
+        setattr(case, name, fields[name])
+    case.save(update_fields=[*changed, "updated_at", *_index_fields(dict.fromkeys(changed))])
+    _audit("identity_edited", case=case, by=by, reason=f"{reason}: {', '.join(changed)}", request_id=request_id)
+
+
+@transaction.atomic
+def assign_case(*, case: Case, by: User, caseworker: User, request_id: str = "") -> None:
+    if by.role != User.Role.SUPERVISOR:
+        raise PermissionDenied
+    if caseworker.role != User.Role.CASEWORKER or not caseworker.is_active:
+        raise ValidationError(_("Choose an active caseworker."))
+    if case.assigned_to_id == caseworker.pk:
+        return
+    previous = case.assigned_to.username if case.assigned_to else "-"
+    case.assigned_to = caseworker
+    case.save(update_fields=["assigned_to", "updated_at"])
+    _audit("assigned", case=case, by=by, reason=f"{previous} -> {caseworker.username}", request_id=request_id)
+
+
+TRANSITIONS = {
+    Case.Status.ACTIVE: {Case.Status.CLOSED},
+    Case.Status.REOPENED: {Case.Status.CLOSED},
+    Case.Status.CLOSED: {Case.Status.REOPENED},
+}
+
+
+@transaction.atomic
+def change_status(*, case: Case, by: User, status: str, reason: str = "", request_id: str = "") -> None:
+    """active → closed (with a reason) → reopened → closed …; intake ends by submitting it."""
+    if by.role not in ORGANISERS:
+        raise PermissionDenied
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status == status:
+        return  # a double click
+    if status not in TRANSITIONS.get(case.status, set()):
+        raise ValidationError(_("A case cannot go from %(old)s to %(new)s.") % {"old": case.status, "new": status})
+    fields = ["status", "updated_at"]
+    if status == Case.Status.CLOSED:
+        if not reason.strip():
+            raise ValidationError(_("Give the reason for closing the case."))
+        case.closing_reason = reason.strip()
+        fields.append("closing_reason")
+    case.status = status
+    case.save(update_fields=fields)
+    # The closing reason may name people: it is encrypted on the case, not copied into the audit trail.
+    _audit("status_changed", case=case, by=by, reason=status, request_id=request_id)
+
+
+@transaction.atomic
+def withdraw_consent(*, case: Case, by: User, kind: str, on: datetime.date | None = None, request_id: str = "") -> None:
+    if by.role not in ORGANISERS:
+        raise PermissionDenied
+    consent = Consent.objects.select_for_update().filter(case=case, kind=kind, withdrawn_on__isnull=True).first()
+    if consent is None:
+        return
+    consent.withdrawn_on = on or timezone.localdate()
+    consent.withdrawal_recorded_by = by
+    consent.save(update_fields=["withdrawn_on", "withdrawal_recorded_by"])
+    _audit("consent_withdrawn", case=case, by=by, reason=kind, request_id=request_id)
+
+
+@transaction.atomic
+def request_shred(*, case: Case, by: User, reason: str, request_id: str = "") -> ShredRequest:
+    if by.role != User.Role.SUPERVISOR:
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for shredding."))
+    if case.shredded_at:
+        raise ValidationError(_("This case is already shredded."))
+    existing = ShredRequest.objects.filter(case=case, decided_at__isnull=True).first()
+    if existing:
+        return existing
+    shred_request = ShredRequest.objects.create(case=case, requested_by=by)
+    _audit("shred_requested", case=case, by=by, reason=reason.strip(), request_id=request_id)
+    return shred_request
+
+
+@transaction.atomic
+def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool, request_id: str = "") -> None:
+    """An administrator approves (the key is destroyed at once) or declines a supervisor's request."""
+    if by.role != User.Role.ADMIN:
+        raise PermissionDenied
+    shred_request = ShredRequest.objects.select_for_update().get(pk=shred_request.pk)
+    if shred_request.decided_at is not None:
+        return
+    if shred_request.requested_by_id == by.pk:
+        raise PermissionDenied  # two people, always
+    shred_request.decided_by, shred_request.decided_at, shred_request.approved = by, timezone.now(), approve
+    shred_request.save(update_fields=["decided_by", "decided_at", "approved"])
+    case = shred_request.case
+    if not approve:
+        _audit("shred_declined", case=case, by=by, request_id=request_id)
+        return
+    vault_services.shred(owner=case, by=by, reason="approved shred request", request_id=request_id)
+    case.shredded_at = timezone.now()
+    case.status = Case.Status.CLOSED
+    case.save(update_fields=["shredded_at", "status", "updated_at"])

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from defectors.views import cases, intake
+
+app_name = "defectors"
+urlpatterns = [
+    path("", cases.case_list, name="case_list"),
+    path("new/", intake.start, name="intake_start"),
+    path("tasks/", cases.tasks, name="tasks"),
+    path("tasks/<int:pk>/resolve/", cases.resolve_task, name="resolve_task"),
+    path("shred-requests/", cases.shred_requests, name="shred_requests"),
+    path("shred-requests/<int:pk>/decide/", cases.decide_shred, name="decide_shred"),
+    path("<str:code>/", cases.case_detail, name="case"),
+    path("<str:code>/intake/submit/", intake.submit, name="intake_submit"),
+    path("<str:code>/intake/<str:step>/", intake.step, name="intake_step"),
+    path("<str:code>/reveal/", cases.reveal, name="reveal"),
+    path("<str:code>/identity/edit/", cases.edit_identity, name="edit_identity"),
+    path("<str:code>/assign/", cases.assign, name="assign"),
+    path("<str:code>/status/", cases.change_status, name="change_status"),
+    path("<str:code>/consents/<str:kind>/withdraw/", cases.withdraw_consent, name="withdraw_consent"),
+    path("<str:code>/shred/", cases.request_shred, name="request_shred"),
+]
