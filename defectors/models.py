@@ -73,6 +73,9 @@ class CaseQuerySet(VaultQuerySet):
         return self.none()  # debriefers see cases through their debriefs (a later app)
 
 
+CaseManager = VaultManager.from_queryset(CaseQuerySet)
+
+
 class Case(VaultModel):
     class Status(models.TextChoices):
         INTAKE = "intake", _("Intake in progress")
@@ -170,7 +173,7 @@ class Case(VaultModel):
 
     closing_reason = EncryptedLongTextField(_("closing reason"), max_length=5_000, blank=True)
 
-    objects = VaultManager.from_queryset(CaseQuerySet)()
+    objects = CaseManager()  # type: ignore[misc, django-manager-missing]
 
     class Meta:
         ordering = ["-created_at"]

@@ -201,6 +201,8 @@ def reveal_identity(*, case: Case, by: User, reason: str, request_id: str = "") 
 def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str, request_id: str = "") -> None:
     if by.role not in ORGANISERS:
         raise PermissionDenied
+    # Compare with what is stored: a bound ModelForm has already written the new values onto ``case``.
+    case = Case.objects.select_for_update().get(pk=case.pk)
     changed = [name for name, value in fields.items() if getattr(case, name) != value]
     if not changed:
         return
@@ -224,7 +226,7 @@ def assign_case(*, case: Case, by: User, caseworker: User, request_id: str = "")
     _audit("assigned", case=case, by=by, reason=f"{previous} -> {caseworker.username}", request_id=request_id)
 
 
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[str]] = {
     Case.Status.ACTIVE: {Case.Status.CLOSED},
     Case.Status.REOPENED: {Case.Status.CLOSED},
     Case.Status.CLOSED: {Case.Status.REOPENED},

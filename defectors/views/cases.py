@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -16,14 +15,14 @@ from accounts.http import AuthenticatedRequest
 from defectors import services
 from defectors.access import get_case_for_user
 from defectors.forms import AssignForm, CaseFilterForm, CloseForm, IdentityForm, RevealForm, ShredRequestForm
-from defectors.models import Case, Consent, DuplicateAlert, ShredRequest
+from defectors.models import Case, CaseQuerySet, Consent, DuplicateAlert, ShredRequest
 
 ORGANISERS = ("supervisor", "caseworker")
 PAGE_SIZE = 25
 LIST_FIELDS = ("code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at")
 
 
-def _search(cases: QuerySet[Case], form: CaseFilterForm) -> QuerySet[Case]:
+def _search(cases: CaseQuerySet, form: CaseFilterForm) -> CaseQuerySet:
     data = form.cleaned_data
     for name in ("status", "urgency", "branch"):
         if data.get(name):

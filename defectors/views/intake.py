@@ -76,7 +76,9 @@ def _step_form(step: str, case: Case, data: Any = None) -> Any:
             }
             for member in case.family.all()
         ]
-        return FamilyFormSet(data, initial=initial, prefix="family")
+        # Bound forms are judged on what was sent alone: compared with the stored rows, a
+        # resent page would look "unchanged" and its rows would be dropped.
+        return FamilyFormSet(data, initial=None if data is not None else initial, prefix="family")
     if step == "needs":
         return NeedsForm(data, initial=NeedsForm.initial_from(list(case.needs.all())))
     if step == "consents":
@@ -85,7 +87,7 @@ def _step_form(step: str, case: Case, data: Any = None) -> Any:
 
 
 def _save_step(request: AuthenticatedRequest, case: Case, step: str, form: Any) -> None:
-    common = {"case": case, "by": request.user, "request_id": request.request_id}
+    common: dict[str, Any] = {"case": case, "by": request.user, "request_id": request.request_id}
     if step in MODEL_FORMS:
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         services.save_intake_step(step=step, fields=fields, **common)

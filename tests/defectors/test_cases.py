@@ -1,0 +1,245 @@
+"""The case list and case page: need-to-know, audited reveal, assignment, status, consents, shredding."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from audit.models import AuditEvent
+from defectors.models import Case, Consent, ShredRequest
+from defectors.services import has_consent
+from tests.factories import CaseFactory
+from vault.fields import SHREDDED
+
+
+@pytest.fixture
+def caseworker(make_user) -> User:  # type: ignore[no-untyped-def]
+    return make_user(User.Role.CASEWORKER, username="cora")
+
+
+@pytest.fixture
+def cw(client_for, caseworker):  # type: ignore[no-untyped-def]
+    return client_for(caseworker)
+
+
+@pytest.fixture
+def supervisor(make_user) -> User:  # type: ignore[no-untyped-def]
+    return make_user(User.Role.SUPERVISOR, username="sam")
+
+
+@pytest.fixture
+def sup(client_for, supervisor):  # type: ignore[no-untyped-def]
+    return client_for(supervisor)
+
+
+@pytest.fixture
+def case(caseworker) -> Case:  # type: ignore[no-untyped-def]
+    return CaseFactory(created_by=caseworker, full_name="Ko Secret Name", service_number="BA-424242")
+
+
+def codes_in(response) -> set[str]:  # type: ignore[no-untyped-def]
+    import re
+
+    return set(re.findall(r"HV-[A-Z0-9]{4}-[A-Z0-9]{4}", response.content.decode()))
+
+
+class TestList:
+    def test_a_caseworker_sees_only_assigned_cases_and_no_names(self, cw, caseworker, case, make_user):
+        other = CaseFactory(created_by=make_user(User.Role.CASEWORKER))
+        response = cw.get("/cases/")
+        assert codes_in(response) == {case.code}
+        assert other.code not in response.content.decode()
+        assert "Secret" not in response.content.decode()
+
+    def test_a_supervisor_sees_every_case(self, sup, case, make_user):
+        other = CaseFactory(created_by=make_user(User.Role.CASEWORKER))
+        assert codes_in(sup.get("/cases/")) == {case.code, other.code}
+
+    def test_filters_narrow_the_list(self, sup, caseworker):
+        police = CaseFactory(created_by=caseworker, branch=Case.Branch.POLICE)
+        closed = CaseFactory(created_by=caseworker, status=Case.Status.CLOSED)
+        old = CaseFactory(created_by=caseworker, intake_month=datetime.date(2021, 3, 1))
+        assert codes_in(sup.get("/cases/", {"branch": "police"})) == {police.code}
+        assert codes_in(sup.get("/cases/", {"status": "closed"})) == {closed.code}
+        assert codes_in(sup.get("/cases/", {"intake_month": "2021-03"})) == {old.code}
+        assert codes_in(sup.get("/cases/", {"urgency": "urgent"})) == set()
+
+    def test_search_by_service_number_is_exact_after_normalisation(self, sup, case):
+        CaseFactory(service_number="BA-424243")
+        assert codes_in(sup.get("/cases/", {"service_number": " ba-424242 "})) == {case.code}
+        assert codes_in(sup.get("/cases/", {"service_number": "BA-4242"})) == set()
+
+    def test_search_by_name_needs_the_date_of_birth(self, sup, case):
+        found = sup.get("/cases/", {"full_name": "ko secret name", "date_of_birth": "1995-05-17"})
+        assert codes_in(found) == {case.code}
+        response = sup.get("/cases/", {"full_name": "Ko Secret Name"})
+        assert "needs the date of birth" in response.content.decode()
+        assert codes_in(response) == set()
+
+    def test_a_caseworker_cannot_find_another_caseworkers_case_by_search(self, cw, make_user):
+        theirs = CaseFactory(created_by=make_user(User.Role.CASEWORKER), service_number="BA-999999")
+        assert theirs.code not in cw.get("/cases/", {"service_number": "BA-999999"}).content.decode()
+
+    def test_the_list_is_paginated(self, sup, caseworker):
+        CaseFactory.create_batch(30, created_by=caseworker)
+        assert len(codes_in(sup.get("/cases/"))) == 25
+        assert len(codes_in(sup.get("/cases/", {"page": 2}))) == 5
+
+    def test_the_list_runs_the_same_queries_for_10_and_200_cases(self, sup, caseworker, django_assert_num_queries):
+        CaseFactory.create_batch(10, created_by=caseworker, consent=False)
+        # session, user, MFA check, open duplicate alerts, count, page of cases with caseworkers,
+        # session save (savepoint, update, release)
+        with django_assert_num_queries(9) as ten:
+            sup.get("/cases/")
+        CaseFactory.create_batch(190, created_by=caseworker, consent=False)
+        with django_assert_num_queries(len(ten.captured_queries)):
+            sup.get("/cases/")
+
+
+class TestCasePage:
+    def test_the_page_shows_the_summary_not_the_identity(self, cw, case):
+        page = cw.get(f"/cases/{case.code}/").content.decode()
+        assert case.code in page and "Army" in page
+        assert "Secret" not in page and "424242" not in page
+
+    def test_reveal_writes_the_audit_event_then_shows_the_identity(self, cw, case):
+        response = cw.post(f"/cases/{case.code}/reveal/", {"reason": "follow-up call"})
+        assert response.status_code == 200
+        assert "Ko Secret Name" in response.content.decode() and "BA-424242" in response.content.decode()
+        event = AuditEvent.objects.get(action="defectors.case.identity_revealed")
+        assert (event.object_ref, event.reason, event.actor_username) == (case.code, "follow-up call", "cora")
+        assert "no-store" in response["Cache-Control"]
+
+    def test_reveal_needs_a_reason(self, cw, case):
+        response = cw.post(f"/cases/{case.code}/reveal/", {"reason": " "}, follow=True)
+        assert "Give the reason" in response.content.decode()
+        assert "Ko Secret Name" not in response.content.decode()
+        assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
+
+    def test_if_the_audit_event_cannot_be_written_nothing_is_shown(self, cw, case, monkeypatch):
+        def broken(**kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("audit store unavailable")
+
+        monkeypatch.setattr("defectors.services.log_event", broken)
+        cw.raise_request_exception = False
+        response = cw.post(f"/cases/{case.code}/reveal/", {"reason": "follow-up"})
+        assert response.status_code == 500
+        assert "Secret" not in response.content.decode()
+
+    def test_editing_identity_is_audited_with_the_fields_changed(self, cw, case):
+        assert cw.get(f"/cases/{case.code}/identity/edit/").status_code == 200
+        data = {"full_name": "Ko New Name", "date_of_birth": "1995-05-17", "change-reason": "typo in name"}
+        response = cw.post(f"/cases/{case.code}/identity/edit/", data)
+        assert response.status_code == 302
+        assert Case.objects.get(pk=case.pk).full_name == "Ko New Name"
+        event = AuditEvent.objects.get(action="defectors.case.identity_edited")
+        assert event.reason.startswith("typo in name: ") and "full_name" in event.reason
+        assert "New Name" not in event.reason
+
+    def test_a_supervisor_assigns_a_case_and_it_is_audited(self, sup, case, make_user):
+        other = make_user(User.Role.CASEWORKER, username="ola")
+        sup.post(f"/cases/{case.code}/assign/", {"caseworker": "ola"})
+        assert Case.objects.get(pk=case.pk).assigned_to == other
+        assert AuditEvent.objects.get(action="defectors.case.assigned").reason == "cora -> ola"
+
+    @pytest.mark.parametrize("forged", ["sam", "nobody", ""])
+    def test_a_forged_assignee_is_refused(self, sup, case, forged, supervisor):
+        response = sup.post(f"/cases/{case.code}/assign/", {"caseworker": forged}, follow=True)
+        assert "Choose an active caseworker" in response.content.decode()
+        assert Case.objects.get(pk=case.pk).assigned_to.username == "cora"
+
+    def test_a_caseworker_cannot_assign(self, cw, case):
+        assert cw.post(f"/cases/{case.code}/assign/", {"caseworker": "cora"}).status_code == 403
+
+    def test_a_case_is_closed_with_a_reason_and_reopened(self, cw, case):
+        response = cw.post(f"/cases/{case.code}/status/", {"status": "closed", "reason": ""}, follow=True)
+        assert "Give the reason for closing" in response.content.decode()
+        cw.post(f"/cases/{case.code}/status/", {"status": "closed", "reason": "Resettled safely"})
+        case = Case.objects.get(pk=case.pk)
+        assert case.status == Case.Status.CLOSED and case.closing_reason == "Resettled safely"
+        cw.post(f"/cases/{case.code}/status/", {"status": "reopened"})
+        assert Case.objects.get(pk=case.pk).status == Case.Status.REOPENED
+        reasons = list(
+            AuditEvent.objects.filter(action="defectors.case.status_changed")
+            .order_by("seq")
+            .values_list("reason", flat=True)
+        )
+        assert reasons == ["closed", "reopened"]  # the closing reason stays encrypted on the case
+
+    def test_an_impossible_status_change_is_explained(self, cw, case):
+        response = cw.post(f"/cases/{case.code}/status/", {"status": "intake"}, follow=True)
+        assert "cannot go from" in response.content.decode()
+        assert Case.objects.get(pk=case.pk).status == Case.Status.ACTIVE
+
+    def test_a_withdrawn_consent_takes_effect(self, cw, case, caseworker):
+        Consent.objects.create(
+            case=case, kind="debriefing", given_on=datetime.date.today(), method="written", recorded_by=caseworker
+        )
+        assert has_consent(case, "debriefing")
+        cw.post(f"/cases/{case.code}/consents/debriefing/withdraw/")
+        cw.post(f"/cases/{case.code}/consents/debriefing/withdraw/")  # a double click changes nothing more
+        assert not has_consent(case, "debriefing")
+        assert AuditEvent.objects.filter(action="defectors.case.consent_withdrawn").count() == 1
+        assert "withdrawn on" in cw.get(f"/cases/{case.code}/").content.decode()
+
+
+class TestShredding:
+    def test_a_supervisor_requests_and_an_admin_approves(self, sup, case, admin_client):
+        sup.post(f"/cases/{case.code}/shred/", {"reason": "raid expected"})
+        sup.post(f"/cases/{case.code}/shred/", {"reason": "raid expected"})  # double submit
+        request = ShredRequest.objects.get()
+        assert admin_client.get("/cases/shred-requests/").content.decode().count(case.code) == 1
+        admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "approve"})
+        case = Case.objects.get(pk=case.pk)
+        assert case.shredded_at is not None and case.full_name is SHREDDED
+        assert Case.objects.filter(service_number_index__isnull=False, pk=case.pk).count() == 0
+        page = sup.get(f"/cases/{case.code}/").content.decode()
+        assert "Shredded" in page and "Reveal identity" not in page
+        actions = set(AuditEvent.objects.filter(object_ref=case.code).values_list("action", flat=True))
+        assert {"defectors.case.shred_requested", "vault.datakey.shredded"} <= actions
+
+    def test_a_declined_request_shreds_nothing(self, sup, case, admin_client):
+        sup.post(f"/cases/{case.code}/shred/", {"reason": "mistake"})
+        request = ShredRequest.objects.get()
+        admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "decline"})
+        assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
+
+    def test_a_caseworker_cannot_request_and_a_supervisor_cannot_approve(self, cw, sup, case):
+        assert cw.post(f"/cases/{case.code}/shred/", {"reason": "x"}).status_code == 403
+        request = ShredRequest.objects.create(case=case, requested_by=User.objects.get(username="cora"))
+        assert sup.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "approve"}).status_code == 403
+        assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
+
+
+CASE_URLS = [
+    ("get", "defectors:case", {}),
+    ("post", "defectors:reveal", {"reason": "curious"}),
+    ("get", "defectors:edit_identity", {}),
+    ("post", "defectors:edit_identity", {"full_name": "Changed", "change-reason": "forged"}),
+    ("post", "defectors:change_status", {"status": "closed", "reason": "x"}),
+    ("post", "defectors:intake_submit", {}),
+    ("get", "defectors:intake_step", {}),
+    ("post", "defectors:intake_step", {"full_name": "Changed"}),
+]
+
+
+@pytest.mark.parametrize(("method", "name", "data"), CASE_URLS)
+def test_another_caseworkers_case_is_not_found_in_every_view(cw, make_user, method, name, data):
+    """IDOR: the case code of someone else's case gets 404, exactly like a code that does not exist."""
+    theirs = CaseFactory(created_by=make_user(User.Role.CASEWORKER), full_name="Their Person")
+    kwargs = {"code": theirs.code, **({"step": "identity"} if name == "defectors:intake_step" else {})}
+    response = getattr(cw, method)(reverse(name, kwargs=kwargs), data)
+    missing = getattr(cw, method)(reverse(name, kwargs={**kwargs, "code": "HV-AAAA-AAAA"}), data)
+    assert response.status_code == missing.status_code == 404
+    assert Case.objects.get(pk=theirs.pk).full_name == "Their Person"
+    assert Case.objects.get(pk=theirs.pk).status == Case.Status.ACTIVE
+    assert not AuditEvent.objects.filter(object_ref=theirs.code).exists()
+
+
+def test_another_caseworkers_consent_cannot_be_withdrawn(cw, make_user):
+    theirs = CaseFactory(created_by=make_user(User.Role.CASEWORKER))
+    assert cw.post(f"/cases/{theirs.code}/consents/data_processing/withdraw/").status_code == 404
+    assert has_consent(theirs, "data_processing")

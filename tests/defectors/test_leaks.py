@@ -1,0 +1,56 @@
+"""The sentinel check, through the intake pages: nothing typed reaches the dump, the logs or Redis."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from defectors.models import Case
+from tests.conftest import login_with_mfa
+from tests.factories import UserFactory
+from tests.vault.test_leaks import pg_dump, redis_contents
+
+SENTINELS = {
+    "full_name": "Sentinel Intake Name 71",
+    "other_names": "Sentinel Alias 71",
+    "service_number": "SENTINEL-SN-71",
+    "unit": "Sentinel Unit 71",
+    "circumstances": "Sentinel circumstances 71",
+    "contact_channel": "Sentinel Signal 71",
+    "current_location": "Sentinel Hideout 71",
+    "family_name": "Sentinel Mother 71",
+    "reveal_safe": "Sentinel Safety Plan 71",
+}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_intake_values_never_appear_in_the_clear(caplog):
+    caplog.set_level(logging.DEBUG)
+    client = login_with_mfa(Client(), UserFactory(role=User.Role.CASEWORKER))
+    code = client.post("/cases/new/", {"token": str(uuid.uuid4())})["Location"].split("/")[2]
+    base = f"/cases/{code}/intake"
+    client.post(f"{base}/identity/", {"full_name": SENTINELS["full_name"], "other_names": SENTINELS["other_names"]})
+    client.post(f"{base}/service/", {"service_number": SENTINELS["service_number"], "unit": SENTINELS["unit"]})
+    client.post(f"{base}/defection/", {"circumstances": SENTINELS["circumstances"]})
+    client.post(
+        f"{base}/family/",
+        {"family-TOTAL_FORMS": "1", "family-INITIAL_FORMS": "0", "family-0-relationship": "Mother",
+         "family-0-name": SENTINELS["family_name"]},
+    )  # fmt: skip
+    client.post(f"{base}/risk/", {"threat_to_defector": "high", "safety_plan": SENTINELS["reveal_safe"]})
+    client.post(f"{base}/contact/", {k: SENTINELS[k] for k in ("contact_channel", "current_location")})
+    case = Case.objects.get(code=code)
+    assert case.full_name == SENTINELS["full_name"] and case.family.get().name == SENTINELS["family_name"]
+    page = client.post(f"/cases/{code}/reveal/", {"reason": "leak check"}).content.decode()
+    assert SENTINELS["current_location"] in page  # the values are really there to be found
+
+    dump, cache = pg_dump(), redis_contents()
+    assert code in dump
+    for value in SENTINELS.values():
+        assert value not in dump, f"{value!r} is in the database dump"
+        assert value not in caplog.text, f"{value!r} is in the logs"
+        assert value.encode() not in cache, f"{value!r} is in Redis"
