@@ -62,7 +62,7 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
 @role_required(*ORGANISERS)
 def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
-    consents = {consent.kind: consent for consent in case.consents.all()}
+    consents = {consent.kind: consent for consent in case.consents.select_related("recorded_by")}
     context = {
         "case": case,
         "needs": case.needs.order_by("kind"),
@@ -74,7 +74,9 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
         else None,
         "close_form": CloseForm(),
         "shred_form": ShredRequestForm() if request.user.role == "supervisor" else None,
-        "open_shred_request": case.shred_requests.filter(decided_at__isnull=True).first(),
+        "open_shred_request": case.shred_requests.filter(decided_at__isnull=True)
+        .select_related("requested_by")
+        .first(),
     }
     return render(request, "defectors/case_detail.html", context)
 
@@ -134,7 +136,13 @@ def assign(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def change_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     status = request.POST.get("status", "")
-    reason = CloseForm(request.POST).data.get("reason", "") if status == Case.Status.CLOSED else ""
+    reason = ""
+    if status == Case.Status.CLOSED:
+        form = CloseForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Give the reason for closing (at most 5,000 characters)."))
+            return redirect(case)
+        reason = form.cleaned_data["reason"]
     try:
         services.change_status(case=case, by=request.user, status=status, reason=reason, request_id=request.request_id)
     except ValidationError as error:

@@ -157,6 +157,8 @@ class TestCasePage:
     def test_a_case_is_closed_with_a_reason_and_reopened(self, cw, case):
         response = cw.post(f"/cases/{case.code}/status/", {"status": "closed", "reason": ""}, follow=True)
         assert "Give the reason for closing" in response.content.decode()
+        cw.post(f"/cases/{case.code}/status/", {"status": "closed", "reason": "x" * 5001})
+        assert Case.objects.get(pk=case.pk).status == Case.Status.ACTIVE
         cw.post(f"/cases/{case.code}/status/", {"status": "closed", "reason": "Resettled safely"})
         case = Case.objects.get(pk=case.pk)
         assert case.status == Case.Status.CLOSED and case.closing_reason == "Resettled safely"
@@ -184,6 +186,16 @@ class TestCasePage:
         assert not has_consent(case, "debriefing")
         assert AuditEvent.objects.filter(action="defectors.case.consent_withdrawn").count() == 1
         assert "withdrawn on" in cw.get(f"/cases/{case.code}/").content.decode()
+
+    def test_the_case_page_runs_a_fixed_number_of_queries(self, cw, case, caseworker, django_assert_num_queries):
+        for kind in ("debriefing", "testimony", "referral_sharing"):
+            Consent.objects.create(
+                case=case, kind=kind, given_on=datetime.date.today(), method="verbal", recorded_by=caseworker
+            )
+        # session, user, MFA check, the case, needs, consents with recorders, family count,
+        # open shred request, session save (savepoint, update, release)
+        with django_assert_num_queries(12):
+            cw.get(f"/cases/{case.code}/")
 
 
 class TestShredding:
