@@ -102,7 +102,9 @@ class FamilyMemberForm(forms.ModelForm):
         fields = ["relationship", "name", "location", "at_risk", "protection_needed"]
 
 
-FamilyFormSet = forms.formset_factory(FamilyMemberForm, extra=2, max_num=20, validate_max=True, can_delete=True)
+FamilyFormSet = forms.formset_factory(
+    FamilyMemberForm, extra=2, max_num=20, validate_max=True, can_delete=True, can_delete_extra=False
+)
 
 NEED_URGENCY = [("", _("Not needed")), *Level.choices]
 
@@ -115,7 +117,10 @@ class NeedsForm(forms.Form):
         for kind, label in Need.Kind.choices:
             self.fields[f"{kind}_urgency"] = forms.ChoiceField(label=label, choices=NEED_URGENCY, required=False)
             self.fields[f"{kind}_note"] = forms.CharField(
-                label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+                label=_("Note on %(need)s") % {"need": label},
+                max_length=2000,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
 
     @staticmethod
@@ -147,10 +152,18 @@ class ConsentsForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for kind, label in Consent.Kind.choices:
-            self.fields[f"{kind}_given"] = forms.BooleanField(label=label, required=False)
-            self.fields[f"{kind}_on"] = forms.DateField(label=_("Date"), required=False, widget=DateInput)
+            self.fields[f"{kind}_given"] = forms.BooleanField(
+                label=_("Consent given: %(consent)s") % {"consent": label},
+                required=False,
+                help_text=_("Needed to open the case.") if kind == Consent.Kind.DATA_PROCESSING else "",
+            )
+            self.fields[f"{kind}_on"] = forms.DateField(
+                label=_("Date given (%(consent)s)") % {"consent": label}, required=False, widget=DateInput
+            )
             self.fields[f"{kind}_method"] = forms.ChoiceField(
-                label=_("How"), choices=[("", "—"), *Consent.Method.choices], required=False
+                label=_("How given (%(consent)s)") % {"consent": label},
+                choices=[("", "—"), *Consent.Method.choices],
+                required=False,
             )
 
     @staticmethod

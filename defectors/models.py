@@ -274,9 +274,13 @@ class Consent(models.Model):
 class DuplicateAlert(models.Model):
     """A possible duplicate the caseworker may not see: a task for a supervisor."""
 
+    class MatchedOn(models.TextChoices):
+        SERVICE_NUMBER = "service_number", _("service number")
+        NAME_AND_BIRTH = "name_and_birth", _("name and date of birth")
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
     matched_case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
-    matched_on = models.CharField(max_length=40)
+    matched_on = models.CharField(_("matched on"), max_length=20, choices=MatchedOn.choices)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -139,7 +139,7 @@ def submit_intake(*, case: Case, by: User, request_id: str = "") -> None:
 
 @dataclass
 class DuplicateReport:
-    visible: list[Case] = field(default_factory=list)
+    visible: list[tuple[Case, str]] = field(default_factory=list)  # the case and what matched (label)
     hidden: int = 0
 
     def __bool__(self) -> bool:
@@ -156,16 +156,16 @@ def check_duplicates(*, case: Case, by: User, request_id: str = "") -> Duplicate
     matches: dict[uuid.UUID, tuple[Case, str]] = {}
     if case.service_number:
         for other in Case.objects.matching(service_number=case.service_number):
-            matches.setdefault(other.pk, (other, "service number"))
+            matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.SERVICE_NUMBER))
     if case.full_name and case.date_of_birth:
         for other in Case.objects.matching(full_name=case.full_name, date_of_birth=case.date_of_birth):
-            matches.setdefault(other.pk, (other, "name and date of birth"))
+            matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.NAME_AND_BIRTH))
     matches.pop(case.pk, None)
     visible_ids = set(Case.objects.visible_to(by).filter(pk__in=matches).values_list("pk", flat=True))
     report = DuplicateReport()
     for pk, (other, matched_on) in matches.items():
         if pk in visible_ids:
-            report.visible.append(other)
+            report.visible.append((other, DuplicateAlert.MatchedOn(matched_on).label))
             continue
         report.hidden += 1
         _alert, created = DuplicateAlert.objects.get_or_create(

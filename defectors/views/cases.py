@@ -19,6 +19,7 @@ from defectors.models import Case, CaseQuerySet, Consent, DuplicateAlert, ShredR
 
 ORGANISERS = ("supervisor", "caseworker")
 PAGE_SIZE = 25
+LEVEL_ORDER = ["critical", "high", "medium", "low"]
 LIST_FIELDS = ("code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at")
 
 
@@ -65,7 +66,7 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     consents = {consent.kind: consent for consent in case.consents.select_related("recorded_by")}
     context = {
         "case": case,
-        "needs": case.needs.order_by("kind"),
+        "needs": sorted(case.needs.all(), key=lambda need: LEVEL_ORDER.index(need.urgency)),
         "consents": [(kind, label, consents.get(kind)) for kind, label in Consent.Kind.choices],
         "family_count": case.family.count(),
         "reveal_form": RevealForm(),

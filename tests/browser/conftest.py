@@ -7,6 +7,7 @@ Never `playwright install`: the system's /usr/bin/chromium is launched instead.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
+
+from tests.factories import PASSWORD, totp_code, totp_secret
 
 # Playwright's sync API runs an event loop in the main thread, so Django sees
 # the ORM used from "async context" in test code and fixtures.
@@ -109,7 +112,9 @@ def shoot() -> Callable[[Page, str], None]:
         original = page.viewport_size
         for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
             page.set_viewport_size(size)
-            page.screenshot(path=str(shots / f"{name}-{label}.png"), full_page=True)
+            path = shots / f"{name}-{label}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)  # names may hold a folder: "cases/01-start"
+            page.screenshot(path=str(path), full_page=True)
         if original is not None:
             page.set_viewport_size(original)
 
@@ -145,3 +150,28 @@ def console_errors() -> Callable[[Page], list[str]]:
         return problems
 
     return watch
+
+
+# Haven's own login page says "Log in"; allauth's second-factor page still says "Sign In".
+LOG_IN = re.compile(r"^(Log in|Sign in)", re.IGNORECASE)
+
+
+@pytest.fixture
+def log_in_as(site: str) -> Callable[..., None]:
+    """Log a factory-made user in through the real pages: username and password, then a TOTP code.
+
+    Each user can log in once per 30 s (a code is spent when used), so a test
+    logs each user in only once.
+    """
+
+    def log_in(page: Page, user: Any, password: str = PASSWORD) -> None:
+        page.goto(f"{site}/accounts/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name=LOG_IN).click()
+        expect(page).to_have_url(f"{site}/accounts/2fa/authenticate/")
+        page.get_by_label("Code").fill(totp_code(totp_secret(user)))
+        page.get_by_role("button", name=LOG_IN).click()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    return log_in

@@ -209,8 +209,8 @@ def test_a_duplicate_the_caseworker_may_see_is_linked(cw, caseworker):
     case = start(cw)
     response = step(cw, case, "service", {"service_number": "ba-777001"})
     page = response.content.decode()
-    assert response.status_code == 200 and "Possible duplicate" in page
-    assert f'href="/cases/{first.code}/"' in page
+    assert response.status_code == 200 and "A case with the same details already exists" in page
+    assert f'href="/cases/{first.code}/"' in page and "same service number" in page
 
 
 def test_a_duplicate_in_zawgyi_is_found_by_name_and_date_of_birth(cw, caseworker):
