@@ -139,7 +139,7 @@ def submit_intake(*, case: Case, by: User, request_id: str = "") -> None:
 
 @dataclass
 class DuplicateReport:
-    visible: list[tuple[Case, str]] = field(default_factory=list)  # the case and what matched (label)
+    visible: list[tuple[Case, Any]] = field(default_factory=list)  # the case and what matched (a label)
     hidden: int = 0
 
     def __bool__(self) -> bool:
