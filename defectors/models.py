@@ -173,7 +173,7 @@ class Case(VaultModel):
 
     closing_reason = EncryptedLongTextField(_("closing reason"), max_length=5_000, blank=True)
 
-    objects = CaseManager()  # type: ignore[misc, django-manager-missing]
+    objects = CaseManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["-created_at"]
