@@ -15,7 +15,7 @@ TEST_ENV := DJANGO_DEBUG=0 \
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) CELERY_BROKER_URL=$(CELERY_BROKER_URL)
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench bench-cases
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -49,3 +49,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) bench/vault.py
+
+# The case list, filter, search and intake at CASES cases (default 100,000) beside a plaintext twin.
+CASES ?= 100000
+bench-cases: $(STAMP)
+	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
+	$(TEST_ENV) $(PY) bench/cases.py $(CASES)

@@ -178,8 +178,10 @@ class Case(VaultModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["assigned_to", "status", "-created_at"]),
-            models.Index(fields=["status", "urgency", "-created_at"]),
+            # The list's order, for supervisors (all cases) and caseworkers (their own).
+            models.Index(fields=["-urgency", "-created_at"], name="defectors_case_list"),
+            models.Index(fields=["assigned_to", "-urgency", "-created_at"], name="defectors_case_list_assigned"),
+            models.Index(fields=["status", "branch", "intake_month"], name="defectors_case_filters"),
         ]
 
     def __str__(self) -> str:

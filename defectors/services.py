@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import log_event
-from defectors.models import Case, Consent, DuplicateAlert, FamilyMember, Level, Need, ShredRequest
+from defectors.models import Case, Consent, DuplicateAlert, FamilyMember, Level, Need, ShredRequest, new_case_code
 from vault import services as vault_services
 
 ORGANISERS = (User.Role.SUPERVISOR, User.Role.CASEWORKER)
@@ -42,11 +42,18 @@ def start_intake(*, by: User, token: uuid.UUID, request_id: str = "") -> Case:
         intake_month=today.replace(day=1),
         intake_token=token,
     )
-    try:
-        with transaction.atomic():
-            case.save()
-    except IntegrityError:  # the same token raced in from a second tab
-        return Case.objects.get(intake_token=token)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                case.save()
+            break
+        except IntegrityError:
+            raced = Case.objects.filter(intake_token=token).first()
+            if raced is not None:  # the same token came in from a second tab
+                return raced
+            case.code = new_case_code()  # a code collision: one in millions, draw again
+    else:
+        raise RuntimeError("could not draw a free case code")
     _audit("intake_started", case=case, by=by, request_id=request_id)
     return case
 

@@ -133,7 +133,10 @@ class VaultDescriptor:
         name = self.field.attname
         data = instance.__dict__
         if name not in data:
-            instance.refresh_from_db(fields=[name])
+            # A deferred column: fetch the ciphertext alone and open it with this row's
+            # key (refresh_from_db would open it on a fresh copy, without the key at hand).
+            raw = type(instance)._base_manager.filter(pk=instance.pk).values_list(name, flat=True).get()
+            data[name] = self.field.from_db_value(raw, None, None)
         value = data[name]
         if not isinstance(value, Sealed):
             return value
@@ -439,7 +442,7 @@ class VaultQuerySet(models.QuerySet):
         wanted = [_normalised(value) for value in ordered]
         return [
             row
-            for row in self.filter(**{index.name: tag})
+            for row in self.defer(None).filter(**{index.name: tag})  # sources loaded with the rows
             if [_normalised(getattr(row, source)) for source in index.sources] == wanted
         ]
 
@@ -452,11 +455,16 @@ class VaultManager(models.Manager.from_queryset(VaultQuerySet)):  # type: ignore
         path = self.model.VAULT_KEY
         if path == "organisation":
             return queryset
-        # The key's columns ride along as annotations: cheaper than select_related's model objects.
-        return queryset.annotate(
-            _vk_id=models.F(f"{path}__id"),
-            _vk_kek=models.F(f"{path}__kek_id"),
-            _vk_wrapped=models.F(f"{path}__wrapped"),
+        # The key's columns ride along as annotations: cheaper than select_related's
+        # model objects. For an owner they are subqueries on the key's primary key,
+        # run only for the rows fetched: count() drops them instead of joining every row.
+        from vault.models import DataKey
+
+        key_id = models.F(f"{path}__id" if "__" in path else f"{path}_id")
+        keys_row = DataKey.objects.filter(pk=models.OuterRef("_vk_id"))
+        return queryset.annotate(_vk_id=key_id).annotate(
+            _vk_kek=models.Subquery(keys_row.values("kek_id")[:1]),
+            _vk_wrapped=models.Subquery(keys_row.values("wrapped")[:1]),
         )
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
+from accounts.models import User
 from defectors import services
 from defectors.access import get_case_for_user
 from defectors.forms import AssignForm, CaseFilterForm, CloseForm, IdentityForm, RevealForm, ShredRequestForm
@@ -23,7 +24,7 @@ LEVEL_ORDER = ["critical", "high", "medium", "low"]
 LIST_FIELDS = ("code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at")
 
 
-def _search(cases: CaseQuerySet, form: CaseFilterForm) -> CaseQuerySet:
+def _search(cases: CaseQuerySet, form: CaseFilterForm, user: User) -> CaseQuerySet:
     data = form.cleaned_data
     for name in ("status", "urgency", "branch"):
         if data.get(name):
@@ -31,10 +32,12 @@ def _search(cases: CaseQuerySet, form: CaseFilterForm) -> CaseQuerySet:
     if data.get("intake_month"):
         cases = cases.filter(intake_month=data["intake_month"].replace(day=1))
     # Exact search through the blind indexes; candidates are confirmed by decrypting them.
+    visible = Case.objects.visible_to(user)
     if data.get("service_number"):
-        cases = cases.filter(pk__in=[c.pk for c in cases.matching(service_number=data["service_number"])])
+        found = visible.matching(service_number=data["service_number"])
+        cases = cases.filter(pk__in=[c.pk for c in found])
     if data.get("full_name"):
-        found = cases.matching(full_name=data["full_name"], date_of_birth=data["date_of_birth"])
+        found = visible.matching(full_name=data["full_name"], date_of_birth=data["date_of_birth"])
         cases = cases.filter(pk__in=[c.pk for c in found])
     return cases
 
@@ -46,7 +49,7 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
         Case.objects.visible_to(request.user).select_related("assigned_to").only(*LIST_FIELDS, "assigned_to__username")
     )
     if form.is_bound:
-        cases = _search(cases, form) if form.is_valid() else cases.none()
+        cases = _search(cases, form, request.user) if form.is_valid() else cases.none()
     page = Paginator(cases.order_by("-urgency", "-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -219,3 +219,18 @@ def test_a_shredded_value_is_a_distinct_falsy_state_that_renders_plainly():
 def test_damaged_is_an_error_code_can_catch():
     assert issubclass(RecordDamaged, Exception)
     assert not issubclass(RecordDamaged, Damaged)  # the field error, not the crypto one
+
+
+def test_a_deferred_field_is_fetched_and_opened_in_one_query(django_assert_num_queries):
+    person = make_person(full_name="Deferred")
+    loaded = Person.objects.only("code").get(pk=person.pk)
+    with django_assert_num_queries(1):
+        assert loaded.full_name == "Deferred"
+    assert "full_name" not in loaded.__dict__.get("_vault_changed", set())
+
+
+def test_counting_rows_does_not_touch_their_keys(django_assert_num_queries):
+    make_person()
+    with django_assert_num_queries(1) as queries:
+        assert Person.objects.count() == 1
+    assert "vault_datakey" not in queries.captured_queries[0]["sql"]
