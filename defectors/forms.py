@@ -235,6 +235,11 @@ class CaseFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "month"}),
         input_formats=["%Y-%m"],
     )
+
+
+class CaseSearchForm(forms.Form):
+    """Exact search by identifying values: sent by POST, so they never appear in a URL or a log."""
+
     service_number = forms.CharField(label=_("Service number"), max_length=40, required=False)
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     date_of_birth = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput)
@@ -243,6 +248,8 @@ class CaseFilterForm(forms.Form):
         data = super().clean() or {}
         if bool(data.get("full_name")) != bool(data.get("date_of_birth")):
             raise forms.ValidationError(_("Search by name needs the date of birth too (exact match only)."))
+        if not data.get("service_number") and not data.get("full_name"):
+            raise forms.ValidationError(_("Give a service number, or a full name with the date of birth."))
         return data
 
 

@@ -15,7 +15,15 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from defectors import services
 from defectors.access import get_case_for_user
-from defectors.forms import AssignForm, CaseFilterForm, CloseForm, IdentityForm, RevealForm, ShredRequestForm
+from defectors.forms import (
+    AssignForm,
+    CaseFilterForm,
+    CaseSearchForm,
+    CloseForm,
+    IdentityForm,
+    RevealForm,
+    ShredRequestForm,
+)
 from defectors.models import Case, CaseQuerySet, Consent, DuplicateAlert, ShredRequest
 
 ORGANISERS = ("supervisor", "caseworker")
@@ -24,43 +32,50 @@ LEVEL_ORDER = ["critical", "high", "medium", "low"]
 LIST_FIELDS = ("code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at")
 
 
-def _search(cases: CaseQuerySet, form: CaseFilterForm, user: User) -> CaseQuerySet:
+def _filter(cases: CaseQuerySet, form: CaseFilterForm) -> CaseQuerySet:
     data = form.cleaned_data
     for name in ("status", "urgency", "branch"):
         if data.get(name):
             cases = cases.filter(**{name: data[name]})
     if data.get("intake_month"):
         cases = cases.filter(intake_month=data["intake_month"].replace(day=1))
-    # Exact search through the blind indexes; candidates are confirmed by decrypting them.
-    visible = Case.objects.visible_to(user)
-    if data.get("service_number"):
-        found = visible.matching(service_number=data["service_number"])
-        cases = cases.filter(pk__in=[c.pk for c in found])
-    if data.get("full_name"):
-        found = visible.matching(full_name=data["full_name"], date_of_birth=data["date_of_birth"])
-        cases = cases.filter(pk__in=[c.pk for c in found])
     return cases
+
+
+def _search(user: User, form: CaseSearchForm) -> list[Case]:
+    """Exact matches through the blind indexes; candidates are confirmed by decrypting them."""
+    data = form.cleaned_data
+    visible = Case.objects.visible_to(user)
+    found: dict[object, Case] = {}
+    if data.get("service_number"):
+        found.update((case.pk, case) for case in visible.matching(service_number=data["service_number"]))
+    if data.get("full_name"):
+        by_name = visible.matching(full_name=data["full_name"], date_of_birth=data["date_of_birth"])
+        found = {case.pk: case for case in by_name if not data.get("service_number") or case.pk in found}
+    return list(found.values())
 
 
 @role_required(*ORGANISERS)
 def case_list(request: AuthenticatedRequest) -> HttpResponse:
-    form = CaseFilterForm(request.GET or None)
+    filters = CaseFilterForm(request.GET or None)
+    search = CaseSearchForm(request.POST or None)
     cases = (
         Case.objects.visible_to(request.user).select_related("assigned_to").only(*LIST_FIELDS, "assigned_to__username")
     )
-    if form.is_bound:
-        cases = _search(cases, form, request.user) if form.is_valid() else cases.none()
+    if request.method == "POST":
+        # Search results: a handful of exact matches, shown on this response only.
+        found = [case.pk for case in _search(request.user, search)] if search.is_valid() else []
+        cases = cases.filter(pk__in=found)
+    elif filters.is_bound:
+        cases = _filter(cases, filters) if filters.is_valid() else cases.none()
     page = Paginator(cases.order_by("-urgency", "-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     open_alerts = (
         DuplicateAlert.objects.filter(resolved_at__isnull=True).count() if request.user.role == "supervisor" else 0
     )
-    return render(
-        request,
-        "defectors/case_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "open_alerts": open_alerts},
-    )
+    context = {"form": filters, "search": search, "page": page, "query": query.urlencode(), "open_alerts": open_alerts}
+    return render(request, "defectors/case_list.html", context)
 
 
 @role_required(*ORGANISERS)

@@ -192,6 +192,6 @@ def test_the_demo_supervisor_sees_the_seeded_cases(debug, client):
     assert response.status_code == 200
     assert "30 cases" in response.content.decode()
     spec = demo.generate(0)
-    response = client.get("/cases/", {"service_number": spec.fields["service_number"]})
+    response = client.post("/cases/", {"service_number": spec.fields["service_number"]})
     assert spec.fields["code"] in response.content.decode()
     assert "1 case" in response.content.decode()
