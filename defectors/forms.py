@@ -102,8 +102,21 @@ class FamilyMemberForm(forms.ModelForm):
         fields = ["relationship", "name", "location", "at_risk", "protection_needed"]
 
 
+class BaseFamilyFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove this person")
+
+
 FamilyFormSet = forms.formset_factory(
-    FamilyMemberForm, extra=2, max_num=20, validate_max=True, can_delete=True, can_delete_extra=False
+    FamilyMemberForm,
+    formset=BaseFamilyFormSet,
+    extra=2,
+    max_num=20,
+    validate_max=True,
+    can_delete=True,
+    can_delete_extra=False,
 )
 
 NEED_URGENCY = [("", _("Not needed")), *Level.choices]

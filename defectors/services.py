@@ -144,6 +144,23 @@ def submit_intake(*, case: Case, by: User, request_id: str = "") -> None:
     _audit("intake_submitted", case=case, by=by, request_id=request_id)
 
 
+@transaction.atomic
+def discard_intake(*, case: Case, by: User, request_id: str = "") -> None:
+    """Abandon a draft that was never opened (a duplicate, a mistake): its key is destroyed.
+
+    Opened cases are shredded only by two people; a draft, by the person taking it.
+    """
+    if by.role not in ORGANISERS:
+        raise PermissionDenied
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status != Case.Status.INTAKE:
+        raise ValidationError(_("Only an unfinished intake can be discarded."))
+    _audit("intake_discarded", case=case, by=by, request_id=request_id)
+    vault_services.shred(owner=case, by=by, reason="intake discarded", request_id=request_id)
+    case.status, case.shredded_at = Case.Status.CLOSED, timezone.now()
+    case.save(update_fields=["status", "shredded_at", "updated_at"])
+
+
 @dataclass
 class DuplicateReport:
     visible: list[tuple[Case, Any]] = field(default_factory=list)  # the case and what matched (a label)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("shred-requests/<int:pk>/decide/", cases.decide_shred, name="decide_shred"),
     path("<str:code>/", cases.case_detail, name="case"),
     path("<str:code>/intake/submit/", intake.submit, name="intake_submit"),
+    path("<str:code>/intake/discard/", intake.discard, name="intake_discard"),
     path("<str:code>/intake/<str:step>/", intake.step, name="intake_step"),
     path("<str:code>/reveal/", cases.reveal, name="reveal"),
     path("<str:code>/identity/edit/", cases.edit_identity, name="edit_identity"),

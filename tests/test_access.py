@@ -69,6 +69,7 @@ TABLE: dict[str, Rule] = {
     "defectors:case": Rule(ORGANISERS, kwargs=lambda w: {"code": w["case"].code}),
     "defectors:intake_step": Rule(ORGANISERS, kwargs=lambda w: {"code": w["draft"].code, "step": "identity"}),
     "defectors:intake_submit": Rule(ORGANISERS_POST, kwargs=lambda w: {"code": w["draft"].code}),
+    "defectors:intake_discard": Rule(ORGANISERS_POST, kwargs=lambda w: {"code": w["draft"].code}),
     "defectors:reveal": Rule(ORGANISERS_POST, kwargs=lambda w: {"code": w["case"].code}),
     "defectors:edit_identity": Rule(ORGANISERS, kwargs=lambda w: {"code": w["case"].code}),
     "defectors:change_status": Rule(ORGANISERS_POST, kwargs=lambda w: {"code": w["case"].code}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -175,3 +176,16 @@ def submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
             status=400,
         )
     return redirect(case)
+
+
+@role_required(*ORGANISERS)
+@require_POST
+def discard(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    case = get_case_for_user(request.user, code)
+    try:
+        services.discard_intake(case=case, by=request.user, request_id=request.request_id)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect(case)
+    messages.success(request, _("The intake was discarded; what was typed can no longer be read."))
+    return redirect("defectors:case_list")

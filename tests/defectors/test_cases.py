@@ -239,6 +239,7 @@ CASE_URLS = [
     ("post", "defectors:edit_identity", {"full_name": "Changed", "change-reason": "forged"}),
     ("post", "defectors:change_status", {"status": "closed", "reason": "x"}),
     ("post", "defectors:intake_submit", {}),
+    ("post", "defectors:intake_discard", {}),
     ("get", "defectors:intake_step", {}),
     ("post", "defectors:intake_step", {"full_name": "Changed"}),
 ]

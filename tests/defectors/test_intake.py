@@ -240,3 +240,34 @@ def test_no_duplicate_warning_without_a_match(cw):
     CaseFactory(service_number="BA-000111")
     case = start(cw)
     assert step(cw, case, "service", {"service_number": "BA-000112"}).status_code == 302
+
+
+def test_a_draft_is_discarded_by_its_caseworker_and_becomes_unreadable(cw):
+    case = start(cw)
+    step(cw, case, "identity", IDENTITY)
+    response = cw.post(f"/cases/{case.code}/intake/discard/", follow=True)
+    assert "The intake was discarded" in response.content.decode()
+    case = Case.objects.get(pk=case.pk)
+    assert case.status == Case.Status.CLOSED and case.shredded_at is not None
+    assert str(case.full_name) == "[shredded]"
+    assert case.code not in cw.get("/cases/new/").content.decode()  # no longer an unfinished intake
+    assert AuditEvent.objects.filter(action="defectors.case.intake_discarded", object_ref=case.code).exists()
+
+
+def test_an_opened_case_cannot_be_discarded(cw, caseworker):
+    case = CaseFactory(created_by=caseworker)
+    response = cw.post(f"/cases/{case.code}/intake/discard/", follow=True)
+    assert "Only an unfinished intake can be discarded" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).full_name != "[shredded]"
+    assert Case.objects.get(pk=case.pk).shredded_at is None
+
+
+def test_a_recorded_family_member_can_be_removed_and_empty_rows_offer_no_removal(cw):
+    case = start(cw)
+    step(cw, case, "family", family_data({"relationship": "Father"}))
+    page = cw.get(f"/cases/{case.code}/intake/family/").content.decode()
+    assert page.count("Remove this person") == 1  # the stored row only, not the two empty ones
+    data = family_data({"relationship": "Father", "DELETE": "on"})
+    data["family-INITIAL_FORMS"] = "1"
+    step(cw, case, "family", data)
+    assert not FamilyMember.objects.filter(case=case).exists()
