@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.services import log_event
 from vault import crypto, keys
-from vault.fields import BlindIndexField
+from vault.fields import BlindIndexField, RecordDamaged
 from vault.models import DataKey
 
 if TYPE_CHECKING:
@@ -123,3 +123,38 @@ def shred(*, owner: models.Model, by: User | None = None, reason: str = "", requ
         }
         if indexes:
             model._base_manager.filter(**{model.VAULT_KEY: key}).update(**indexes)  # type: ignore[attr-defined]
+
+
+def rebuild_blind_indexes(*, batch_size: int = 1000, progress: Callable[[str, int], None] | None = None) -> int:
+    """Recompute the blind-index tags of every row that has some, a batch per transaction."""
+    from vault.fields import blind_tag
+
+    total = 0
+    for model in apps.get_models():
+        indexes = [field for field in model._meta.concrete_fields if isinstance(field, BlindIndexField)]
+        if not indexes:
+            continue
+        done, last = 0, None
+        manager = model.objects  # type: ignore[attr-defined]
+        while True:
+            with transaction.atomic(), keys.key_scope():
+                rows = manager.order_by("pk")
+                if last is not None:
+                    rows = rows.filter(pk__gt=last)
+                batch = list(rows[:batch_size])
+                if not batch:
+                    break
+                for row in batch:
+                    for index in indexes:
+                        try:
+                            values = [getattr(row, source) for source in index.sources]
+                        except RecordDamaged:
+                            continue  # keeps its old tag; the damage shows wherever the row is opened
+                        setattr(row, index.attname, blind_tag(model, index.name, values))
+                model._base_manager.bulk_update(batch, [index.attname for index in indexes])
+            last = batch[-1].pk
+            done += len(batch)
+            if progress:
+                progress(model._meta.label, done)
+        total += done
+    return total

@@ -97,3 +97,14 @@ def test_saving_without_touching_the_sources_keeps_the_tag_without_decrypting():
 def test_an_index_over_other_fields_is_refused():
     with pytest.raises(ValueError, match="no blind index"):
         Person.objects.matching(narrative="anything")
+
+
+def test_rebuilding_follows_a_new_tag_length_and_keeps_lookups_working(settings):
+    from django.core.management import call_command
+
+    people = [Person.objects.create(full_name=f"P {n}", service_number=f"SN-{n}") for n in range(30)]
+    settings.BLIND_INDEX_BITS = 6
+    assert Person.objects.matching(service_number="SN-7") == []  # old 12-bit tags, new 6-bit lookups
+    call_command("rebuild_blind_indexes", "--batch-size", "7", stdout=__import__("io").StringIO())
+    assert [p.pk for p in Person.objects.matching(service_number="SN-7")] == [people[7].pk]
+    assert all(tag < 64 for tag in Person.objects.values_list("service_number_index", flat=True))
