@@ -256,6 +256,7 @@ USERSESSIONS_TRACK_ACTIVITY = False
 # Sessions: short idle timeout, absolute lifetime, closed with the browser.
 SESSION_IDLE_MINUTES = envint("HAVEN_SESSION_IDLE_MINUTES", 15)
 SESSION_MAX_HOURS = envint("HAVEN_SESSION_MAX_HOURS", 8)
+SESSION_ENGINE = "vault.sessions"  # database sessions, sealed with the organisation key
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -3,6 +3,7 @@ a pg_dump of the whole database (allauth's tables included), the logs, or Redis.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import logging
 import subprocess
@@ -102,3 +103,23 @@ def test_no_sentinel_reaches_the_database_dump_the_logs_or_redis(caplog):
         assert value not in dump, f"{value!r} is in the database dump"
         assert value not in caplog.text, f"{value!r} is in the logs"
         assert value.encode() not in cache, f"{value!r} is in Redis"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pending_totp_secret_is_not_readable_from_the_sessions_table():
+    from django.contrib.sessions.models import Session
+
+    user = UserFactory(username="enrolling", totp=False)
+    client = Client()
+    client.post("/accounts/login/", {"login": "enrolling", "password": PASSWORD})
+    session = client.session
+    session["account_authentication_methods"][-1]["reauthenticated"] = True
+    session.save()
+    page = client.get("/accounts/2fa/totp/activate/")
+    secret = page.context["form"].secret  # shown to the person, kept in the session until activated
+    assert len(secret) == 32 and user.pk
+    stored = Session.objects.get(session_key=client.session.session_key).session_data
+    assert stored.startswith("hv1:")
+    decoded = base64.b64decode(stored[4:])
+    assert secret.encode() not in decoded and b"account_authentication_methods" not in decoded
+    assert secret not in pg_dump()
