@@ -95,3 +95,12 @@ def test_a_role_without_access_gets_403_with_the_same_headers(client_for, make_u
     response = client_for(make_user(User.Role.DONOR)).get("/audit/")
     assert response.status_code == 403
     assert_security_headers(response)
+
+
+def test_a_form_sent_without_its_csrf_token_gets_a_plain_explanation(db):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"login": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "This form expired" in response.content.decode()
+    assert_security_headers(response)
