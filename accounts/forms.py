@@ -38,6 +38,14 @@ class InviteForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
+    code = forms.CharField(
+        label=_("Invitation code"),
+        max_length=100,
+        help_text=_("The part of your link after the # sign. Opening the link fills it in."),
+        widget=forms.TextInput(
+            attrs={"data-invitation-code": "", "autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
     password1 = forms.CharField(
         label=_("New password"),
         strip=False,
@@ -52,7 +60,7 @@ class AcceptInvitationForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User | None, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 
@@ -61,7 +69,7 @@ class AcceptInvitationForm(forms.Form):
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("The two passwords differ. Type the same password twice."))
-        elif first:
+        elif first and self.user is not None:
             try:
                 validate_password(first, self.user)
             except forms.ValidationError as error:

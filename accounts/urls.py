@@ -12,7 +12,7 @@ urlpatterns = [
     path("people/<str:username>/role/", views.change_role, name="change_role"),
     path("people/<str:username>/deactivate/", views.deactivate, name="deactivate"),
     path("people/<str:username>/reinvite/", views.reinvite, name="reinvite"),
-    path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("invitation/", views.accept_invitation, name="accept_invitation"),
     path("exit/", views.quick_exit, name="quick_exit"),
     path("healthz", views.healthz, name="healthz"),
 ]

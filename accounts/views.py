@@ -49,12 +49,19 @@ def people(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "accounts/people.html", {"users": users, "invitations": invitations})
 
 
-def _show_link_once(request: AuthenticatedRequest, token: str) -> HttpResponse:
+def invitation_link_for(base_url: str, token: str) -> str:
+    """The token travels in the fragment: browsers never send it, so no server or proxy log holds it."""
+    return f"{base_url.rstrip('/')}{reverse('accounts:accept_invitation')}#{token}"
+
+
+def _show_link_once(request: AuthenticatedRequest, invitation: Invitation, token: str) -> HttpResponse:
     # Post/redirect/get: the link is shown on the next page and then forgotten,
     # so a reload never issues a second invitation.
-    request.session[INVITATION_LINK_SESSION_KEY] = request.build_absolute_uri(
-        reverse("accounts:accept_invitation", args=[token])
-    )
+    request.session[INVITATION_LINK_SESSION_KEY] = {
+        "link": invitation_link_for(request.build_absolute_uri("/"), token),
+        "username": invitation.username,
+        "role": invitation.get_role_display(),
+    }
     return redirect("accounts:invitation_link")
 
 
@@ -63,20 +70,20 @@ def invite(request: AuthenticatedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if form.is_valid():
         try:
-            _invitation, token = services.invite_user(
+            invitation, token = services.invite_user(
                 by=request.user, request_id=request.request_id, **form.cleaned_data
             )
         except ValidationError as error:
             form.add_error("username", error)
         else:
-            return _show_link_once(request, token)
+            return _show_link_once(request, invitation, token)
     return render(request, "accounts/invite.html", {"form": form})
 
 
 @role_required(User.Role.ADMIN)
 def invitation_link(request: AuthenticatedRequest) -> HttpResponse:
-    link = request.session.pop(INVITATION_LINK_SESSION_KEY, None)
-    return render(request, "accounts/invitation_link.html", {"link": link, "hours": settings.INVITATION_HOURS})
+    shown = request.session.pop(INVITATION_LINK_SESSION_KEY, None) or {}
+    return render(request, "accounts/invitation_link.html", {**shown, "hours": settings.INVITATION_HOURS})
 
 
 @role_required(User.Role.ADMIN)
@@ -129,21 +136,25 @@ def deactivate(request: AuthenticatedRequest, username: str) -> HttpResponse:
 def reinvite(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     try:
-        _invitation, token = services.reinvite_user(by=request.user, user=subject, request_id=request.request_id)
+        invitation, token = services.reinvite_user(by=request.user, user=subject, request_id=request.request_id)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("accounts:person", username=subject.username)
-    return _show_link_once(request, token)
+    return _show_link_once(request, invitation, token)
 
 
 @login_not_required
-def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = services.find_open_invitation(token)
+def accept_invitation(request: HttpRequest) -> HttpResponse:
+    """Set a password with an invitation. The code comes from the link's fragment (filled in by
+    haven.js) or is typed in; it reaches the server only in the body of this POST."""
+    if request.method != "POST":
+        return render(request, "accounts/accept_invitation.html", {"form": AcceptInvitationForm(user=None)})
+    token = request.POST.get("code", "").strip()
+    invitation = services.find_open_invitation(token) if token else None
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
     form = AcceptInvitationForm(
-        request.POST or None,
-        user=invitation.user or User(username=invitation.username, email=invitation.email),
+        request.POST, user=invitation.user or User(username=invitation.username, email=invitation.email)
     )
     if form.is_valid():
         try:

@@ -59,7 +59,7 @@ TABLE: dict[str, Rule] = {
     "accounts:change_role": Rule(ADMIN_POST_ONLY, kwargs=lambda w: {"username": w["caseworker"].username}),
     "accounts:deactivate": Rule(ADMIN_POST_ONLY, kwargs=lambda w: {"username": w["caseworker"].username}),
     "accounts:reinvite": Rule(ADMIN_POST_ONLY, kwargs=lambda w: {"username": w["caseworker"].username}),
-    "accounts:accept_invitation": Rule(everyone(200), anonymous=200, kwargs=lambda w: {"token": w["token"]}),
+    "accounts:accept_invitation": Rule(everyone(200), anonymous=200),
     "accounts:quick_exit": Rule(everyone(302), anonymous=302),
     "accounts:healthz": Rule(everyone(200), anonymous=200),
     "audit:event_list": Rule(only({"auditor": 200})),

@@ -23,6 +23,16 @@
       });
     });
 
+    // An invitation link carries its code after the # (never sent to the server):
+    // fill the form with it, hide the field, and drop it from the address bar.
+    var code = document.querySelector("[data-invitation-code]");
+    if (code && window.location.hash.length > 1) {
+      code.value = decodeURIComponent(window.location.hash.slice(1));
+      var row = code.closest("div");
+      if (row) { row.hidden = true; }
+      window.history.replaceState(null, "", window.location.pathname);
+    }
+
     var summary = document.querySelector("[data-error-summary]");
     if (summary) { summary.focus(); }
   });

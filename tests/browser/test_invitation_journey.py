@@ -74,7 +74,7 @@ def test_admin_invites_a_caseworker_who_joins_from_a_phone(  # type: ignore[no-u
     expect(page).to_have_url(f"{site}/people/invitation-link/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Invitation link")
     link = page.locator("[data-invitation-link]").input_value()
-    assert re.fullmatch(rf"{re.escape(site)}/invitation/[\w-]+/", link), link
+    assert re.fullmatch(rf"{re.escape(site)}/invitation/#[\w-]+", link), link
     shoot(page, "05-invitation-link")
 
     # The invitation is open; casey has no account yet.
@@ -90,7 +90,9 @@ def test_admin_invites_a_caseworker_who_joins_from_a_phone(  # type: ignore[no-u
     errors = console_errors(page)
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Set your password")
-    expect(page.get_by_text("Your username is casey.")).to_be_visible()
+    # The code came in the fragment: filled in, hidden, and gone from the address bar.
+    expect(page).to_have_url(f"{site}/invitation/")
+    expect(page.get_by_label("Invitation code")).to_be_hidden()
     no_horizontal_overflow(page)
     shoot(page, "06-accept-invitation")
     page.get_by_label(re.compile(r"^New password:?$")).fill(CASEWORKER_PASSWORD)

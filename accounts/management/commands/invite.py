@@ -4,10 +4,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import invite_from_server
+from accounts.views import invitation_link_for
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         if not base.startswith(("https://", "http://")):
             raise CommandError("--base-url must start with https://")
         invitation, token = invite_from_server(username=options["username"], role=options["role"])
-        link = base.rstrip("/") + reverse("accounts:accept_invitation", args=[token])
+        link = invitation_link_for(base, token)
         until = f"{invitation.expires_at:%Y-%m-%d %H:%M %Z}"
         self.stdout.write(f"Invitation for {invitation.username} ({invitation.role}), valid until {until}.")
         self.stdout.write(f"Give this link to the person over a safe channel; it works once:\n{link}")
