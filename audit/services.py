@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 GENESIS_HASH = "0" * 64
+AUDIT_CHAIN_LOCK = 0x4A75_D17  # any fixed number: every append takes this one lock
 
 
 def compute_hash(prev_hash: str, event: AuditEvent) -> str:
@@ -39,13 +40,15 @@ def log_event(
 
     Runs inside the caller's transaction when there is one, so an action that
     rolls back leaves no event, and an event that cannot be written stops the
-    action. Appends are serialised by a table lock: two writers must not both
-    chain onto the same previous event.
+    action. Appends are serialised by a lock: two writers must not both chain
+    onto the same previous event.
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
+            # An advisory lock, not LOCK TABLE: it needs no privilege on the table, so the
+            # application's database role can be one that may only INSERT and SELECT here.
             with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {AuditEvent._meta.db_table} IN EXCLUSIVE MODE")
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
         last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
         event = AuditEvent(
             seq=(last.seq + 1) if last else 1,

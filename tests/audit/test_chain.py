@@ -137,3 +137,29 @@ def test_concurrent_writers_keep_one_unbroken_chain():
     assert errors == []
     report = verify_chain()
     assert report.ok and report.count == 60
+
+
+@pytest.mark.django_db
+def test_a_least_privilege_role_can_append_but_never_change_or_unhook_the_trail():
+    """The deployment README recommends: the application's role may INSERT and SELECT audit events, no more."""
+    table = AuditEvent._meta.db_table
+    raw("DROP ROLE IF EXISTS haven_app_check")
+    raw("CREATE ROLE haven_app_check")
+    raw(f"GRANT SELECT, INSERT ON {table} TO haven_app_check")
+    raw("GRANT SELECT ON accounts_user TO haven_app_check")
+    with transaction.atomic():
+        raw("SET LOCAL ROLE haven_app_check")
+        event = log_event(action="tests.thing.done", object_ref="HV-ROLE-0001")
+        for statement in (
+            f"UPDATE {table} SET reason = 'x'",
+            f"DELETE FROM {table}",
+            f"TRUNCATE {table}",
+            f"ALTER TABLE {table} DISABLE TRIGGER audit_event_append_only",
+        ):
+            with pytest.raises(DatabaseError), transaction.atomic():
+                raw(statement)
+        raw("RESET ROLE")
+    assert AuditEvent.objects.get(seq=event.seq).object_ref == "HV-ROLE-0001"
+    raw(f"REVOKE ALL ON {table} FROM haven_app_check")
+    raw("REVOKE ALL ON accounts_user FROM haven_app_check")
+    raw("DROP ROLE haven_app_check")
