@@ -227,6 +227,8 @@ def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str, 
         raise PermissionDenied
     # Compare with what is stored: a bound ModelForm has already written the new values onto ``case``.
     case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.shredded_at:
+        raise ValidationError(_("This case is shredded: nothing in it can be changed."))
     changed = [name for name, value in fields.items() if getattr(case, name) != value]
     if not changed:
         return
@@ -263,6 +265,8 @@ def change_status(*, case: Case, by: User, status: str, reason: str = "", reques
     if by.role not in ORGANISERS:
         raise PermissionDenied
     case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.shredded_at:
+        raise ValidationError(_("This case is shredded: nothing in it can be changed."))
     if case.status == status:
         return  # a double click
     if status not in TRANSITIONS.get(case.status, set()):

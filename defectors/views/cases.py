@@ -118,6 +118,9 @@ def reveal(request: AuthenticatedRequest, code: str) -> HttpResponse:
 @role_required(*ORGANISERS)
 def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
+    if case.shredded_at:
+        messages.error(request, _("This case is shredded: nothing in it can be changed."))
+        return redirect(case)
     if request.method == "GET":
         services.reveal_identity(case=case, by=request.user, reason="opened for editing", request_id=request.request_id)
     form = IdentityForm(request.POST or None, instance=case)

@@ -220,6 +220,21 @@ class TestShredding:
         actions = set(AuditEvent.objects.filter(object_ref=case.code).values_list("action", flat=True))
         assert {"defectors.case.shred_requested", "vault.datakey.shredded"} <= actions
 
+    def test_a_shredded_case_cannot_be_edited_or_reopened(self, cw, case, admin):
+        from vault.services import shred
+
+        shred(owner=case, by=admin)
+        Case.objects.filter(pk=case.pk).update(shredded_at=datetime.datetime.now(datetime.UTC), status="closed")
+        response = cw.post(
+            f"/cases/{case.code}/identity/edit/", {"full_name": "New", "change-reason": "x"}, follow=True
+        )
+        assert "This case is shredded" in response.content.decode()
+        assert cw.get(f"/cases/{case.code}/identity/edit/").status_code == 302
+        response = cw.post(f"/cases/{case.code}/status/", {"status": "reopened"}, follow=True)
+        assert "This case is shredded" in response.content.decode()
+        assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
+        assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
+
     def test_a_declined_request_shreds_nothing(self, sup, case, admin_client):
         sup.post(f"/cases/{case.code}/shred/", {"reason": "mistake"})
         request = ShredRequest.objects.get()
