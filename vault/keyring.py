@@ -5,10 +5,13 @@ A keyring is a JSON file (mode 0600, owned by the service):
     {"format": "haven-keyring-1",
      "keks": [{"id": "k2", "key": "<base64 32 bytes>", "created": "..."}, {"id": "k1", ...}],
      "blind_index_key": "<base64 32 bytes>",
-     "audit_key": "<base64 32 bytes>"}
+     "audit_key": "<base64 32 bytes>",
+     "signing_key": "<base64 32-byte Ed25519 seed>"}
 
 The first KEK wraps new data keys; the others only unwrap old ones until
-``rotate_keys`` has rewrapped everything. This module imports nothing from
+``rotate_keys`` has rewrapped everything. The signing key (Ed25519) signs what
+must be checked outside the database: audit checkpoints and backup manifests;
+its public half is given to the trustees (``manage.py keyring_status``). This module imports nothing from
 Django, so settings can load the keyring and ``python -m vault.keyring`` works
 before Django is configured.
 """
@@ -25,6 +28,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+# cryptography, not Django: still importable before settings exist.
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 FORMAT = "haven-keyring-1"
 KEY_BYTES = 32
 
@@ -38,6 +45,7 @@ class Keyring:
     keks: dict[str, bytes]  # insertion order: the first is active
     blind_index_key: bytes
     audit_key: bytes
+    signing_key: bytes = b""  # Ed25519 private seed; empty only in the placeholder before a keyring loads
 
     @property
     def active_id(self) -> str:
@@ -46,6 +54,18 @@ class Keyring:
     @property
     def active_key(self) -> bytes:
         return self.keks[self.active_id]
+
+    def signer(self) -> Ed25519PrivateKey:
+        """The Ed25519 key that signs audit checkpoints and backup manifests."""
+        if not self.signing_key:
+            raise KeyringError("the keyring has no signing key")
+        return Ed25519PrivateKey.from_private_bytes(self.signing_key)
+
+    @property
+    def signing_public_key(self) -> str:
+        """The signing key's public half, base64 (raw 32 bytes): what trustees keep to verify signatures."""
+        raw = self.signer().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return base64.b64encode(raw).decode()
 
     def kek(self, kek_id: str) -> bytes:
         try:
@@ -83,6 +103,7 @@ def parse_keyring(data: object) -> Keyring:
         keks=keks,
         blind_index_key=_key(data.get("blind_index_key"), "blind_index_key"),
         audit_key=_key(data.get("audit_key"), "audit_key"),
+        signing_key=_key(data.get("signing_key"), "signing_key"),
     )
 
 
@@ -140,8 +161,30 @@ def generate_keyring(path: str | Path) -> None:
             "keks": [_new_entry("k1")],
             "blind_index_key": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
             "audit_key": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
+            "signing_key": base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode(),
         },
     )
+
+
+def add_signing_key(path: str | Path) -> bool:
+    """Give a keyring written before signing keys existed its signing key; False if it has one.
+
+    Every other key is kept as it is; the file is replaced atomically.
+    """
+    path = Path(path)
+    data = read_raw(path)
+    if data.get("signing_key"):
+        return False
+    data["signing_key"] = base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
+    parse_keyring(data)
+    _replace_file(path, data)
+    return True
+
+
+def _replace_file(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    _write_new_file(tmp, data)
+    os.replace(tmp, path)
 
 
 def add_key(path: str | Path) -> str:
@@ -155,21 +198,24 @@ def add_key(path: str | Path) -> str:
     new_id = f"k{number}"
     data["keks"] = [_new_entry(new_id), *data["keks"]]
     parse_keyring(data)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    _write_new_file(tmp, data)
-    os.replace(tmp, path)
+    _replace_file(path, data)
     return new_id
 
 
 def main(argv: list[str]) -> int:
-    """python -m vault.keyring generate PATH [--if-missing]: for make run and image builds, before Django starts."""
+    """python -m vault.keyring generate PATH [--if-missing]: for make run and image builds, before Django starts.
+
+    With --if-missing, an existing keyring is kept and only gains a signing key if it has none.
+    """
     if len(argv) < 2 or argv[0] != "generate":
         print("usage: python -m vault.keyring generate PATH [--if-missing]", file=sys.stderr)
         return 2
     path = Path(argv[1])
-    if "--if-missing" in argv and path.exists():
-        return 0
     try:
+        if "--if-missing" in argv and path.exists():
+            if add_signing_key(path):
+                print(f"Signing key added to {path}.")
+            return 0
         generate_keyring(path)
     except KeyringError as exc:
         print(exc, file=sys.stderr)

@@ -246,3 +246,38 @@ def test_child_rows_load_their_owners_keys_in_the_same_query(django_assert_num_q
         Relative.objects.create(person=Person.objects.create(full_name=f"P{n}"), name=f"R{n}")
     with django_assert_num_queries(1):
         assert len({relative.name for relative in Relative.objects.all()}) == 20
+
+
+class TestSigningKey:
+    def test_a_new_keyring_has_an_ed25519_signing_key_that_verifies_its_own_signatures(self, tmp_path):
+        import base64
+
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        from vault.keyring import generate_keyring, load_keyring
+
+        path = tmp_path / "keyring.json"
+        generate_keyring(path)
+        keyring = load_keyring(path)
+        signature = keyring.signer().sign(b"checkpoint")
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(keyring.signing_public_key))
+        public.verify(signature, b"checkpoint")  # raises if it does not verify
+        assert keyring.signing_key not in (keyring.audit_key, keyring.blind_index_key, keyring.active_key)
+
+    def test_an_old_keyring_gains_a_signing_key_and_keeps_every_other_key(self, tmp_path):
+        import json
+
+        from vault.keyring import generate_keyring, load_keyring, main
+
+        path = tmp_path / "keyring.json"
+        generate_keyring(path)
+        data = json.loads(path.read_text())
+        del data["signing_key"]
+        path.write_text(json.dumps(data))
+        assert main(["generate", str(path), "--if-missing"]) == 0
+        upgraded = json.loads(path.read_text())
+        assert upgraded["signing_key"]
+        assert {k: v for k, v in upgraded.items() if k != "signing_key"} == data
+        assert load_keyring(path).signer() is not None
+        assert main(["generate", str(path), "--if-missing"]) == 0
+        assert json.loads(path.read_text()) == upgraded  # a second run changes nothing

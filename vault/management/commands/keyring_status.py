@@ -20,6 +20,9 @@ class Command(BaseCommand):
             active = " (active)" if kek_id == status.active_id else ""
             self.stdout.write(f"  {kek_id}{active}: wraps {count} data keys")
         self.stdout.write(f"Shredded data keys: {status.shredded}")
+        self.stdout.write(
+            f"Signing key (public, Ed25519; give it to the backup trustees): {settings.KEYRING.signing_public_key}"
+        )
         if status.missing:
             raise CommandError(
                 f"Data keys are wrapped by {', '.join(status.missing)}, which the keyring does not hold: "
