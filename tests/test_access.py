@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -51,6 +52,9 @@ LOGIN = "login"  # expected: a redirect to the login page
 REAUTH = "reauth"  # expected: a redirect to confirm the password first (allauth's sensitive MFA pages)
 # Answers that refuse: a request answered so must leave the database as it was.
 REFUSED = {403, 404, 405, LOGIN, REAUTH}
+# URL arguments that name an object; each must answer 404 to a value that cannot be one.
+OBJECT_KWARGS = {"code", "pk", "username"}
+MALFORMED = {"NUL": "\x00", "over-long": "A" * 500, "over-long digits": "9" * 500, "non-ASCII": "ဗမာစာ"}
 LEAVING = {"accounts:quick_exit", "account_logout"}  # these end the session; checked on their own
 
 
@@ -367,3 +371,32 @@ def test_the_walk_catches_a_view_without_its_access_helper(client, world, settin
         "access_trap:leaky_case GET: got 200, want 404",
         "access_trap:leaky_case POST: refused, but the database changed",
     ]
+
+
+def _malformed_urls(world: World) -> list[tuple[str, str, str, str]]:
+    """(URL name, argument, kind of bad value, URL) for every object argument of every URL."""
+    urls = []
+    for name, rule in sorted(TABLE.items()):
+        kwargs = rule.kwargs(world)
+        for key in sorted(OBJECT_KWARGS & kwargs.keys()):
+            good = reverse(name, kwargs=kwargs)
+            segment = f"/{quote(str(kwargs[key]))}/"
+            assert good.count(segment) == 1, f"{name}: cannot find {key} in {good}"
+            urls += [(name, key, kind, good.replace(segment, f"/{quote(bad)}/")) for kind, bad in MALFORMED.items()]
+    return urls
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_path_value_that_cannot_name_an_object_answers_404(client, world, role):
+    """NUL bytes, 500 characters and non-ASCII text in an object argument: 404, never a server error."""
+    login_with_mfa(client, world[role])
+    client.raise_request_exception = False
+    problems = []
+    for name, key, kind, url in _malformed_urls(world):
+        rule = TABLE[name]
+        for method in ("get", "post"):
+            if rule.expected(role, method) in {403, 405, REAUTH}:
+                continue  # refused before any argument is read
+            data = rule.data(world) if method == "post" else {}
+            problems += _check(client, method, url, data, 404, f"{name} {key}={kind}")
+    assert not problems, "\n".join(problems)
