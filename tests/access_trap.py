@@ -8,7 +8,6 @@ from django.urls import include, path
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
-from audit.services import log_event
 from config.urls import urlpatterns as project_urlpatterns
 from defectors.models import Case
 
@@ -17,8 +16,8 @@ from defectors.models import Case
 def leaky_case(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_object_or_404(Case, code=code)  # the trap: not get_case_for_user
     if request.method == "POST":
-        log_event(action="tests.case.touched", actor=request.user, object_ref=case.code)
-        raise Http404  # refused too late: the event is written
+        Case.objects.filter(pk=case.pk).update(status=Case.Status.CLOSED)
+        raise Http404  # refused too late: the case is changed, and no row is added
     return HttpResponse(case.code)
 
 

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from allauth.mfa.models import Authenticator
 from django.apps import apps
+from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -50,7 +52,7 @@ PERSONAS = [*ROLES, *OUTSIDERS]
 ANON = "anonymous"
 LOGIN = "login"  # expected: a redirect to the login page
 REAUTH = "reauth"  # expected: a redirect to confirm the password first (allauth's sensitive MFA pages)
-# Answers that refuse: a request answered so must leave the database as it was.
+# Answers that refuse: a request answered so must leave every table as it was.
 REFUSED = {403, 404, 405, LOGIN, REAUTH}
 # URL arguments that name an object; each must answer 404 to a value that cannot be one.
 OBJECT_KWARGS = {"code", "pk", "username"}
@@ -276,7 +278,7 @@ def world(db, admin, supervisor, caseworker, outsider, debriefer, donor, auditor
     others_key = Authenticator.objects.filter(user=supervisor).values_list("pk", flat=True).get()
     draft = CaseFactory(created_by=caseworker, status=Case.Status.INTAKE)
     alert = DuplicateAlert.objects.create(
-        case=draft, matched_case=case, matched_on="service number", raised_by=caseworker
+        case=draft, matched_case=case, matched_on=DuplicateAlert.MatchedOn.SERVICE_NUMBER, raised_by=caseworker
     )
     shred_request = ShredRequest.objects.create(case=case, requested_by=supervisor)
     return {
@@ -285,16 +287,25 @@ def world(db, admin, supervisor, caseworker, outsider, debriefer, donor, auditor
     }  # fmt: skip
 
 
-def _footprint() -> tuple[int, ...]:
-    """The row count of every table and the audit trail's last sequence number, in one query."""
+def _footprint() -> tuple[str, ...]:
+    """A digest of every table's rows and the audit trail's last sequence number, in one query.
+
+    The session table counts only its rows: every request saves the session.
+    """
+    sessions = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()._meta.db_table
     tables = sorted(
         {model._meta.db_table for model in apps.get_models(include_auto_created=True) if model._meta.managed}
     )
     quote_name = connection.ops.quote_name
-    counts = [f"(SELECT count(*) FROM {quote_name(table)})" for table in tables]
-    last_seq = f"(SELECT coalesce(max(seq), 0) FROM {quote_name(AuditEvent._meta.db_table)})"
+    digests = [
+        f"(SELECT count(*)::text FROM {quote_name(table)})"
+        if table == sessions
+        else f"(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM {quote_name(table)} t)"
+        for table in tables
+    ]
+    last_seq = f"(SELECT coalesce(max(seq), 0)::text FROM {quote_name(AuditEvent._meta.db_table)})"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join([*counts, last_seq])}")  # table names come from the models
+        cursor.execute(f"SELECT {', '.join([*digests, last_seq])}")  # table names come from the models
         return tuple(cursor.fetchone())
 
 
@@ -363,7 +374,7 @@ def test_leaving_works_for_every_role(client, world, role, name):
 
 
 def test_the_walk_catches_a_view_without_its_access_helper(client, world, settings):
-    """A view that fetches a case without get_case_for_user, and writes before it refuses: both are caught."""
+    """A view that fetches a case without get_case_for_user, and changes it before it refuses: both are caught."""
     settings.ROOT_URLCONF = "tests.access_trap"
     trap = Rule(ORGANISERS, kwargs=case_code, owner="caseworker", data=lambda w: {"reason": "forged"})
     login_with_mfa(client, world["outsider"])
