@@ -70,9 +70,7 @@ def invite(request: AuthenticatedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if form.is_valid():
         try:
-            invitation, token = services.invite_user(
-                by=request.user, request_id=request.request_id, **form.cleaned_data
-            )
+            invitation, token = services.invite_user(by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error("username", error)
         else:
@@ -104,9 +102,7 @@ def change_role(request: AuthenticatedRequest, username: str) -> HttpResponse:
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.change_role(
-                by=request.user, user=subject, role=form.cleaned_data["role"], request_id=request.request_id
-            )
+            services.change_role(by=request.user, user=subject, role=form.cleaned_data["role"])
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
@@ -121,7 +117,7 @@ def change_role(request: AuthenticatedRequest, username: str) -> HttpResponse:
 def deactivate(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     try:
-        services.deactivate_user(by=request.user, user=subject, request_id=request.request_id)
+        services.deactivate_user(by=request.user, user=subject)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -136,7 +132,7 @@ def deactivate(request: AuthenticatedRequest, username: str) -> HttpResponse:
 def reinvite(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     try:
-        invitation, token = services.reinvite_user(by=request.user, user=subject, request_id=request.request_id)
+        invitation, token = services.reinvite_user(by=request.user, user=subject)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("accounts:person", username=subject.username)
@@ -158,9 +154,7 @@ def accept_invitation(request: HttpRequest) -> HttpResponse:
     )
     if form.is_valid():
         try:
-            user = services.accept_invitation(
-                token=token, password=form.cleaned_data["password1"], request_id=getattr(request, "request_id", "")
-            )
+            user = services.accept_invitation(token=token, password=form.cleaned_data["password1"])
         except ValidationError as error:
             form.add_error(None, error)
         else:

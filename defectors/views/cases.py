@@ -109,9 +109,7 @@ def reveal(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the reason for seeing this person's identity (at least 3 characters)."))
         return redirect(case)
-    services.reveal_identity(
-        case=case, by=request.user, reason=form.cleaned_data["reason"], request_id=request.request_id
-    )
+    services.reveal_identity(case=case, by=request.user, reason=form.cleaned_data["reason"])
     return render(request, "defectors/identity.html", {"case": case, "family": case.family.all()})
 
 
@@ -122,7 +120,7 @@ def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
         messages.error(request, _("This case is shredded: nothing in it can be changed."))
         return redirect(case)
     if request.method == "GET":
-        services.reveal_identity(case=case, by=request.user, reason="opened for editing", request_id=request.request_id)
+        services.reveal_identity(case=case, by=request.user, reason="opened for editing")
     form = IdentityForm(request.POST or None, instance=case)
     reason_form = RevealForm(request.POST or None, prefix="change")
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():
@@ -131,7 +129,6 @@ def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
             by=request.user,
             fields={name: form.cleaned_data[name] for name in IdentityForm.Meta.fields},
             reason=reason_form.cleaned_data["reason"],
-            request_id=request.request_id,
         )
         messages.success(request, _("Identity saved."))
         return redirect(case)
@@ -144,9 +141,7 @@ def assign(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     form = AssignForm(request.POST)
     if form.is_valid():
-        services.assign_case(
-            case=case, by=request.user, caseworker=form.cleaned_data["caseworker"], request_id=request.request_id
-        )
+        services.assign_case(case=case, by=request.user, caseworker=form.cleaned_data["caseworker"])
         messages.success(request, _("Case assigned."))
     else:
         messages.error(request, _("Choose an active caseworker."))
@@ -166,7 +161,7 @@ def change_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
             return redirect(case)
         reason = form.cleaned_data["reason"]
     try:
-        services.change_status(case=case, by=request.user, status=status, reason=reason, request_id=request.request_id)
+        services.change_status(case=case, by=request.user, status=status, reason=reason)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -181,7 +176,7 @@ def withdraw_consent(request: AuthenticatedRequest, code: str, kind: str) -> Htt
     if kind not in Consent.Kind.values:
         messages.error(request, _("No such consent."))
         return redirect(case)
-    services.withdraw_consent(case=case, by=request.user, kind=kind, request_id=request.request_id)
+    services.withdraw_consent(case=case, by=request.user, kind=kind)
     messages.success(request, _("The withdrawal is recorded."))
     return redirect(case)
 
@@ -195,9 +190,7 @@ def request_shred(request: AuthenticatedRequest, code: str) -> HttpResponse:
         messages.error(request, _("Give the reason for shredding."))
         return redirect(case)
     try:
-        services.request_shred(
-            case=case, by=request.user, reason=form.cleaned_data["reason"], request_id=request.request_id
-        )
+        services.request_shred(case=case, by=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -218,9 +211,7 @@ def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     shred_request = get_object_or_404(ShredRequest, pk=pk)
     approve = request.POST.get("decision") == "approve"
     try:
-        services.decide_shred(
-            shred_request=shred_request, by=request.user, approve=approve, request_id=request.request_id
-        )
+        services.decide_shred(shred_request=shred_request, by=request.user, approve=approve)
     except PermissionDenied:
         messages.error(request, _("Another administrator must decide: you asked for this yourself."))
     else:
@@ -238,6 +229,6 @@ def tasks(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def resolve_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(DuplicateAlert, pk=pk)
-    services.resolve_alert(alert=alert, by=request.user, request_id=request.request_id)
+    services.resolve_alert(alert=alert, by=request.user)
     messages.success(request, _("Marked as dealt with."))
     return redirect("defectors:tasks")

@@ -60,7 +60,7 @@ def start(request: AuthenticatedRequest) -> HttpResponse:
             token = uuid.UUID(request.POST.get("token", ""))
         except ValueError:
             token = uuid.uuid4()  # a forged or missing token still opens one draft
-        case = services.start_intake(by=request.user, token=token, request_id=request.request_id)
+        case = services.start_intake(by=request.user, token=token)
         return redirect("defectors:intake_step", code=case.code, step="identity")
     drafts = Case.objects.visible_to(request.user).filter(status=Case.Status.INTAKE).only("code", "created_at")
     return render(request, "defectors/intake_start.html", {"token": uuid.uuid4(), "drafts": drafts[:20]})
@@ -88,7 +88,7 @@ def _step_form(step: str, case: Case, data: Any = None) -> Any:
 
 
 def _save_step(request: AuthenticatedRequest, case: Case, step: str, form: Any) -> None:
-    common: dict[str, Any] = {"case": case, "by": request.user, "request_id": request.request_id}
+    common: dict[str, Any] = {"case": case, "by": request.user}
     if step in MODEL_FORMS:
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         services.save_intake_step(step=step, fields=fields, **common)
@@ -115,13 +115,13 @@ def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     index = STEP_NAMES.index(step)
     next_step = STEP_NAMES[index + 1] if index + 1 < len(STEPS) else None
     if request.method == "GET" and step in SHOWS_IDENTITY:
-        services.record_intake_opened(case=case, by=request.user, step=step, request_id=request.request_id)
+        services.record_intake_opened(case=case, by=request.user, step=step)
     form = _step_form(step, case, request.POST if request.method == "POST" else None)
     duplicates = None
     if request.method == "POST" and form is not None and form.is_valid():
         _save_step(request, case, step, form)
         if step in DUPLICATE_CHECKED:
-            duplicates = services.check_duplicates(case=case, by=request.user, request_id=request.request_id)
+            duplicates = services.check_duplicates(case=case, by=request.user)
         if not duplicates:
             return redirect("defectors:intake_step", code=case.code, step=next_step)
     context = {
@@ -159,7 +159,7 @@ def _review(case: Case) -> list[tuple[str, Any, bool]]:
 def submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     try:
-        services.submit_intake(case=case, by=request.user, request_id=request.request_id)
+        services.submit_intake(case=case, by=request.user)
     except ValidationError as error:
         return render(
             request,
@@ -183,7 +183,7 @@ def submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def discard(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     try:
-        services.discard_intake(case=case, by=request.user, request_id=request.request_id)
+        services.discard_intake(case=case, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect(case)
