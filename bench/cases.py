@@ -88,12 +88,13 @@ def _twin_search(cases: Any, form: CaseSearchForm) -> Any:
     return cases
 
 
-@role_required("supervisor", "caseworker")
+@role_required(*User.CASE_ROLES)
 def twin_case_list(request: Any) -> HttpResponse:
     filters = CaseFilterForm(request.GET or None)
     search = CaseSearchForm(request.POST or None)
     cases = PlainCase.objects.all()
-    if request.user.role != "supervisor":
+    all_cases = request.user.role == User.Role.SUPERVISOR
+    if not all_cases:
         cases = cases.filter(assigned_to=request.user)
     cases = cases.select_related("assigned_to").only(*LIST_FIELDS, "assigned_to__username")
     if request.method == "POST":
@@ -103,10 +104,15 @@ def twin_case_list(request: Any) -> HttpResponse:
     page = Paginator(cases.order_by("-urgency", "-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    open_alerts = (
-        DuplicateAlert.objects.filter(resolved_at__isnull=True).count() if request.user.role == "supervisor" else 0
-    )
-    context = {"form": filters, "search": search, "page": page, "query": query.urlencode(), "open_alerts": open_alerts}
+    open_alerts = DuplicateAlert.objects.filter(resolved_at__isnull=True).count() if all_cases else 0
+    context = {
+        "form": filters,
+        "search": search,
+        "page": page,
+        "query": query.urlencode(),
+        "open_alerts": open_alerts,
+        "all_cases": all_cases,
+    }
     return render(request, "defectors/case_list.html", context)
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from vault.fields import (
     BlindIndexField,
     EncryptedBooleanField,
@@ -66,9 +67,9 @@ class CaseQuerySet(VaultQuerySet):
     def visible_to(self, user) -> CaseQuerySet:  # type: ignore[no-untyped-def]
         """The cases ``user`` may see: need-to-know (DESIGN.md, Access control)."""
         role = getattr(user, "role", None)
-        if role == "supervisor":
+        if role == Role.SUPERVISOR:
             return self
-        if role == "caseworker":
+        if role == Role.CASEWORKER:
             return self.filter(assigned_to=user)
         return self.none()  # debriefers see cases through their debriefs (a later app)
 

@@ -18,8 +18,6 @@ from audit.services import log_event
 from defectors.models import Case, Consent, DuplicateAlert, FamilyMember, Level, Need, ShredRequest, new_case_code
 from vault import services as vault_services
 
-ORGANISERS = (User.Role.SUPERVISOR, User.Role.CASEWORKER)
-
 
 def _audit(action: str, *, case: Case, by: User, reason: str = "") -> None:
     log_event(action=f"defectors.case.{action}", actor=by, object_ref=case.code, reason=reason)
@@ -28,7 +26,7 @@ def _audit(action: str, *, case: Case, by: User, reason: str = "") -> None:
 @transaction.atomic
 def start_intake(*, by: User, token: uuid.UUID) -> Case:
     """Open a draft case. The form's one-time token makes a double submission open only one."""
-    if by.role not in ORGANISERS:
+    if not by.works_on_cases:
         raise PermissionDenied
     existing = Case.objects.filter(intake_token=token).first()
     if existing is not None:
@@ -150,7 +148,7 @@ def discard_intake(*, case: Case, by: User) -> None:
 
     Opened cases are shredded only by two people; a draft, by the person taking it.
     """
-    if by.role not in ORGANISERS:
+    if not by.works_on_cases:
         raise PermissionDenied
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status != Case.Status.INTAKE:
@@ -212,7 +210,7 @@ def resolve_alert(*, alert: DuplicateAlert, by: User) -> None:
 
 def reveal_identity(*, case: Case, by: User, reason: str) -> None:
     """Record the reveal. Call before decrypting anything: if the event cannot be written, show nothing."""
-    if by.role not in ORGANISERS:
+    if not by.works_on_cases:
         raise PermissionDenied
     reason = reason.strip()
     if len(reason) < 3:
@@ -223,7 +221,7 @@ def reveal_identity(*, case: Case, by: User, reason: str) -> None:
 
 @transaction.atomic
 def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str) -> None:
-    if by.role not in ORGANISERS:
+    if not by.works_on_cases:
         raise PermissionDenied
     # Compare with what is stored: a bound ModelForm has already written the new values onto ``case``.
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -262,7 +260,7 @@ TRANSITIONS: dict[str, set[str]] = {
 @transaction.atomic
 def change_status(*, case: Case, by: User, status: str, reason: str = "") -> None:
     """active → closed (with a reason) → reopened → closed …; intake ends by submitting it."""
-    if by.role not in ORGANISERS:
+    if not by.works_on_cases:
         raise PermissionDenied
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.shredded_at:
@@ -285,7 +283,7 @@ def change_status(*, case: Case, by: User, status: str, reason: str = "") -> Non
 
 @transaction.atomic
 def withdraw_consent(*, case: Case, by: User, kind: str, on: datetime.date | None = None) -> None:
-    if by.role not in ORGANISERS:
+    if not by.works_on_cases:
         raise PermissionDenied
     consent = Consent.objects.select_for_update().filter(case=case, kind=kind, withdrawn_on__isnull=True).first()
     if consent is None:

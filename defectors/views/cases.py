@@ -26,7 +26,6 @@ from defectors.forms import (
 )
 from defectors.models import Case, CaseQuerySet, Consent, DuplicateAlert, ShredRequest
 
-ORGANISERS = ("supervisor", "caseworker")
 PAGE_SIZE = 25
 LEVEL_ORDER = ["critical", "high", "medium", "low"]
 LIST_FIELDS = ("code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at")
@@ -55,7 +54,7 @@ def _search(user: User, form: CaseSearchForm) -> list[Case]:
     return list(found.values())
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 def case_list(request: AuthenticatedRequest) -> HttpResponse:
     filters = CaseFilterForm(request.GET or None)
     search = CaseSearchForm(request.POST or None)
@@ -71,14 +70,20 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(cases.order_by("-urgency", "-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    open_alerts = (
-        DuplicateAlert.objects.filter(resolved_at__isnull=True).count() if request.user.role == "supervisor" else 0
-    )
-    context = {"form": filters, "search": search, "page": page, "query": query.urlencode(), "open_alerts": open_alerts}
+    all_cases = request.user.role == User.Role.SUPERVISOR
+    open_alerts = DuplicateAlert.objects.filter(resolved_at__isnull=True).count() if all_cases else 0
+    context = {
+        "form": filters,
+        "search": search,
+        "page": page,
+        "query": query.urlencode(),
+        "open_alerts": open_alerts,
+        "all_cases": all_cases,
+    }
     return render(request, "defectors/case_list.html", context)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     consents = {consent.kind: consent for consent in case.consents.select_related("recorded_by")}
@@ -89,10 +94,10 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
         "family_count": case.family.count(),
         "reveal_form": RevealForm(),
         "assign_form": AssignForm(initial={"caseworker": case.assigned_to})
-        if request.user.role == "supervisor"
+        if request.user.role == User.Role.SUPERVISOR
         else None,
         "close_form": CloseForm(),
-        "shred_form": ShredRequestForm() if request.user.role == "supervisor" else None,
+        "shred_form": ShredRequestForm() if request.user.role == User.Role.SUPERVISOR else None,
         "open_shred_request": case.shred_requests.filter(decided_at__isnull=True)
         .select_related("requested_by")
         .first(),
@@ -100,7 +105,7 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return render(request, "defectors/case_detail.html", context)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 @require_POST
 def reveal(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """Show identifying fields once, after the audit event is written; nothing is kept afterwards."""
@@ -113,7 +118,7 @@ def reveal(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return render(request, "defectors/identity.html", {"case": case, "family": case.family.all()})
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     if case.shredded_at:
@@ -135,7 +140,7 @@ def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return render(request, "defectors/identity_edit.html", {"case": case, "form": form, "reason_form": reason_form})
 
 
-@role_required("supervisor")
+@role_required(User.Role.SUPERVISOR)
 @require_POST
 def assign(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
@@ -148,7 +153,7 @@ def assign(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return redirect(case)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 @require_POST
 def change_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
@@ -169,7 +174,7 @@ def change_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return redirect(case)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 @require_POST
 def withdraw_consent(request: AuthenticatedRequest, code: str, kind: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
@@ -181,7 +186,7 @@ def withdraw_consent(request: AuthenticatedRequest, code: str, kind: str) -> Htt
     return redirect(case)
 
 
-@role_required("supervisor")
+@role_required(User.Role.SUPERVISOR)
 @require_POST
 def request_shred(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
@@ -198,14 +203,14 @@ def request_shred(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return redirect(case)
 
 
-@role_required("admin")
+@role_required(User.Role.ADMIN)
 def shred_requests(request: AuthenticatedRequest) -> HttpResponse:
     pending = ShredRequest.objects.filter(decided_at__isnull=True).select_related("case", "requested_by")
     decided = ShredRequest.objects.filter(decided_at__isnull=False).select_related("case", "requested_by", "decided_by")
     return render(request, "defectors/shred_requests.html", {"pending": pending, "decided": decided[:50]})
 
 
-@role_required("admin")
+@role_required(User.Role.ADMIN)
 @require_POST
 def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     shred_request = get_object_or_404(ShredRequest, pk=pk)
@@ -219,13 +224,13 @@ def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("defectors:shred_requests")
 
 
-@role_required("supervisor")
+@role_required(User.Role.SUPERVISOR)
 def tasks(request: AuthenticatedRequest) -> HttpResponse:
     alerts = DuplicateAlert.objects.filter(resolved_at__isnull=True).select_related("case", "matched_case", "raised_by")
     return render(request, "defectors/tasks.html", {"alerts": alerts})
 
 
-@role_required("supervisor")
+@role_required(User.Role.SUPERVISOR)
 @require_POST
 def resolve_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(DuplicateAlert, pk=pk)

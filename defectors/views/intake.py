@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
+from accounts.models import User
 from defectors import services
 from defectors.access import get_case_for_user
 from defectors.forms import (
@@ -50,10 +51,9 @@ MODEL_FORMS = {
 DUPLICATE_CHECKED = {"identity", "service"}
 # Steps whose form shows identifying values already typed: opening one is audited.
 SHOWS_IDENTITY = {"identity", "service", "defection", "family", "contact"}
-ORGANISERS = ("supervisor", "caseworker")
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 def start(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         try:
@@ -105,7 +105,7 @@ def _save_step(request: AuthenticatedRequest, case: Case, step: str, form: Any) 
         services.record_consents(consents=form.consents(), **common)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     if step not in STEP_NAMES:
@@ -154,7 +154,7 @@ def _review(case: Case) -> list[tuple[str, Any, bool]]:
     return [(name, label, filled[name]) for name, label in STEPS if name in filled]
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 @require_POST
 def submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
@@ -178,7 +178,7 @@ def submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return redirect(case)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 @require_POST
 def discard(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
