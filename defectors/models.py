@@ -197,6 +197,24 @@ class Case(VaultModel):
     def is_open(self) -> bool:
         return self.status in (self.Status.ACTIVE, self.Status.REOPENED)
 
+    def next_statuses(self) -> list[str]:
+        """The statuses this case may be changed to (services.change_status), in Status order.
+
+        An intake leaves its status only by being submitted; a shredded case never changes.
+        """
+        if self.shredded_at:
+            return []
+        allowed = CASE_TRANSITIONS.get(self.status, frozenset())
+        return [status for status in self.Status.values if status in allowed]
+
+
+# The one table of status changes: the service enforces it, the case page offers exactly these.
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    Case.Status.ACTIVE: frozenset({Case.Status.CLOSED}),
+    Case.Status.REOPENED: frozenset({Case.Status.CLOSED}),
+    Case.Status.CLOSED: frozenset({Case.Status.REOPENED}),
+}
+
 
 class FamilyMember(VaultModel):
     VAULT_KEY = "case__data_key"

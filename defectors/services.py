@@ -250,16 +250,12 @@ def assign_case(*, case: Case, by: User, caseworker: User) -> None:
     _audit("assigned", case=case, by=by, reason=f"{previous} -> {caseworker.username}")
 
 
-TRANSITIONS: dict[str, set[str]] = {
-    Case.Status.ACTIVE: {Case.Status.CLOSED},
-    Case.Status.REOPENED: {Case.Status.CLOSED},
-    Case.Status.CLOSED: {Case.Status.REOPENED},
-}
-
-
 @transaction.atomic
 def change_status(*, case: Case, by: User, status: str, reason: str = "") -> None:
-    """active → closed (with a reason) → reopened → closed …; intake ends by submitting it."""
+    """Move the case to one of ``case.next_statuses()``; closing needs a reason. Resending is a no-op.
+
+    Raises PermissionDenied (role), ValidationError (shredded, not allowed from here, no reason).
+    """
     if not by.works_on_cases:
         raise PermissionDenied
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -267,7 +263,7 @@ def change_status(*, case: Case, by: User, status: str, reason: str = "") -> Non
         raise ValidationError(_("This case is shredded: nothing in it can be changed."))
     if case.status == status:
         return  # a double click
-    if status not in TRANSITIONS.get(case.status, set()):
+    if status not in case.next_statuses():
         raise ValidationError(_("A case cannot go from %(old)s to %(new)s.") % {"old": case.status, "new": status})
     fields = ["status", "updated_at"]
     if status == Case.Status.CLOSED:

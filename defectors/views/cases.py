@@ -7,7 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
@@ -28,6 +30,11 @@ from defectors.models import Case, CaseQuerySet, Consent, DuplicateAlert, ShredR
 
 PAGE_SIZE = 25
 LEVEL_ORDER = ["critical", "high", "medium", "low"]
+# How the case page offers each status change, and the form that change needs (if any).
+STATUS_ACTIONS: dict[str, tuple[str | Promise, type[CloseForm] | None]] = {
+    Case.Status.CLOSED: (gettext_lazy("Close the case"), CloseForm),
+    Case.Status.REOPENED: (gettext_lazy("Reopen the case"), None),
+}
 LIST_FIELDS = ("code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at")
 
 
@@ -96,7 +103,10 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
         "assign_form": AssignForm(initial={"caseworker": case.assigned_to})
         if request.user.role == User.Role.SUPERVISOR
         else None,
-        "close_form": CloseForm(),
+        "status_actions": [
+            (status, STATUS_ACTIONS[status][0], form() if (form := STATUS_ACTIONS[status][1]) else None)
+            for status in case.next_statuses()
+        ],
         "shred_form": ShredRequestForm() if request.user.role == User.Role.SUPERVISOR else None,
         "open_shred_request": case.shred_requests.filter(decided_at__isnull=True)
         .select_related("requested_by")
