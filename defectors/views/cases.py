@@ -26,7 +26,8 @@ from defectors.forms import (
     RevealForm,
     ShredRequestForm,
 )
-from defectors.models import Case, CaseQuerySet, Consent, DuplicateAlert, ShredRequest
+from defectors.models import Case, Consent, DuplicateAlert, ShredRequest
+from defectors.search import filter_cases, search_cases
 
 PAGE_SIZE = 25
 LEVEL_ORDER = ["critical", "high", "medium", "low"]
@@ -38,29 +39,6 @@ STATUS_ACTIONS: dict[str, tuple[str | Promise, type[CloseForm] | None]] = {
 LIST_FIELDS = ("code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at")
 
 
-def _filter(cases: CaseQuerySet, form: CaseFilterForm) -> CaseQuerySet:
-    data = form.cleaned_data
-    for name in ("status", "urgency", "branch"):
-        if data.get(name):
-            cases = cases.filter(**{name: data[name]})
-    if data.get("intake_month"):
-        cases = cases.filter(intake_month=data["intake_month"].replace(day=1))
-    return cases
-
-
-def _search(user: User, form: CaseSearchForm) -> list[Case]:
-    """Exact matches through the blind indexes; candidates are confirmed by decrypting them."""
-    data = form.cleaned_data
-    visible = Case.objects.visible_to(user)
-    found: dict[object, Case] = {}
-    if data.get("service_number"):
-        found.update((case.pk, case) for case in visible.matching(service_number=data["service_number"]))
-    if data.get("full_name"):
-        by_name = visible.matching(full_name=data["full_name"], date_of_birth=data["date_of_birth"])
-        found = {case.pk: case for case in by_name if not data.get("service_number") or case.pk in found}
-    return list(found.values())
-
-
 @role_required(*User.CASE_ROLES)
 def case_list(request: AuthenticatedRequest) -> HttpResponse:
     filters = CaseFilterForm(request.GET or None)
@@ -70,10 +48,11 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
     )
     if request.method == "POST":
         # Search results: a handful of exact matches, shown on this response only.
-        found = [case.pk for case in _search(request.user, search)] if search.is_valid() else []
+        visible = Case.objects.visible_to(request.user)
+        found = [case.pk for case in search_cases(visible, **search.cleaned_data)] if search.is_valid() else []
         cases = cases.filter(pk__in=found)
     elif filters.is_bound:
-        cases = _filter(cases, filters) if filters.is_valid() else cases.none()
+        cases = filter_cases(cases, filters.cleaned_data) if filters.is_valid() else cases.none()
     page = Paginator(cases.order_by("-urgency", "-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

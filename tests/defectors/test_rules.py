@@ -64,3 +64,56 @@ def test_every_status_but_intake_can_be_left():
     for status in Case.Status.values:
         case = Case(status=status)
         assert bool(case.next_statuses()) is (status != Case.Status.INTAKE), status
+
+
+SEARCHES = [
+    ({"service_number": "BA-000001"}, {"HV-AAAA-0001"}),
+    ({"full_name": "Aung Min", "date_of_birth": datetime.date(1990, 1, 2)}, {"HV-AAAA-0001", "HV-AAAA-0002"}),
+    (
+        {"service_number": "BA-000002", "full_name": "Aung Min", "date_of_birth": datetime.date(1990, 1, 2)},
+        {"HV-AAAA-0002"},
+    ),
+    ({"service_number": "BA-000003", "full_name": "Aung Min", "date_of_birth": datetime.date(1990, 1, 2)}, set()),
+    ({"full_name": "Aung Min", "date_of_birth": datetime.date(1990, 1, 3)}, set()),
+]
+
+
+@pytest.fixture
+def same_people_twice(caseworker):  # type: ignore[no-untyped-def]
+    """Three people as Haven's cases and as the benchmark's plaintext twin rows."""
+    from tests.vaultapp.models import PlainCase
+
+    people = [
+        ("HV-AAAA-0001", "BA-000001", "Aung Min", datetime.date(1990, 1, 2)),
+        ("HV-AAAA-0002", "BA-000002", "Aung Min", datetime.date(1990, 1, 2)),
+        ("HV-AAAA-0003", "BA-000003", "Su Su", datetime.date(1990, 1, 2)),
+    ]
+    for code, number, name, born in people:
+        values = {"service_number": number, "full_name": name, "date_of_birth": born}
+        CaseFactory(created_by=caseworker, code=code, **values)
+        PlainCase.objects.create(created_by=caseworker, code=code, intake_month=datetime.date(2024, 1, 1), **values)
+    return PlainCase
+
+
+@pytest.mark.parametrize(("criteria", "expected"), SEARCHES)
+def test_the_case_list_and_the_benchmark_twin_search_by_one_rule(cw, same_people_twice, criteria, expected):
+    from defectors.search import search_cases
+
+    assert {case.code for case in search_cases(Case.objects.all(), **criteria)} == expected
+    assert {case.code for case in search_cases(same_people_twice.objects.all(), **criteria)} == expected
+    sent = {name: str(value) for name, value in criteria.items()}
+    page = cw.post("/cases/", sent).content.decode()
+    assert set(re.findall(r"HV-AAAA-000\d", page)) == expected
+
+
+def test_the_view_and_the_benchmark_call_the_shared_search_and_filters():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for path in (root / "defectors/views/cases.py", root / "bench/cases.py"):
+        tree = ast.parse(path.read_text())
+        called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and hasattr(node.func, "id")}
+        defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+        assert {"search_cases", "filter_cases"} <= called, path
+        assert not {name for name in defined if name.startswith(("_twin_", "_search", "_filter"))}, path
