@@ -197,6 +197,18 @@ class Case(VaultModel):
     def is_open(self) -> bool:
         return self.status in (self.Status.ACTIVE, self.Status.REOPENED)
 
+    def opening_problems(self) -> list[str]:
+        """What keeps this intake from being opened as a case: [] when it may be opened.
+
+        The review page lists these and services.submit_intake refuses with them (one query).
+        """
+        problems = []
+        if not self.full_name and not self.other_names:
+            problems.append(str(_("Give a name or an alias (Identity).")))
+        if not self.consents.filter(kind=Consent.Kind.DATA_PROCESSING, withdrawn_on__isnull=True).exists():
+            problems.append(str(_("Consent to data processing is needed to open a case (Consents).")))
+        return problems
+
     def next_statuses(self) -> list[str]:
         """The statuses this case may be changed to (services.change_status), in Status order.
 

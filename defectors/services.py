@@ -129,11 +129,7 @@ def submit_intake(*, case: Case, by: User) -> None:
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status != Case.Status.INTAKE:
         return  # already submitted: a second click changes nothing
-    problems = []
-    if not case.full_name and not case.other_names:
-        problems.append(_("Give a name or an alias (Identity)."))
-    if not has_consent(case, Consent.Kind.DATA_PROCESSING):
-        problems.append(_("Consent to data processing is needed to open a case (Consents)."))
+    problems = case.opening_problems()
     if problems:
         raise ValidationError(problems)
     case.status = Case.Status.ACTIVE

@@ -136,6 +136,7 @@ def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     }
     if step == "review":
         context["summary"] = _review(case)
+        context["still_needed"] = case.opening_problems()
     return render(request, "defectors/intake_step.html", context)
 
 

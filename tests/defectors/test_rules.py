@@ -117,3 +117,37 @@ def test_the_view_and_the_benchmark_call_the_shared_search_and_filters():
         defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
         assert {"search_cases", "filter_cases"} <= called, path
         assert not {name for name in defined if name.startswith(("_twin_", "_search", "_filter"))}, path
+
+
+def still_needed_on(page: str) -> list[str]:
+    listed = re.search(r"<ul data-still-needed>(.*?)</ul>", page, re.S)
+    return re.findall(r"<li>(.*?)</li>", listed.group(1)) if listed else []
+
+
+@pytest.mark.parametrize(
+    ("values", "consent", "withdrawn"),
+    [
+        ({"full_name": "", "other_names": ""}, False, False),
+        ({"full_name": "Aung Min", "other_names": ""}, False, False),
+        ({"full_name": "", "other_names": ""}, True, False),
+        ({"full_name": "", "other_names": "Ko Aung"}, True, False),
+        ({"full_name": "Aung Min", "other_names": ""}, True, True),
+        ({"full_name": "Aung Min", "other_names": ""}, True, False),
+    ],
+)
+def test_the_review_page_lists_exactly_what_stops_the_service_opening_the_intake(
+    cw, caseworker, values, consent, withdrawn
+):
+    case = CaseFactory(created_by=caseworker, status=Case.Status.INTAKE, consent=consent, **values)
+    if withdrawn:
+        case.consents.update(withdrawn_on=datetime.date.today())
+    listed = still_needed_on(cw.get(f"/cases/{case.code}/intake/review/").content.decode())
+    try:
+        with transaction.atomic():
+            services.submit_intake(case=case, by=caseworker)
+            transaction.set_rollback(True)
+        refused: list[str] = []
+    except ValidationError as error:
+        refused = error.messages
+    assert listed == refused
+    assert bool(refused) is not (bool(values["full_name"] or values["other_names"]) and consent and not withdrawn)
