@@ -12,8 +12,8 @@ ordinary index on service_number and on (full_name, date_of_birth).
 What is measured: whole requests through Django's test Client, as a signed-in
 supervisor (both factors), through every middleware, view and template. Haven's
 pages are the real view (defectors.views.cases.case_list); the twin's are a copy
-of that view over PlainCase (same form, filters, paginator, template), where the
-search is an ordinary ``filter(service_number=...)``. Times are medians of wall
+of that view over PlainCase (same form, filters, paginator, template, and the same
+defectors.search functions), where ``matching`` is an ordinary ``filter(...)``. Times are medians of wall
 time around ``client.get``/``client.post`` (server time plus the test client's
 small overhead, the same for both). Query counts are taken at 10 cases and
 again at the full count. Tables are VACUUM ANALYZEd after seeding, as
