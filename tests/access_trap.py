@@ -8,11 +8,12 @@ from django.urls import include, path
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
+from accounts.models import User
 from config.urls import urlpatterns as project_urlpatterns
 from defectors.models import Case
 
 
-@role_required("supervisor", "caseworker")
+@role_required(*User.CASE_ROLES)
 def leaky_case(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_object_or_404(Case, code=code)  # the trap: not get_case_for_user
     if request.method == "POST":
