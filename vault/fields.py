@@ -469,9 +469,13 @@ class VaultManager(models.Manager.from_queryset(VaultQuerySet)):  # type: ignore
 
 
 class VaultModel(models.Model):
-    """Base for models with encrypted fields: names ``VAULT_KEY`` and uses ``VaultManager``."""
+    """Base for models with encrypted fields: uses ``VaultManager``.
 
-    VAULT_KEY = "data_key"
+    Each concrete model declares ``VAULT_KEY`` itself (there is no default:
+    vault.checks fails start-up without it).
+    """
+
+    VAULT_KEY: str
 
     objects = VaultManager()
 
