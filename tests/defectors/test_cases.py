@@ -119,6 +119,12 @@ class TestCasePage:
         assert event.reason.startswith("typo in name: ") and "full_name" in event.reason
         assert "New Name" not in event.reason
 
+    def test_an_edited_name_is_found_by_search_and_the_old_one_is_not(self, cw, case):
+        data = {"full_name": "Ko Renamed", "date_of_birth": "1995-05-17", "change-reason": "typo in name"}
+        cw.post(f"/cases/{case.code}/identity/edit/", data)
+        assert codes_in(cw.post("/cases/", {"full_name": "ko renamed", "date_of_birth": "1995-05-17"})) == {case.code}
+        assert codes_in(cw.post("/cases/", {"full_name": "Ko Secret Name", "date_of_birth": "1995-05-17"})) == set()
+
     def test_a_supervisor_assigns_a_case_and_it_is_audited(self, sup, case, outsider):
         sup.post(f"/cases/{case.code}/assign/", {"caseworker": "otto"})
         assert Case.objects.get(pk=case.pk).assigned_to == outsider
