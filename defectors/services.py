@@ -65,17 +65,8 @@ def save_intake_step(*, case: Case, by: User, step: str, fields: dict[str, Any])
         critical = Level.CRITICAL in (case.threat_to_defector, case.threat_to_family)
         case.urgency = Case.Urgency.URGENT if critical else Case.Urgency.NORMAL
         fields = {**fields, "urgency": case.urgency}
-    case.save(update_fields=[*fields, "updated_at", *_index_fields(fields)])
+    case.save(update_fields=[*fields, "updated_at"])  # the vault adds the blind indexes
     _audit("intake_step_saved", case=case, by=by, reason=step)
-
-
-def _index_fields(fields: dict[str, Any]) -> list[str]:
-    touched = []
-    if "service_number" in fields:
-        touched.append("service_number_index")
-    if {"full_name", "date_of_birth"} & set(fields):
-        touched.append("name_dob_index")
-    return touched
 
 
 def record_intake_opened(*, case: Case, by: User, step: str) -> None:
@@ -228,7 +219,7 @@ def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str) 
         return
     for name in changed:
         setattr(case, name, fields[name])
-    case.save(update_fields=[*changed, "updated_at", *_index_fields(dict.fromkeys(changed))])
+    case.save(update_fields=[*changed, "updated_at"])
     _audit("identity_edited", case=case, by=by, reason=f"{reason}: {', '.join(changed)}")
 
 

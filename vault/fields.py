@@ -482,6 +482,40 @@ class VaultModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save as Django does; a blind index is written whenever one of its sources is.
+
+        ``save(update_fields=["service_number"])``, and the save of a row loaded
+        with ``only()``, would otherwise leave the index tag of the old value:
+        search and duplicate checks would find neither the old nor the new one.
+        """
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None and not kwargs.get("force_insert") and not self._state.adding:
+            deferred = self.get_deferred_fields()
+            if deferred:  # Django would save the loaded columns only: name them, with their indexes
+                fields = self._meta.concrete_fields
+                loaded = [f.attname for f in fields if not f.primary_key and f.attname not in deferred]
+                update_fields = loaded or None
+        if update_fields is not None:
+            kwargs["update_fields"] = with_blind_indexes(type(self), update_fields)
+        super().save(*args, **kwargs)
+
+
+def with_blind_indexes(model: type[models.Model], update_fields: Any) -> list[str]:
+    """``update_fields`` and the blind indexes over any of them (field names or attnames)."""
+    names = set(update_fields)
+    named = {
+        field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedField) and (field.name in names or field.attname in names)
+    }
+    indexes = [
+        field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, BlindIndexField) and named & set(field.sources) and field.name not in names
+    ]
+    return [*update_fields, *indexes]
+
 
 def state(instance: models.Model, field_name: str) -> str:
     """'value', 'empty', 'shredded' or 'damaged': for templates and checks that must not raise."""

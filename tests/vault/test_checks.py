@@ -129,7 +129,7 @@ def test_an_owner_key_path_that_does_not_lead_to_a_data_key_is_an_error():
 
 @isolate_apps("tests.vaultapp")
 def test_models_without_encrypted_fields_are_left_alone():
-    class Plain(models.Model):
+    class Plain(models.Model):  # noqa: DJ008
         name = models.CharField(max_length=20)
 
         class Meta:
