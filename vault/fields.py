@@ -25,7 +25,8 @@ import datetime
 import hashlib
 import hmac
 import json
-from typing import Any
+import warnings
+from typing import Any, Self
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -33,6 +34,7 @@ from django import forms
 from django.conf import settings
 from django.core import validators
 from django.db import models
+from django.db.models.query import ModelIterable
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext
 
@@ -79,6 +81,15 @@ class RecordDamaged(Exception):
         super().__init__(f"{self.label} {self.pk} field {self.field}: {reason}")
 
 
+class OwnerKeyQuery(RuntimeWarning):
+    """A stored row's data key was fetched with a query of its own: in a list, one query per row.
+
+    An error in the test suite (pyproject's filterwarnings), a console warning under
+    ``runserver``: load the rows with ``.with_keys(relation)`` or through their
+    own ``VaultManager`` instead.
+    """
+
+
 def owner_key(instance: models.Model):  # type: ignore[no-untyped-def]
     """The DataKey that seals ``instance``'s fields, following ``VAULT_KEY``."""
     path: str = instance.VAULT_KEY  # type: ignore[attr-defined]
@@ -86,6 +97,15 @@ def owner_key(instance: models.Model):  # type: ignore[no-untyped-def]
         return keys.organisation_key()
     target: Any = instance
     for part in path.split("__"):
+        if not instance._state.adding and not target._meta.get_field(part).is_cached(target):
+            warnings.warn(
+                OwnerKeyQuery(
+                    f"{instance._meta.label} {instance.pk}: its data key ({path}) is fetched by a query of its "
+                    "own. Load these rows with Model.objects, or with .with_keys(relation) from the rows that "
+                    "reach them."
+                ),
+                stacklevel=4,
+            )
         parent, target = target, getattr(target, part)
         if target is None:
             if parent is not instance:
@@ -107,10 +127,24 @@ def open_owner_key(instance: models.Model) -> crypto.OpenKey:
     if key is None:
         if data.get("_vk_id") is not None:
             key = keys.open_key_parts(data["_vk_id"], data["_vk_kek"], data["_vk_wrapped"])
+        elif (owner := _owner_in_memory(instance)) is not None:
+            key = open_owner_key(owner)  # a child of a loaded (or new) owner: its key, no query
         else:
             key = keys.open_key(owner_key(instance))
         data["_vault_key"] = key
     return key
+
+
+def _owner_in_memory(instance: models.Model) -> models.Model | None:
+    """The related row already in memory whose own key seals ``instance`` (a family member's case)."""
+    head, _sep, rest = instance.VAULT_KEY.partition("__")  # type: ignore[attr-defined]
+    if not rest:
+        return None
+    field = instance._meta.get_field(head)
+    if not field.is_cached(instance):  # type: ignore[union-attr]
+        return None
+    owner = field.get_cached_value(instance)  # type: ignore[union-attr]
+    return owner if owner is not None and getattr(owner, "VAULT_KEY", None) == rest else None
 
 
 def _context(instance: models.Model, field: models.Field) -> bytes:
@@ -418,7 +452,79 @@ class BlindIndexField(models.IntegerField):
         return tag
 
 
+def _related_owner(model: type[models.Model], relation: str) -> type[models.Model]:
+    current: Any = model
+    for part in relation.split("__"):
+        try:
+            field = current._meta.get_field(part)
+        except Exception:
+            field = None
+        if field is None or not (field.is_relation and (field.many_to_one or field.one_to_one) and field.concrete):
+            current = None
+            break
+        current = field.related_model
+    if not hasattr(current, "VAULT_KEY"):
+        raise ValueError(f"{model._meta.label}: {relation!r} is not a relation to a model with encrypted fields")
+    return current  # type: ignore[no-any-return]
+
+
+class _RowsWithOwnerKeys(ModelIterable):
+    """Rows as usual; each related owner named in ``with_keys`` gets its key columns."""
+
+    def __iter__(self) -> Any:
+        relations = self.queryset._vault_relations  # type: ignore[attr-defined]
+        for row in super().__iter__():
+            data = row.__dict__
+            for n, relation in enumerate(relations):
+                columns = {name: data.pop(f"_vkr{n}{name}", None) for name in ("_vk_id", "_vk_kek", "_vk_wrapped")}
+                owner: Any = row
+                for part in relation.split("__"):
+                    owner = getattr(owner, part) if owner is not None else None  # joined: no query
+                if owner is not None and columns["_vk_id"] is not None:
+                    owner.__dict__.update(columns)
+            yield row
+
+
 class VaultQuerySet(models.QuerySet):
+    _vault_relations: tuple[str, ...] = ()
+
+    def _clone(self) -> Self:
+        clone = super()._clone()  # type: ignore[misc]
+        clone._vault_relations = self._vault_relations
+        return clone  # type: ignore[no-any-return]
+
+    def with_keys(self, *relations: str) -> Self:
+        """Join the owners named by ``relations`` and load their data keys in the same query.
+
+        ``Note.objects.with_keys("case")`` is ``select_related("case")`` that also
+        brings the case's key columns, so ``[note.case.full_name for note in ...]``
+        is one query for any number of rows. A relation path ("referral__case")
+        works too. Raises ValueError for a relation that does not lead to a model
+        with encrypted fields. Without it, reading a joined owner's values costs a
+        query per row and warns (``OwnerKeyQuery``).
+        """
+        from vault.models import DataKey
+
+        clone = self.select_related(*relations)
+        for relation in relations:
+            owner = _related_owner(self.model, relation)
+            path: str = owner.VAULT_KEY  # type: ignore[attr-defined]
+            if path == "organisation":
+                continue  # one key for all, remembered per request
+            prefix = f"_vkr{len(clone._vault_relations)}"
+            key_id = models.F(f"{relation}__{path}__id" if "__" in path else f"{relation}__{path}_id")
+            keys_row = DataKey.objects.filter(pk=models.OuterRef(f"{prefix}_vk_id"))
+            clone = clone.annotate(**{f"{prefix}_vk_id": key_id}).annotate(
+                **{
+                    f"{prefix}_vk_kek": models.Subquery(keys_row.values("kek_id")[:1]),
+                    f"{prefix}_vk_wrapped": models.Subquery(keys_row.values("wrapped")[:1]),
+                }
+            )
+            clone._vault_relations = (*clone._vault_relations, relation)
+        if clone._iterable_class is ModelIterable:
+            clone._iterable_class = _RowsWithOwnerKeys
+        return clone
+
     def matching(self, **values: Any) -> list[Any]:
         """Rows whose encrypted fields equal ``values`` after normalisation.
 

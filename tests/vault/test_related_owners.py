@@ -14,23 +14,23 @@ from vault.services import shred
 pytestmark = pytest.mark.django_db
 
 
-def make_relatives(count: int) -> None:
-    for n in range(count):
+def make_relatives(count: int, start: int = 0) -> None:
+    for n in range(start, start + count):
         person = Person.objects.create(full_name=f"Owner {n}", service_number=f"SN-{n}")
         Relative.objects.create(person=person, name=f"Relative {n}")
 
 
 def queries_to_list() -> tuple[int, list[tuple[str, str]]]:
     with key_scope(), CaptureQueriesContext(connection) as queries:
-        rows = [(r.name, r.person.full_name) for r in Relative.objects.with_keys("person").order_by("name")]
-    return len(queries), rows
+        rows = [(r.name, r.person.full_name) for r in Relative.objects.with_keys("person")]
+    return len(queries), sorted(rows)
 
 
 def test_a_list_of_twenty_children_reading_their_owners_costs_what_a_list_of_two_does():
     make_relatives(2)
     two, rows = queries_to_list()
     assert rows == [("Relative 0", "Owner 0"), ("Relative 1", "Owner 1")]
-    make_relatives(18)
+    make_relatives(18, start=2)
     twenty, rows = queries_to_list()
     assert len(rows) == 20 and {owner for _name, owner in rows} == {f"Owner {n}" for n in range(20)}
     assert two == twenty == 1  # the children, their owners and every data key, in one query
@@ -38,21 +38,21 @@ def test_a_list_of_twenty_children_reading_their_owners_costs_what_a_list_of_two
 
 def test_with_keys_keeps_working_through_filters_get_and_iterator():
     make_relatives(3)
+    first = Relative.objects.order_by("pk").first()
+    assert first is not None
+    owner_name = Person.objects.get(pk=first.person_id).full_name
     with CaptureQueriesContext(connection) as queries:
-        relative = Relative.objects.with_keys("person").filter(name="Relative 1").get()
-        assert relative.person.full_name == "Owner 1"
-        assert [r.person.service_number for r in Relative.objects.with_keys("person").order_by("name").iterator()] == [
-            "SN-0",
-            "SN-1",
-            "SN-2",
-        ]
+        relative = Relative.objects.with_keys("person").filter(pk=first.pk).get()
+        assert relative.person.full_name == owner_name
+        numbers = {r.person.service_number for r in Relative.objects.with_keys("person").iterator()}
+    assert numbers == {"SN-0", "SN-1", "SN-2"}
     assert len(queries) == 2
 
 
 def test_an_owner_reached_through_a_join_without_its_key_is_loud():
     make_relatives(1)
     relative = Relative.objects.select_related("person").get()
-    with pytest.warns(OwnerKeyQuery, match=r"with_keys\('person'\)"):
+    with pytest.warns(OwnerKeyQuery, match="with_keys"):
         assert relative.person.full_name == "Owner 0"
     lazily = Relative.objects.get()
     with pytest.warns(OwnerKeyQuery):
@@ -60,7 +60,7 @@ def test_an_owner_reached_through_a_join_without_its_key_is_loud():
 
 
 def test_a_relation_that_is_not_a_vault_owner_is_refused():
-    with pytest.raises(ValueError, match="not a model with encrypted fields"):
+    with pytest.raises(ValueError, match="not a relation to a model with encrypted fields"):
         Relative.objects.with_keys("name")
 
 
