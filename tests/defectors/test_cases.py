@@ -214,6 +214,31 @@ class TestShredding:
         assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
         assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
 
+    def test_the_pages_of_a_shredded_case_say_shredded_and_never_show_a_false_fact(self, sup, cw, case, admin):
+        """Replaces a check of str(SHREDDED): the real pages, with a forged reveal and edit."""
+        case.was_armed, case.brought_weapons, case.years_of_service = True, False, 0
+        case.save()
+        ShredRequest.objects.create(case=case, requested_by=User.objects.get(username="sam"))
+        from defectors.services import decide_shred
+
+        decide_shred(shred_request=ShredRequest.objects.get(), by=admin, approve=True)
+        page = sup.get(f"/cases/{case.code}/").content.decode()
+        assert "Shredded" in page and "Reveal identity" not in page
+        for client in (sup, cw):
+            # The buttons are gone; forged requests are refused in the same words.
+            for response in (
+                client.post(f"/cases/{case.code}/reveal/", {"reason": "checking"}, follow=True),
+                client.get(f"/cases/{case.code}/identity/edit/", follow=True),
+                client.post(
+                    f"/cases/{case.code}/identity/edit/", {"full_name": "New", "change-reason": "x"}, follow=True
+                ),
+            ):
+                page = response.content.decode()
+                assert "This case is shredded" in page
+                assert ">No<" not in page and "Armed" not in page and "[shredded]" not in page
+        assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
+        assert Case.objects.get(pk=case.pk).full_name is SHREDDED
+
     def test_a_declined_request_shreds_nothing(self, sup, case, admin_client):
         sup.post(f"/cases/{case.code}/shred/", {"reason": "mistake"})
         request = ShredRequest.objects.get()
