@@ -623,6 +623,19 @@ def with_blind_indexes(model: type[models.Model], update_fields: Any) -> list[st
     return [*update_fields, *indexes]
 
 
+def is_shredded(instance: models.Model) -> bool:
+    """Whether the data key sealing ``instance`` was destroyed (no query for a row from VaultManager)."""
+    data = instance.__dict__
+    if "_vault_key" in data:
+        return False
+    if data.get("_vk_id") is not None:
+        return data["_vk_wrapped"] is None
+    owner = _owner_in_memory(instance)
+    if owner is not None:
+        return is_shredded(owner)
+    return bool(owner_key(instance).is_shredded)
+
+
 def state(instance: models.Model, field_name: str) -> str:
     """'value', 'empty', 'shredded' or 'damaged': for templates and checks that must not raise."""
     try:

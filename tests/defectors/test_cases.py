@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -15,8 +16,6 @@ from vault.fields import SHREDDED
 
 
 def codes_in(response) -> set[str]:  # type: ignore[no-untyped-def]
-    import re
-
     return set(re.findall(r"HV-[A-Z0-9]{4}-[A-Z0-9]{4}", response.content.decode()))
 
 
@@ -92,6 +91,25 @@ class TestCasePage:
         event = AuditEvent.objects.get(action="defectors.case.identity_revealed")
         assert (event.object_ref, event.reason, event.actor_username) == (case.code, "follow-up call", "cora")
         assert "no-store" in response["Cache-Control"]
+
+    def test_the_identity_page_shows_each_value_in_its_state(self, cw, case):
+        from django.db import connection
+
+        from defectors.models import FamilyMember
+
+        case.was_armed, case.brought_weapons, case.years_of_service = False, True, 0
+        case.save()
+        FamilyMember.objects.create(case=case, relationship="Mother", at_risk=False)
+        with connection.cursor() as cursor:  # one value moved into another field: damaged
+            cursor.execute("UPDATE defectors_case SET circumstances = full_name WHERE id = %s", [case.pk])
+        page = cw.post(f"/cases/{case.code}/reveal/", {"reason": "follow-up"}).content.decode()
+        facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", page))
+        assert (facts["Armed"], facts["Brought weapons"], facts["Years of service"]) == ("No", "Yes", "0")
+        assert "Not recorded" in facts["Brought documents"] and "Not recorded" in facts["Where they are"]
+        assert facts["At risk"] == "No" and facts["Full name"] == "Ko Secret Name"
+        assert "Damaged" in page
+        damaged = AuditEvent.objects.get(action="vault.record.damaged")
+        assert (damaged.object_ref, damaged.reason) == (f"defectors.Case:{case.pk}", "circumstances")
 
     def test_reveal_needs_a_reason(self, cw, case):
         response = cw.post(f"/cases/{case.code}/reveal/", {"reason": " "}, follow=True)
