@@ -40,7 +40,7 @@ def _declared_vault_key(model: type[models.Model]) -> str | None:
 
 
 def _is_data_key(model: Any) -> bool:
-    return isinstance(model, type) and model._meta.label == "vault.DataKey"
+    return isinstance(model, type) and issubclass(model, models.Model) and model._meta.label == "vault.DataKey"
 
 
 def _path_error(model: type[models.Model], path: str) -> str | None:

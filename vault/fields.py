@@ -13,9 +13,22 @@ declares each encrypted field in one line next to its plaintext fields::
         name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"))
 
 Values are opened lazily, on first access, with the key the queryset loaded
-alongside (``VaultManager`` joins it in: never a query per row). A value is in
-one of four states: a value, empty, ``SHREDDED`` (its key was destroyed), or
-damaged (opening raises ``RecordDamaged``; the middleware shows a plain page).
+alongside (``VaultManager`` joins it in: never a query per row). Rows that read
+their owners through relations load those owners' keys the same way::
+
+    for member in FamilyMember.objects.with_keys("case"):  # one query, any number of rows
+        member.case.full_name
+
+A stored row whose key was not loaded with it fetches the key with a query of
+its own and warns ``OwnerKeyQuery`` (an error in the test suite). New children
+of an owner in memory use its key. ``save(update_fields=[...])`` writes the
+blind indexes over the fields named. vault/checks.py fails start-up for a model
+whose primary key or ``VAULT_KEY`` would lose data.
+
+A value is in one of four states: a value, empty, ``SHREDDED`` (its key was
+destroyed; falsy), or damaged (opening raises ``RecordDamaged``; the middleware
+shows a plain page). Templates show all four with ``{% vault_value %}``
+(vault/templatetags/vault.py).
 """
 
 from __future__ import annotations
