@@ -47,6 +47,8 @@ def test_with_keys_keeps_working_through_filters_get_and_iterator():
         numbers = {r.person.service_number for r in Relative.objects.with_keys("person").iterator()}
     assert numbers == {"SN-0", "SN-1", "SN-2"}
     assert len(queries) == 2
+    rows = Relative.objects.with_keys("person")
+    assert rows.count() == 3 and rows.exists() and len(rows[:2]) == 2
 
 
 def test_an_owner_reached_through_a_join_without_its_key_is_loud():
