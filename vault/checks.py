@@ -61,6 +61,7 @@ def _path_error(model: type[models.Model], path: str) -> str | None:
 
 
 def check_model(model: type[models.Model]) -> list[checks.CheckMessage]:
+    """The vault.E001-E003 errors of one model; none for a model without encrypted fields."""
     if model._meta.abstract or model._meta.proxy or not _has_encrypted_fields(model):
         return []
     errors: list[checks.CheckMessage] = []
@@ -102,13 +103,10 @@ def check_model(model: type[models.Model]) -> list[checks.CheckMessage]:
 
 
 @checks.register(checks.Tags.models)
-def check_vault_models(
-    app_configs: Iterable[Any] | None = None, *, models: Iterable[type[models.Model]] | None = None, **kwargs: Any
-) -> list[checks.CheckMessage]:
-    """Every installed model (or ``models``, for tests) checked by ``check_model``."""
-    if models is None:
-        if app_configs is None:
-            models = apps.get_models()
-        else:
-            models = [model for app_config in app_configs for model in app_config.get_models()]
-    return [message for model in models for message in check_model(model)]
+def check_vault_models(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``check_model`` for every installed model (or those of ``app_configs``)."""
+    if app_configs is None:
+        candidates = apps.get_models()
+    else:
+        candidates = [model for app_config in app_configs for model in app_config.get_models()]
+    return [message for model in candidates for message in check_model(model)]

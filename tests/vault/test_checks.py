@@ -9,7 +9,7 @@ from django.db import models
 from django.test.utils import isolate_apps
 
 from tests.vaultapp.models import Person
-from vault.checks import check_vault_models
+from vault.checks import check_model, check_vault_models
 from vault.fields import EncryptedTextField, OwnerKeyField, VaultModel
 from vault.models import DataKey
 
@@ -23,7 +23,7 @@ class Throwaway(VaultModel):
 
 
 def ids(model: type[models.Model]) -> list[str]:
-    return [message.id for message in check_vault_models(models=[model])]  # type: ignore[misc]
+    return [message.id for message in check_model(model)]
 
 
 def test_the_check_is_registered_and_the_project_passes_it():
@@ -66,7 +66,7 @@ def test_an_integer_primary_key_is_an_error_with_a_hint():
         VAULT_KEY = "organisation"
         name = EncryptedTextField(max_length=20)
 
-    (message,) = check_vault_models(models=[Counted])
+    (message,) = check_model(Counted)
     assert message.id == "vault.E001" and message.level == checks.ERROR
     assert "uuid.uuid4" in (message.hint or "")
 
@@ -94,7 +94,7 @@ def test_an_owner_key_left_to_the_base_class_default_is_an_error():
         data_key = OwnerKeyField(to=DataKey)
         name = EncryptedTextField(max_length=20)
 
-    (message,) = check_vault_models(models=[Forgetful])
+    (message,) = check_model(Forgetful)
     assert message.id == "vault.E002" and "VAULT_KEY" in (message.hint or "")
 
 
