@@ -570,21 +570,25 @@ class VaultManager(models.Manager.from_queryset(VaultQuerySet)):  # type: ignore
     """Loads each row's data key in the same query: no query per row when values are opened."""
 
     def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
-        path = self.model.VAULT_KEY
-        if path == "organisation":
-            return queryset
-        # The key's columns ride along as annotations: cheaper than select_related's
-        # model objects. For an owner they are subqueries on the key's primary key,
-        # run only for the rows fetched: count() drops them instead of joining every row.
-        from vault.models import DataKey
+        return _with_own_key(super().get_queryset())
 
-        key_id = models.F(f"{path}__id" if "__" in path else f"{path}_id")
-        keys_row = DataKey.objects.filter(pk=models.OuterRef("_vk_id"))
-        return queryset.annotate(_vk_id=key_id).annotate(
-            _vk_kek=models.Subquery(keys_row.values("kek_id")[:1]),
-            _vk_wrapped=models.Subquery(keys_row.values("wrapped")[:1]),
-        )
+
+def _with_own_key(queryset: Any) -> Any:
+    """``queryset`` with each row's data key columns as annotations (``_vk_id``, ``_vk_kek``, ``_vk_wrapped``)."""
+    path = queryset.model.VAULT_KEY
+    if path == "organisation":
+        return queryset
+    # The key's columns ride along as annotations: cheaper than select_related's
+    # model objects. For an owner they are subqueries on the key's primary key,
+    # run only for the rows fetched: count() drops them instead of joining every row.
+    from vault.models import DataKey
+
+    key_id = models.F(f"{path}__id" if "__" in path else f"{path}_id")
+    keys_row = DataKey.objects.filter(pk=models.OuterRef("_vk_id"))
+    return queryset.annotate(_vk_id=key_id).annotate(
+        _vk_kek=models.Subquery(keys_row.values("kek_id")[:1]),
+        _vk_wrapped=models.Subquery(keys_row.values("wrapped")[:1]),
+    )
 
 
 class VaultModel(models.Model):
@@ -618,6 +622,18 @@ class VaultModel(models.Model):
         if update_fields is not None:
             kwargs["update_fields"] = with_blind_indexes(type(self), update_fields)
         super().save(*args, **kwargs)
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None, from_queryset: Any = None) -> None:
+        """Django's, with the data key read in the same query; refreshed values do not count as changed."""
+        if from_queryset is None:
+            from_queryset = _with_own_key(type(self)._base_manager.db_manager(using, hints={"instance": self}).all())
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        data = self.__dict__
+        encrypted = {f.attname for f in self._meta.concrete_fields if isinstance(f, EncryptedField)}
+        refreshed = encrypted if fields is None else encrypted & set(fields)
+        data.get("_vault_changed", set()).difference_update(refreshed)
+        if any(data.get(name) is SHREDDED for name in refreshed):
+            data.pop("_vault_key", None)  # shredded since it was loaded: never seal with the old key
 
 
 def with_blind_indexes(model: type[models.Model], update_fields: Any) -> list[str]:

@@ -80,3 +80,12 @@ def test_a_shredded_owner_reads_as_shredded_through_with_keys(admin):
     shred(owner=Person.objects.get(), by=admin)
     relative = Relative.objects.with_keys("person").get()
     assert relative.person.full_name is SHREDDED and relative.name is SHREDDED
+
+
+def test_refreshing_a_row_reads_its_key_in_the_same_query_and_changes_nothing():
+    person = Person.objects.create(full_name="Fresh", service_number="SN-7")
+    with CaptureQueriesContext(connection) as queries:
+        person.refresh_from_db()
+        assert person.full_name == "Fresh"
+    assert len(queries) == 1
+    assert not person.__dict__.get("_vault_changed")  # a save now does not recompute the indexes
