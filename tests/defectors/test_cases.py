@@ -232,11 +232,13 @@ class TestShredding:
         assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
         assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
 
-    def test_the_pages_of_a_shredded_case_say_shredded_and_never_show_a_false_fact(self, sup, cw, case, admin):
+    def test_the_pages_of_a_shredded_case_say_shredded_and_never_show_a_false_fact(
+        self, sup, cw, case, admin, supervisor
+    ):
         """Replaces a check of str(SHREDDED): the real pages, with a forged reveal and edit."""
         case.was_armed, case.brought_weapons, case.years_of_service = True, False, 0
         case.save()
-        ShredRequest.objects.create(case=case, requested_by=User.objects.get(username="sam"))
+        ShredRequest.objects.create(case=case, requested_by=supervisor)
         from defectors.services import decide_shred
 
         decide_shred(shred_request=ShredRequest.objects.get(), by=admin, approve=True)
