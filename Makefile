@@ -21,6 +21,8 @@ TEST_ENV := DJANGO_DEBUG=0 \
 	HAVEN_KEYRING_FILE=var/test-keyring.json HAVEN_EXTRA_APPS=tests.vaultapp \
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) CELERY_BROKER_URL=$(CELERY_BROKER_URL)
 DEV_ENV := DJANGO_DEBUG=1
+# Where make run serves: make run ADDR=127.0.0.1:8001
+ADDR ?= 127.0.0.1:8000
 
 .PHONY: install run test lint bench bench-cases prereqs-run prereqs-test
 
@@ -47,7 +49,7 @@ run: prereqs-run $(STAMP)
 	@echo "Demo users: var/demo-credentials.json (username, password and TOTP secret for each role)."
 	@echo "A current code for a role: $(DEV_ENV) $(PY) manage.py seed_demo --code admin"
 	@echo ""
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(PY) manage.py runserver $(ADDR)
 
 test: prereqs-test $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
