@@ -28,7 +28,6 @@ ADDR ?= 127.0.0.1:8000
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PREREQS) install
-	@test -d $(VENV) || { echo "Creating $(VENV) with Python $(PYVER)..."; $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 

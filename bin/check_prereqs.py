@@ -6,7 +6,7 @@ dependency is installed, so it uses the standard library only.
 
     check_prereqs.py --venv .venv run|test       check; exit 1 after one line per missing thing
     check_prereqs.py --venv .venv install        the same, then replace a .venv made by another
-                                                 Python and say what the install will do
+                                                 Python, create .venv, say what the install will do
     check_prereqs.py --venv .venv --packages test    print the missing Debian packages (for .ci/run)
 
 Each missing thing is one line on stderr ending with the command that installs
@@ -118,7 +118,7 @@ def pyicu_needs_building(venv: Path) -> bool:
     return installed_version(venv, "pyicu") != pinned_version("pyicu")
 
 
-def check_build(venv: Path, version: tuple[int, ...]) -> list[Missing]:
+def check_build(venv: Path, version: tuple[int, ...], mac: bool = False) -> list[Missing]:
     """What creating .venv and compiling PyICU (against the system ICU, found with pkg-config) need."""
     short = version_text(version)
     missing = []
@@ -134,7 +134,9 @@ def check_build(venv: Path, version: tuple[int, ...]) -> list[Missing]:
     if not shutil.which("pkg-config"):
         missing.append(Missing("pkg-config (to find ICU for PyICU)", "pkg-config", "pkg-config"))
     if not icu_found():
-        missing.append(Missing("ICU's headers (to compile PyICU)", "libicu-dev", "icu4c"))
+        # Homebrew keeps icu4c out of pkg-config's default path.
+        then = 'export PKG_CONFIG_PATH="$(brew --prefix icu4c)/lib/pkgconfig"' if mac else ""
+        missing.append(Missing("ICU's headers (to compile PyICU)", "libicu-dev", "icu4c", then=then))
     return missing
 
 
@@ -164,7 +166,7 @@ def check(goal: str, venv: Path, version: tuple[int, ...], mac: bool = False) ->
     if venv_version(venv) != version_text(version):
         # .venv will be made afresh: judge as if it were not there.
         venv = Path("/nonexistent/venv")
-    missing += check_build(venv, version)
+    missing += check_build(venv, version, mac)
     if goal == "test":
         missing += check_test()
     return missing
@@ -183,6 +185,7 @@ def replace_stale_venv(venv: Path, version: tuple[int, ...]) -> bool:
         )
         return False
     print(f"Replacing {venv}: Python {made_by or '(unknown)'} made it, and this is Python {version_text(version)}.")
+    sys.stdout.flush()
     shutil.rmtree(venv)
     return True
 
@@ -209,7 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.goal == "install":
         if not replace_stale_venv(args.venv, version):
             return 1
-        if pyicu_needs_building(args.venv):
+        building = pyicu_needs_building(args.venv)
+        if not venv_python(args.venv).exists():
+            print(f"Creating {args.venv} with Python {version_text(version)}...", flush=True)
+            subprocess.run([sys.executable, "-m", "venv", str(args.venv)], check=True)  # noqa: S603
+        if building:
             print(
                 f"Installing Python packages into {args.venv} "
                 "(building PyICU from source takes about 3 minutes, once)..."

@@ -120,9 +120,11 @@ def test_install_replaces_a_venv_made_by_another_python(tmp_path):
     this = f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert result.stdout.splitlines() == [
         f"Replacing {venv}: Python 3.9 made it, and this is Python {this}.",
+        f"Creating {venv} with Python {this}...",
         f"Installing Python packages into {venv} (building PyICU from source takes about 3 minutes, once)...",
     ]
-    assert not venv.exists()
+    assert prereqs.venv_version(venv) == this
+    assert not (venv / ".installed-3.9").exists()
 
 
 def test_install_leaves_a_symlinked_venv_alone(tmp_path):
@@ -156,6 +158,7 @@ def test_make_run_checks_before_it_installs_and_make_test_checks_for_the_suite()
     # -n prints the recipes without running them; -B pretends the install is stale.
     run = make("-n", "-B", "run").stdout
     assert run.index("check_prereqs.py --venv .venv run") < run.index("pip install")
+    assert run.index("pip install") < run.index("manage.py migrate")
     assert run.index("check_prereqs.py --venv .venv install") < run.index("pip install")
     assert "check_prereqs.py --venv .venv test" in make("-n", "-B", "test").stdout
 
