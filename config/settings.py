@@ -359,5 +359,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HAVEN_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # No handlers of its own: Django's default console handler on "django",
+        # active with debug on, printed each record a second time, unformatted
+        # and with a 403's traceback. Its records reach the console through root.
+        "django": {"handlers": [], "propagate": True},
     },
 }
