@@ -159,6 +159,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Last: with debug on, the site's own 404 page instead of a list of every URL pattern.
+    "config.errors.PlainNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -345,9 +347,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A 403 or 400 is one line: Django would add a traceback that points at no fault.
+    "filters": {"client_errors_without_traceback": {"()": "config.errors.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors_without_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("HAVEN_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # No handlers of its own: Django's default console handler on "django",
+        # active with debug on, printed each record a second time, unformatted
+        # and with a 403's traceback. Its records reach the console through root.
+        "django": {"handlers": [], "propagate": True},
     },
 }
