@@ -265,6 +265,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Messages can name what was done ("Role saved for ..."): keep them in the sealed
+# session, not in a readable cookie without the __Host- prefix.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Haven sends no email: email is a watched channel. Links are handed over in person.
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
