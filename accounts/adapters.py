@@ -35,7 +35,7 @@ class AccountAdapter(DefaultAccountAdapter):
 def canonical_login(typed: str) -> str:
     """The account a typed username names: an existing user's id, else the normalised text.
 
-    NFKC and case folding, so that "ALICE", " alice " and full-width "ａｌｉｃｅ"
+    NFKC and case folding, so that "ALICE", " alice " and full-width letters
     count against one budget; resolved to the user so that any spelling that
     reaches the same account shares it. Returns e.g. "user:42" or "login:alice".
     """

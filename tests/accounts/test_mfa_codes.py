@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from tests.accounts.test_login import LOGIN_URL, MFA_URL, full_login, password_step
 from tests.factories import PASSWORD, totp_code, totp_secret
@@ -45,3 +44,21 @@ def expire_cache_entries_living_at_most(seconds: int) -> None:
     for key in redis.scan_iter("haven:*"):
         if 0 < redis.ttl(key) <= seconds:
             redis.delete(key)
+
+
+def test_the_code_used_at_login_is_refused_at_re_authentication(client, make_user):
+    user = make_user()
+    code = totp_code(totp_secret(user))
+    assert full_login(client, user, code).status_code == 302
+    response = client.post("/accounts/2fa/reauthenticate/", {"code": code})
+    assert response.status_code == 200
+    assert "Incorrect code." in response.content.decode()
+    fresh = totp_code(totp_secret(user), offset=1)
+    assert client.post("/accounts/2fa/reauthenticate/", {"code": fresh}).status_code == 302
+
+
+def test_a_wrong_code_at_login_is_still_refused_and_a_right_one_accepted(client, make_user):
+    user = make_user()
+    password_step(client, user.username)
+    assert "Incorrect code." in client.post(MFA_URL, {"code": "12345x"}).content.decode()
+    assert client.post(MFA_URL, {"code": totp_code(totp_secret(user))}).status_code == 302
