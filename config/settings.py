@@ -87,6 +87,12 @@ def database_from_url(url: str) -> dict:
     return {}
 
 
+def redis_url_is_guarded(url: str) -> bool:
+    """A password, or a server on this machine: anything else lets the network write to Redis."""
+    parts = urlsplit(url)
+    return bool(parts.password) or parts.hostname in {"127.0.0.1", "localhost", "::1"}
+
+
 DEBUG = envbool("DJANGO_DEBUG")
 
 SECRET_KEY = envsecret("DJANGO_SECRET_KEY")
@@ -189,12 +195,20 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
 )
+
+
+if not DEBUG:
+    for name, url in (("CELERY_BROKER_URL", CELERY_BROKER_URL), ("REDIS_URL", REDIS_URL)):
+        if url.startswith(("redis://", "rediss://")) and not redis_url_is_guarded(url):
+            _fail(f"{name} names a Redis server on another host without a password. Use redis://:PASSWORD@host/db.")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "haven",
+            # JSON, never pickle: whoever can write to Redis must not run code here.
+            "OPTIONS": {"serializer": "config.cache.JSONSerializer"},
         }
     }
 else:
