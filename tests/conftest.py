@@ -76,3 +76,9 @@ def admin(make_user) -> User:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def admin_client(client_for, admin) -> Client:  # type: ignore[no-untyped-def]
     return client_for(admin)
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints(settings, tmp_path):  # type: ignore[no-untyped-def]
+    # Each test anchors its own chain: checkpoints go to a file of its own.
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"

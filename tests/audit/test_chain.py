@@ -76,6 +76,14 @@ class TestChain:
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             raw("DELETE FROM audit_auditevent")
 
+    def test_the_database_refuses_truncate(self):
+        write_events(1)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            raw("TRUNCATE audit_auditevent")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            raw("TRUNCATE accounts_user CASCADE")  # reaches the audit table through its foreign key
+        assert AuditEvent.objects.count() == 1
+
     def test_a_row_changed_behind_the_triggers_back_is_found(self):
         write_events(4)
         tamper("UPDATE audit_auditevent SET reason = 'nothing to see' WHERE seq = 3")
