@@ -121,6 +121,12 @@ if sys.argv[1:2] != ["generate_keyring"]:  # the one command that runs before a 
 # The audit chain is keyed so that someone who can write to the database cannot
 # recompute the chain after changing a row.
 AUDIT_KEY = KEYRING.audit_key.hex()
+# Signed checkpoints of the chain's head, outside the database (audit/checkpoints.py):
+# a table emptied or cut short no longer verifies. Beside the keyring unless named.
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("HAVEN_AUDIT_CHECKPOINT_FILE")
+    or (Path(KEYRING_FILE) if KEYRING_FILE else VAR_DIR / "keyring.json").with_name("audit-checkpoints.jsonl")
+)
 
 # Blind-index tags keep this many bits, so that each tag matches several records
 # (see README, "Blind indexes"). Changing it needs the indexes rebuilt.
