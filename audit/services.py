@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.checkpoints import Checkpoint, record_checkpoint
-from audit.models import AuditEvent
+from audit.models import AuditEvent, reason_context
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -54,14 +54,15 @@ def log_event(
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
         last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+        seq = (last.seq + 1) if last else 1
         event = AuditEvent(
-            seq=(last.seq + 1) if last else 1,
+            seq=seq,
             at=timezone.now(),
             actor=actor if actor is not None and actor.is_authenticated else None,
             actor_username=actor.get_username() if actor is not None and actor.is_authenticated else "",
             action=action,
             object_ref=object_ref[:150],
-            reason=reason,
+            sealed_reason=seal_reason(reason, seq=seq),
             request_id=request_id[:64],
             prev_hash=last.hash if last else GENESIS_HASH,
         )
@@ -69,6 +70,16 @@ def log_event(
         event.save(force_insert=True)
         transaction.on_commit(lambda: _checkpoint_after_commit(event.seq, event.hash))
     return event
+
+
+def seal_reason(reason: str, *, seq: int) -> str:
+    """``reason`` sealed with the organisation key for event ``seq``; "" stays "" (nothing typed)."""
+    if not reason:
+        return ""
+    # vault.services imports this module: import it when first needed.
+    from vault.services import seal_string
+
+    return seal_string(reason, reason_context(seq))
 
 
 def _checkpoint_after_commit(seq: int, head: str) -> None:
