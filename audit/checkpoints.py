@@ -9,9 +9,10 @@ every backup manifest. ``verify_audit`` fails when the chain is shorter than the
 latest checkpoint or holds another event at its sequence number.
 
 When: after every committed event (``log_event`` registers it on commit) and
-after every successful ``verify_audit``. Signing with Ed25519 and appending one
-line cost about 0.1 ms, against about 1 ms for the append itself; an event
-written after the last checkpoint could be cut unnoticed, so there is none.
+after every successful ``verify_audit``. Measured on the busy 2-core test
+machine: signing with Ed25519, appending one line and logging it cost about a
+tenth of the event's own append (2 ms against 27 ms); an event written after
+the last checkpoint could be cut unnoticed, so there is no gap to leave.
 """
 
 from __future__ import annotations
