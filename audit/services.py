@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.checkpoints import Checkpoint, record_checkpoint
+from audit.context import current_request_id
 from audit.models import AuditEvent, reason_context
 
 if TYPE_CHECKING:
@@ -38,9 +39,8 @@ def log_event(
     actor: User | None = None,
     object_ref: str = "",
     reason: str = "",
-    request_id: str = "",
 ) -> AuditEvent:
-    """Append one event to the chain.
+    """Append one event to the chain, stamped with the current request's id (audit.context).
 
     Runs inside the caller's transaction when there is one, so an action that
     rolls back leaves no event, and an event that cannot be written stops the
@@ -63,7 +63,7 @@ def log_event(
             action=action,
             object_ref=object_ref[:150],
             sealed_reason=seal_reason(reason, seq=seq),
-            request_id=request_id[:64],
+            request_id=current_request_id(),
             prev_hash=last.hash if last else GENESIS_HASH,
         )
         event.hash = compute_hash(event.prev_hash, event)

@@ -33,6 +33,5 @@ class VaultMiddleware:
             actor=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
             object_ref=f"{exception.label}:{exception.pk}",
             reason=exception.field,
-            request_id=getattr(request, "request_id", ""),
         )
         return render(request, "vault/damaged.html", status=500)

@@ -1,6 +1,9 @@
 """Models for the vault's tests and benchmarks, shaped like the case data to come."""
 
+from __future__ import annotations
+
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -85,6 +88,12 @@ class PlainRecord(models.Model):
         return str(self.id)
 
 
+class PlainCaseQuerySet(models.QuerySet["PlainCase"]):
+    def matching(self, **values: Any) -> list[PlainCase]:
+        """VaultQuerySet.matching's twin: plain equality on ordinary indexed columns."""
+        return list(self.filter(**values))
+
+
 class PlainCase(models.Model):
     """defectors.Case's plaintext twin, for bench/cases.py: the same columns, nothing encrypted.
 
@@ -136,6 +145,8 @@ class PlainCase(models.Model):
     contact_channel = models.CharField(max_length=200, blank=True)
     current_location = models.CharField(max_length=200, blank=True)
     closing_reason = models.TextField(blank=True)
+
+    objects = PlainCaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
