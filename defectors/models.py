@@ -304,6 +304,12 @@ class Consent(models.Model):
         return self.withdrawn_on is None
 
 
+class DuplicateAlertQuerySet(models.QuerySet["DuplicateAlert"]):
+    def visible_to(self, user) -> DuplicateAlertQuerySet:  # type: ignore[no-untyped-def]
+        """Supervisors only: an alert names a matched case its caseworker may not see."""
+        return self if getattr(user, "role", None) == Role.SUPERVISOR else self.none()
+
+
 class DuplicateAlert(models.Model):
     """A possible duplicate the caseworker may not see: a task for a supervisor."""
 
@@ -321,12 +327,25 @@ class DuplicateAlert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    objects = DuplicateAlertQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["case", "matched_case"], name="defectors_one_alert_per_pair")]
 
     def __str__(self) -> str:
         return f"possible duplicate {self.case_id} ~ {self.matched_case_id}"
+
+
+class ShredRequestQuerySet(models.QuerySet["ShredRequest"]):
+    def visible_to(self, user) -> ShredRequestQuerySet:  # type: ignore[no-untyped-def]
+        """Administrators decide every request; a supervisor sees those on cases visible to them."""
+        role = getattr(user, "role", None)
+        if role == Role.ADMIN:
+            return self
+        if role == Role.SUPERVISOR:
+            return self.filter(case__in=Case.objects.visible_to(user))
+        return self.none()
 
 
 class ShredRequest(models.Model):
@@ -340,6 +359,8 @@ class ShredRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     approved = models.BooleanField(null=True)
+
+    objects = ShredRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at"]

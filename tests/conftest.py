@@ -13,7 +13,8 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.receivers import LOGIN_AT_SESSION_KEY
-from tests.factories import UserFactory
+from defectors.models import Case
+from tests.factories import CaseFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -87,14 +88,73 @@ def client_for(db) -> Callable[[User], Client]:  # type: ignore[no-untyped-def]
     return make
 
 
+# The personas, defined once (STYLE.md, Tests). Each test file uses these rather
+# than making its own; make_user remains for a one-off extra person.
+
+
 @pytest.fixture
 def admin(make_user) -> User:  # type: ignore[no-untyped-def]
     return make_user(User.Role.ADMIN, username="alice")
 
 
 @pytest.fixture
+def supervisor(make_user) -> User:  # type: ignore[no-untyped-def]
+    return make_user(User.Role.SUPERVISOR, username="sam")
+
+
+@pytest.fixture
+def caseworker(make_user) -> User:  # type: ignore[no-untyped-def]
+    """The caseworker assigned to ``case``."""
+    return make_user(User.Role.CASEWORKER, username="cora")
+
+
+@pytest.fixture
+def outsider(make_user) -> User:  # type: ignore[no-untyped-def]
+    """A caseworker with no assignment: every case page must answer 404, as for a case that does not exist."""
+    return make_user(User.Role.CASEWORKER, username="otto")
+
+
+@pytest.fixture
+def debriefer(make_user) -> User:  # type: ignore[no-untyped-def]
+    return make_user(User.Role.DEBRIEFER, username="dara")
+
+
+@pytest.fixture
+def donor(make_user) -> User:  # type: ignore[no-untyped-def]
+    return make_user(User.Role.DONOR, username="dan")
+
+
+@pytest.fixture
+def auditor(make_user) -> User:  # type: ignore[no-untyped-def]
+    return make_user(User.Role.AUDITOR, username="audrey")
+
+
+@pytest.fixture
+def case(caseworker) -> Case:  # type: ignore[no-untyped-def]
+    """An active case assigned to ``caseworker``, with sentinel identifying values."""
+    return CaseFactory(created_by=caseworker, full_name="Ko Secret Name", service_number="BA-424242")
+
+
+@pytest.fixture
 def admin_client(client_for, admin) -> Client:  # type: ignore[no-untyped-def]
     return client_for(admin)
+
+
+@pytest.fixture
+def sup(client_for, supervisor) -> Client:  # type: ignore[no-untyped-def]
+    """The supervisor, logged in."""
+    return client_for(supervisor)
+
+
+@pytest.fixture
+def cw(client_for, caseworker) -> Client:  # type: ignore[no-untyped-def]
+    """The assigned caseworker, logged in."""
+    return client_for(caseworker)
+
+
+@pytest.fixture
+def auditor_client(client_for, auditor) -> Client:  # type: ignore[no-untyped-def]
+    return client_for(auditor)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +16,7 @@ from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from defectors import services
-from defectors.access import get_case_for_user
+from defectors.access import get_alert_for_user, get_case_for_user, get_shred_request_for_user
 from defectors.forms import (
     AssignForm,
     CaseFilterForm,
@@ -194,15 +194,16 @@ def request_shred(request: AuthenticatedRequest, code: str) -> HttpResponse:
 
 @role_required(User.Role.ADMIN)
 def shred_requests(request: AuthenticatedRequest) -> HttpResponse:
-    pending = ShredRequest.objects.filter(decided_at__isnull=True).select_related("case", "requested_by")
-    decided = ShredRequest.objects.filter(decided_at__isnull=False).select_related("case", "requested_by", "decided_by")
+    requests = ShredRequest.objects.visible_to(request.user)
+    pending = requests.filter(decided_at__isnull=True).select_related("case", "requested_by")
+    decided = requests.filter(decided_at__isnull=False).select_related("case", "requested_by", "decided_by")
     return render(request, "defectors/shred_requests.html", {"pending": pending, "decided": decided[:50]})
 
 
 @role_required(User.Role.ADMIN)
 @require_POST
 def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    shred_request = get_object_or_404(ShredRequest, pk=pk)
+    shred_request = get_shred_request_for_user(request.user, pk)
     approve = request.POST.get("decision") == "approve"
     try:
         services.decide_shred(shred_request=shred_request, by=request.user, approve=approve)
@@ -215,14 +216,18 @@ def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @role_required(User.Role.SUPERVISOR)
 def tasks(request: AuthenticatedRequest) -> HttpResponse:
-    alerts = DuplicateAlert.objects.filter(resolved_at__isnull=True).select_related("case", "matched_case", "raised_by")
+    alerts = (
+        DuplicateAlert.objects.visible_to(request.user)
+        .filter(resolved_at__isnull=True)
+        .select_related("case", "matched_case", "raised_by")
+    )
     return render(request, "defectors/tasks.html", {"alerts": alerts})
 
 
 @role_required(User.Role.SUPERVISOR)
 @require_POST
 def resolve_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    alert = get_object_or_404(DuplicateAlert, pk=pk)
+    alert = get_alert_for_user(request.user, pk)
     services.resolve_alert(alert=alert, by=request.user)
     messages.success(request, _("Marked as dealt with."))
     return redirect("defectors:tasks")

@@ -43,12 +43,12 @@ def test_app(monkeypatch):  # type: ignore[no-untyped-def]
     return config
 
 
-def test_an_apps_entry_appears_for_its_roles_only(client_for, make_user, test_app):
+def test_an_apps_entry_appears_for_its_roles_only(client_for, donor, admin, caseworker, test_app):
     test_app.nav = [NavEntry("audit:event_list", "Published reports", roles={User.Role.DONOR, User.Role.ADMIN})]
-    donor_response = client_for(make_user(User.Role.DONOR)).get("/accounts/2fa/")
+    donor_response = client_for(donor).get("/accounts/2fa/")
     donor_page = donor_response.content.decode()
-    admin_page = client_for(make_user(User.Role.ADMIN)).get("/accounts/2fa/").content.decode()
-    caseworker_page = client_for(make_user(User.Role.CASEWORKER)).get("/accounts/2fa/").content.decode()
+    admin_page = client_for(admin).get("/accounts/2fa/").content.decode()
+    caseworker_page = client_for(caseworker).get("/accounts/2fa/").content.decode()
     assert f'href="{reverse("audit:event_list")}">Published reports' in donor_page
     assert "Published reports" in admin_page  # after the entries of the apps listed before it
     assert admin_page.index("Shred requests") < admin_page.index("Published reports")
@@ -58,11 +58,10 @@ def test_an_apps_entry_appears_for_its_roles_only(client_for, make_user, test_ap
     assert [entry.url_name for entry in nav_entries(User.Role.DONOR)] == ["audit:event_list"]
 
 
-def test_an_apps_home_page_is_where_its_role_lands(client_for, make_user, test_app):
+def test_an_apps_home_page_is_where_its_role_lands(client_for, donor, debriefer, test_app):
     test_app.home = {User.Role.DONOR: "audit:event_list"}
-    donor = client_for(make_user(User.Role.DONOR))
-    assert donor.get("/")["Location"] == reverse("audit:event_list")
-    assert client_for(make_user(User.Role.DEBRIEFER)).get("/").status_code == 200
+    assert client_for(donor).get("/")["Location"] == reverse("audit:event_list")
+    assert client_for(debriefer).get("/").status_code == 200
 
 
 def test_two_apps_claiming_one_roles_home_is_a_configuration_error(test_app):

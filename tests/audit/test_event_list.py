@@ -12,11 +12,6 @@ from audit.models import AuditEvent
 from audit.services import log_event
 
 
-@pytest.fixture
-def auditor_client(client_for, make_user):  # type: ignore[no-untyped-def]
-    return client_for(make_user(User.Role.AUDITOR, username="audrey"))
-
-
 def rows(response) -> int:  # type: ignore[no-untyped-def]
     return response.content.decode().count("<code>")
 

@@ -7,37 +7,11 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from accounts.models import User
 from audit.models import AuditEvent
 from defectors.models import Case, Consent, ShredRequest
 from defectors.services import has_consent
 from tests.factories import CaseFactory
 from vault.fields import SHREDDED
-
-
-@pytest.fixture
-def caseworker(make_user) -> User:  # type: ignore[no-untyped-def]
-    return make_user(User.Role.CASEWORKER, username="cora")
-
-
-@pytest.fixture
-def cw(client_for, caseworker):  # type: ignore[no-untyped-def]
-    return client_for(caseworker)
-
-
-@pytest.fixture
-def supervisor(make_user) -> User:  # type: ignore[no-untyped-def]
-    return make_user(User.Role.SUPERVISOR, username="sam")
-
-
-@pytest.fixture
-def sup(client_for, supervisor):  # type: ignore[no-untyped-def]
-    return client_for(supervisor)
-
-
-@pytest.fixture
-def case(caseworker) -> Case:  # type: ignore[no-untyped-def]
-    return CaseFactory(created_by=caseworker, full_name="Ko Secret Name", service_number="BA-424242")
 
 
 def codes_in(response) -> set[str]:  # type: ignore[no-untyped-def]
@@ -47,15 +21,15 @@ def codes_in(response) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 class TestList:
-    def test_a_caseworker_sees_only_assigned_cases_and_no_names(self, cw, caseworker, case, make_user):
-        other = CaseFactory(created_by=make_user(User.Role.CASEWORKER))
+    def test_a_caseworker_sees_only_assigned_cases_and_no_names(self, cw, case, outsider):
+        other = CaseFactory(created_by=outsider)
         response = cw.get("/cases/")
         assert codes_in(response) == {case.code}
         assert other.code not in response.content.decode()
         assert "Secret" not in response.content.decode()
 
-    def test_a_supervisor_sees_every_case(self, sup, case, make_user):
-        other = CaseFactory(created_by=make_user(User.Role.CASEWORKER))
+    def test_a_supervisor_sees_every_case(self, sup, case, outsider):
+        other = CaseFactory(created_by=outsider)
         assert codes_in(sup.get("/cases/")) == {case.code, other.code}
 
     def test_filters_narrow_the_list(self, sup, caseworker):
@@ -79,8 +53,8 @@ class TestList:
         assert "needs the date of birth" in response.content.decode()
         assert codes_in(response) == set()
 
-    def test_a_caseworker_cannot_find_another_caseworkers_case_by_search(self, cw, make_user):
-        theirs = CaseFactory(created_by=make_user(User.Role.CASEWORKER), service_number="BA-999999")
+    def test_a_caseworker_cannot_find_another_caseworkers_case_by_search(self, cw, outsider):
+        theirs = CaseFactory(created_by=outsider, service_number="BA-999999")
         assert theirs.code not in cw.post("/cases/", {"service_number": "BA-999999"}).content.decode()
 
     def test_search_terms_travel_only_in_the_request_body(self, sup, case):
@@ -145,11 +119,10 @@ class TestCasePage:
         assert event.reason.startswith("typo in name: ") and "full_name" in event.reason
         assert "New Name" not in event.reason
 
-    def test_a_supervisor_assigns_a_case_and_it_is_audited(self, sup, case, make_user):
-        other = make_user(User.Role.CASEWORKER, username="ola")
-        sup.post(f"/cases/{case.code}/assign/", {"caseworker": "ola"})
-        assert Case.objects.get(pk=case.pk).assigned_to == other
-        assert AuditEvent.objects.get(action="defectors.case.assigned").reason == "cora -> ola"
+    def test_a_supervisor_assigns_a_case_and_it_is_audited(self, sup, case, outsider):
+        sup.post(f"/cases/{case.code}/assign/", {"caseworker": "otto"})
+        assert Case.objects.get(pk=case.pk).assigned_to == outsider
+        assert AuditEvent.objects.get(action="defectors.case.assigned").reason == "cora -> otto"
 
     @pytest.mark.parametrize("forged", ["sam", "nobody", ""])
     def test_a_forged_assignee_is_refused(self, sup, case, forged, supervisor):
@@ -239,9 +212,9 @@ class TestShredding:
         admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "decline"})
         assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
 
-    def test_a_caseworker_cannot_request_and_a_supervisor_cannot_approve(self, cw, sup, case):
+    def test_a_caseworker_cannot_request_and_a_supervisor_cannot_approve(self, cw, sup, case, caseworker):
         assert cw.post(f"/cases/{case.code}/shred/", {"reason": "x"}).status_code == 403
-        request = ShredRequest.objects.create(case=case, requested_by=User.objects.get(username="cora"))
+        request = ShredRequest.objects.create(case=case, requested_by=caseworker)
         assert sup.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "approve"}).status_code == 403
         assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
 
@@ -260,9 +233,9 @@ CASE_URLS = [
 
 
 @pytest.mark.parametrize(("method", "name", "data"), CASE_URLS)
-def test_another_caseworkers_case_is_not_found_in_every_view(cw, make_user, method, name, data):
+def test_another_caseworkers_case_is_not_found_in_every_view(cw, outsider, method, name, data):
     """IDOR: the case code of someone else's case gets 404, exactly like a code that does not exist."""
-    theirs = CaseFactory(created_by=make_user(User.Role.CASEWORKER), full_name="Their Person")
+    theirs = CaseFactory(created_by=outsider, full_name="Their Person")
     kwargs = {"code": theirs.code, **({"step": "identity"} if name == "defectors:intake_step" else {})}
     response = getattr(cw, method)(reverse(name, kwargs=kwargs), data)
     missing = getattr(cw, method)(reverse(name, kwargs={**kwargs, "code": "HV-AAAA-AAAA"}), data)
@@ -272,7 +245,7 @@ def test_another_caseworkers_case_is_not_found_in_every_view(cw, make_user, meth
     assert not AuditEvent.objects.filter(object_ref=theirs.code).exists()
 
 
-def test_another_caseworkers_consent_cannot_be_withdrawn(cw, make_user):
-    theirs = CaseFactory(created_by=make_user(User.Role.CASEWORKER))
+def test_another_caseworkers_consent_cannot_be_withdrawn(cw, outsider):
+    theirs = CaseFactory(created_by=outsider)
     assert cw.post(f"/cases/{theirs.code}/consents/data_processing/withdraw/").status_code == 404
     assert has_consent(theirs, "data_processing")
