@@ -78,6 +78,8 @@ CaseManager = VaultManager.from_queryset(CaseQuerySet)
 
 
 class Case(VaultModel):
+    VAULT_KEY = "data_key"
+
     class Status(models.TextChoices):
         INTAKE = "intake", _("Intake in progress")
         ACTIVE = "active", _("Active")

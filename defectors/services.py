@@ -17,10 +17,21 @@ from accounts.models import User
 from audit.services import log_event
 from defectors.models import Case, Consent, DuplicateAlert, FamilyMember, Level, Need, ShredRequest, new_case_code
 from vault import services as vault_services
+from vault.fields import is_shredded
 
 
 def _audit(action: str, *, case: Case, by: User, reason: str = "") -> None:
     log_event(action=f"defectors.case.{action}", actor=by, object_ref=case.code, reason=reason)
+
+
+def refuse_if_shredded(*, case: Case) -> None:
+    """The one guard before reading or changing a case's contents: ValidationError once it is shredded.
+
+    Its values would read as SHREDDED (falsy: "No", "empty"), and a reveal of
+    nothing would still be audited as a reveal.
+    """
+    if case.shredded_at is not None or is_shredded(case):
+        raise ValidationError(_("This case is shredded: nothing in it can be read or changed."))
 
 
 @transaction.atomic
@@ -59,27 +70,20 @@ def start_intake(*, by: User, token: uuid.UUID) -> Case:
 @transaction.atomic
 def save_intake_step(*, case: Case, by: User, step: str, fields: dict[str, Any]) -> None:
     """Save one step's fields. Saving the same step again overwrites it: safe to resend."""
+    refuse_if_shredded(case=case)
     for name, value in fields.items():
         setattr(case, name, value)
     if step == "risk":
         critical = Level.CRITICAL in (case.threat_to_defector, case.threat_to_family)
         case.urgency = Case.Urgency.URGENT if critical else Case.Urgency.NORMAL
         fields = {**fields, "urgency": case.urgency}
-    case.save(update_fields=[*fields, "updated_at", *_index_fields(fields)])
+    case.save(update_fields=[*fields, "updated_at"])  # the vault adds the blind indexes
     _audit("intake_step_saved", case=case, by=by, reason=step)
-
-
-def _index_fields(fields: dict[str, Any]) -> list[str]:
-    touched = []
-    if "service_number" in fields:
-        touched.append("service_number_index")
-    if {"full_name", "date_of_birth"} & set(fields):
-        touched.append("name_dob_index")
-    return touched
 
 
 def record_intake_opened(*, case: Case, by: User, step: str) -> None:
     """An intake form about to show identifying values: written before the page is rendered."""
+    refuse_if_shredded(case=case)
     with transaction.atomic():
         _audit("intake_opened", case=case, by=by, reason=step)
 
@@ -87,6 +91,7 @@ def record_intake_opened(*, case: Case, by: User, step: str) -> None:
 @transaction.atomic
 def replace_family(*, case: Case, by: User, members: list[dict[str, Any]]) -> None:
     """The family list as submitted replaces the stored one: a resent step leaves no duplicates."""
+    refuse_if_shredded(case=case)
     FamilyMember.objects.filter(case=case).delete()
     FamilyMember.objects.bulk_create(
         [FamilyMember(case=case, position=n, **member) for n, member in enumerate(members)]
@@ -96,6 +101,7 @@ def replace_family(*, case: Case, by: User, members: list[dict[str, Any]]) -> No
 
 @transaction.atomic
 def replace_needs(*, case: Case, by: User, needs: list[dict[str, Any]]) -> None:
+    refuse_if_shredded(case=case)
     Need.objects.filter(case=case).delete()
     for need in needs:
         Need(case=case, **need).save()
@@ -105,6 +111,7 @@ def replace_needs(*, case: Case, by: User, needs: list[dict[str, Any]]) -> None:
 @transaction.atomic
 def record_consents(*, case: Case, by: User, consents: list[dict[str, Any]]) -> None:
     """Record consents given at intake; a consent already recorded keeps its history."""
+    refuse_if_shredded(case=case)
     for item in consents:
         consent = Consent.objects.filter(case=case, kind=item["kind"]).first()
         if consent is None:
@@ -205,9 +212,14 @@ def resolve_alert(*, alert: DuplicateAlert, by: User) -> None:
 
 
 def reveal_identity(*, case: Case, by: User, reason: str) -> None:
-    """Record the reveal. Call before decrypting anything: if the event cannot be written, show nothing."""
+    """Record the reveal. Call before decrypting anything: if the event cannot be written, show nothing.
+
+    Raises PermissionDenied for a role that may not, ValidationError for a short
+    reason or a shredded case (nothing is recorded then).
+    """
     if not by.works_on_cases:
         raise PermissionDenied
+    refuse_if_shredded(case=case)
     reason = reason.strip()
     if len(reason) < 3:
         raise ValidationError(_("Give the reason for seeing this person's identity."))
@@ -221,14 +233,13 @@ def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str) 
         raise PermissionDenied
     # Compare with what is stored: a bound ModelForm has already written the new values onto ``case``.
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.shredded_at:
-        raise ValidationError(_("This case is shredded: nothing in it can be changed."))
+    refuse_if_shredded(case=case)
     changed = [name for name, value in fields.items() if getattr(case, name) != value]
     if not changed:
         return
     for name in changed:
         setattr(case, name, fields[name])
-    case.save(update_fields=[*changed, "updated_at", *_index_fields(dict.fromkeys(changed))])
+    case.save(update_fields=[*changed, "updated_at"])
     _audit("identity_edited", case=case, by=by, reason=f"{reason}: {', '.join(changed)}")
 
 
@@ -255,8 +266,7 @@ def change_status(*, case: Case, by: User, status: str, reason: str = "") -> Non
     if not by.works_on_cases:
         raise PermissionDenied
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.shredded_at:
-        raise ValidationError(_("This case is shredded: nothing in it can be changed."))
+    refuse_if_shredded(case=case)
     if case.status == status:
         return  # a double click
     if status not in case.next_statuses():

@@ -103,15 +103,21 @@ def reveal(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the reason for seeing this person's identity (at least 3 characters)."))
         return redirect(case)
-    services.reveal_identity(case=case, by=request.user, reason=form.cleaned_data["reason"])
+    try:
+        services.reveal_identity(case=case, by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect(case)
     return render(request, "defectors/identity.html", {"case": case, "family": case.family.all()})
 
 
 @role_required(*User.CASE_ROLES)
 def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
-    if case.shredded_at:
-        messages.error(request, _("This case is shredded: nothing in it can be changed."))
+    try:
+        services.refuse_if_shredded(case=case)  # before a form shows (or takes) any value
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
         return redirect(case)
     if request.method == "GET":
         services.reveal_identity(case=case, by=request.user, reason="opened for editing")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -15,8 +16,6 @@ from vault.fields import SHREDDED
 
 
 def codes_in(response) -> set[str]:  # type: ignore[no-untyped-def]
-    import re
-
     return set(re.findall(r"HV-[A-Z0-9]{4}-[A-Z0-9]{4}", response.content.decode()))
 
 
@@ -93,6 +92,25 @@ class TestCasePage:
         assert (event.object_ref, event.reason, event.actor_username) == (case.code, "follow-up call", "cora")
         assert "no-store" in response["Cache-Control"]
 
+    def test_the_identity_page_shows_each_value_in_its_state(self, cw, case):
+        from django.db import connection
+
+        from defectors.models import FamilyMember
+
+        case.was_armed, case.brought_weapons, case.years_of_service = False, True, 0
+        case.save()
+        FamilyMember.objects.create(case=case, relationship="Mother", at_risk=False)
+        with connection.cursor() as cursor:  # one value moved into another field: damaged
+            cursor.execute("UPDATE defectors_case SET circumstances = full_name WHERE id = %s", [case.pk])
+        page = cw.post(f"/cases/{case.code}/reveal/", {"reason": "follow-up"}).content.decode()
+        facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", page))
+        assert (facts["Armed"], facts["Brought weapons"], facts["Years of service"]) == ("No", "Yes", "0")
+        assert "Not recorded" in facts["Brought documents"] and "Not recorded" in facts["Where they are"]
+        assert facts["At risk"] == "No" and facts["Full name"] == "Ko Secret Name"
+        assert "Damaged" in page
+        damaged = AuditEvent.objects.get(action="vault.record.damaged")
+        assert (damaged.object_ref, damaged.reason) == (f"defectors.Case:{case.pk}", "circumstances")
+
     def test_reveal_needs_a_reason(self, cw, case):
         response = cw.post(f"/cases/{case.code}/reveal/", {"reason": " "}, follow=True)
         assert "Give the reason" in response.content.decode()
@@ -118,6 +136,12 @@ class TestCasePage:
         event = AuditEvent.objects.get(action="defectors.case.identity_edited")
         assert event.reason.startswith("typo in name: ") and "full_name" in event.reason
         assert "New Name" not in event.reason
+
+    def test_an_edited_name_is_found_by_search_and_the_old_one_is_not(self, cw, case):
+        data = {"full_name": "Ko Renamed", "date_of_birth": "1995-05-17", "change-reason": "typo in name"}
+        cw.post(f"/cases/{case.code}/identity/edit/", data)
+        assert codes_in(cw.post("/cases/", {"full_name": "ko renamed", "date_of_birth": "1995-05-17"})) == {case.code}
+        assert codes_in(cw.post("/cases/", {"full_name": "Ko Secret Name", "date_of_birth": "1995-05-17"})) == set()
 
     def test_a_supervisor_assigns_a_case_and_it_is_audited(self, sup, case, outsider):
         sup.post(f"/cases/{case.code}/assign/", {"caseworker": "otto"})
@@ -205,6 +229,33 @@ class TestShredding:
         assert "This case is shredded" in response.content.decode()
         assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
         assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
+
+    def test_the_pages_of_a_shredded_case_say_shredded_and_never_show_a_false_fact(
+        self, sup, cw, case, admin, supervisor
+    ):
+        """Replaces a check of str(SHREDDED): the real pages, with a forged reveal and edit."""
+        case.was_armed, case.brought_weapons, case.years_of_service = True, False, 0
+        case.save()
+        ShredRequest.objects.create(case=case, requested_by=supervisor)
+        from defectors.services import decide_shred
+
+        decide_shred(shred_request=ShredRequest.objects.get(), by=admin, approve=True)
+        page = sup.get(f"/cases/{case.code}/").content.decode()
+        assert "Shredded" in page and "Reveal identity" not in page
+        for client in (sup, cw):
+            # The buttons are gone; forged requests are refused in the same words.
+            for response in (
+                client.post(f"/cases/{case.code}/reveal/", {"reason": "checking"}, follow=True),
+                client.get(f"/cases/{case.code}/identity/edit/", follow=True),
+                client.post(
+                    f"/cases/{case.code}/identity/edit/", {"full_name": "New", "change-reason": "x"}, follow=True
+                ),
+            ):
+                page = response.content.decode()
+                assert "This case is shredded" in page
+                assert ">No<" not in page and "Armed" not in page and "[shredded]" not in page
+        assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
+        assert Case.objects.get(pk=case.pk).full_name is SHREDDED
 
     def test_a_declined_request_shreds_nothing(self, sup, case, admin_client):
         sup.post(f"/cases/{case.code}/shred/", {"reason": "mistake"})

@@ -23,6 +23,8 @@ from vault.fields import (
 
 
 class Person(VaultModel):
+    VAULT_KEY = "data_key"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     data_key = OwnerKeyField()
     code = models.CharField(max_length=20, blank=True)
@@ -54,6 +56,8 @@ class Shelter(VaultModel):
 
 class SealedRecord(VaultModel):
     """Ten encrypted fields: the benchmark's subject."""
+
+    VAULT_KEY = "data_key"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     data_key = OwnerKeyField()
