@@ -167,11 +167,9 @@ class TestCasePage:
         assert case.status == Case.Status.CLOSED and case.closing_reason == "Resettled safely"
         cw.post(f"/cases/{case.code}/status/", {"status": "reopened"})
         assert Case.objects.get(pk=case.pk).status == Case.Status.REOPENED
-        reasons = list(
-            AuditEvent.objects.filter(action="defectors.case.status_changed")
-            .order_by("seq")
-            .values_list("reason", flat=True)
-        )
+        reasons = [
+            event.reason for event in AuditEvent.objects.filter(action="defectors.case.status_changed").order_by("seq")
+        ]
         assert reasons == ["closed", "reopened"]  # the closing reason stays encrypted on the case
 
     def test_an_impossible_status_change_is_explained(self, cw, case):
