@@ -271,7 +271,8 @@ class CaseFilterForm(forms.Form):
             del self.fields["caseworker"]
             return
         people = User.objects.filter(role=User.Role.CASEWORKER).order_by("username").values_list("username", flat=True)
-        self.fields["caseworker"].choices = [
+        field: forms.ChoiceField = self.fields["caseworker"]  # type: ignore[assignment]
+        field.choices = [
             ("", _("Anyone")),
             (UNASSIGNED, _("Unassigned")),
             *((name, name) for name in people),
@@ -338,6 +339,9 @@ class NeedChangeForm(forms.Form):
 
 
 class NoteForm(forms.ModelForm):
+    # One per page shown: a resent form writes one note (record.add_note).
+    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = CaseNote
         fields = ["kind", "happened_on", "text"]

@@ -398,6 +398,8 @@ class CaseNote(VaultModel):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # The form's one-time token: a double tap on "Save" writes one note, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-happened_on", "-created_at"]

@@ -10,10 +10,11 @@ Split from defectors/services.py, which holds intake, reveal, status and shreddi
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -194,14 +195,32 @@ def change_need(*, need: Need, by: User, urgency: str, note: str, met: bool) -> 
 
 
 @transaction.atomic
-def add_note(*, case: Case, by: User, kind: str, happened_on: datetime.date, text: str) -> CaseNote:
-    """A dated note or contact on the case (text encrypted). ValidationError for a future date or empty text."""
+def add_note(
+    *, case: Case, by: User, kind: str, happened_on: datetime.date, text: str, token: uuid.UUID | None = None
+) -> CaseNote:
+    """A dated note or contact on the case (text encrypted). ValidationError for a future date or empty text.
+
+    ``token`` (the form's, one per page) makes a resent form return the note it already wrote.
+    """
     case = _editable_case(case=case, by=by, lock=False)
     _refuse_future(happened_on, _("The date of a note"))
     if kind not in CaseNote.Kind.values or not text.strip():
         raise ValidationError(_("Choose the kind of note and write it."))
-    note = CaseNote(case=case, kind=kind, happened_on=happened_on, text=text.strip(), author=by)
-    note.save()
+    if token is not None:
+        sent = CaseNote.objects.filter(token=token).first()
+        if sent is not None:
+            if sent.case_id != case.pk or sent.author_id != by.pk:
+                raise PermissionDenied
+            return sent
+    note = CaseNote(case=case, kind=kind, happened_on=happened_on, text=text.strip(), author=by, token=token)
+    try:
+        with transaction.atomic():
+            note.save()
+    except IntegrityError:  # the same token from a second tab, a moment earlier
+        raced = CaseNote.objects.filter(token=token, case=case, author=by).first()
+        if raced is None:
+            raise PermissionDenied from None
+        return raced
     _audit("note_added", case=case, by=by, reason=kind)
     return note
 

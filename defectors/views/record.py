@@ -189,9 +189,10 @@ def add_note(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     if refused := _refused(request, case):
         return refused
-    form = NoteForm(request.POST or None, initial={"happened_on": timezone.localdate()})
+    form = NoteForm(request.POST or None, initial={"happened_on": timezone.localdate(), "token": uuid.uuid4()})
     if form.is_valid():
-        record.add_note(case=case, by=request.user, **{name: form.cleaned_data[name] for name in NoteForm.Meta.fields})
+        fields = {name: form.cleaned_data[name] for name in NoteForm.Meta.fields}
+        record.add_note(case=case, by=request.user, token=form.cleaned_data["token"], **fields)
         messages.success(request, _("Note saved."))
         return redirect(case)
     return _page(request, case, _("Add a note or contact"), form)

@@ -98,6 +98,15 @@ class TestSections:
             record.edit_section(case=case, by=donor, section="risk", fields={"threat_to_defector": "low"})
 
 
+def test_opening_the_case_records_the_first_risk_assessment(caseworker):
+    from defectors import services
+
+    draft = CaseFactory(created_by=caseworker, status=Case.Status.INTAKE, threat_to_defector="high")
+    services.submit_intake(case=draft, by=caseworker)
+    first = RiskAssessment.objects.get(case=draft)
+    assert (first.threat_to_defector, first.threat_to_family, first.assessed_by) == ("high", "", caseworker)
+
+
 class TestFamily:
     def test_adding_changing_and_removing_a_member_is_audited_without_values(self, cw, case):
         base = f"/cases/{case.code}/family"
@@ -194,6 +203,15 @@ class TestNotes:
         assert "add a new one" in response.content.decode()
         assert CaseNote.objects.get(pk=note.pk).text == "Called twice"
         assert actions().count("defectors.case.note_edited") == 1
+
+    def test_a_note_sent_twice_is_written_once(self, cw, case):
+        form = cw.get(f"/cases/{case.code}/notes/add/").content.decode()
+        token = re.search(r'name="token" value="([0-9a-f-]{36})"', form).group(1)
+        data = {"kind": "call", "happened_on": "2025-01-02", "text": "Called", "token": token}
+        cw.post(f"/cases/{case.code}/notes/add/", data)
+        cw.post(f"/cases/{case.code}/notes/add/", data)  # a double tap
+        assert CaseNote.objects.filter(case=case).count() == 1
+        assert actions().count("defectors.case.note_added") == 1
 
     def test_a_note_of_another_case_is_not_found(self, cw, case, caseworker):
         other = CaseFactory(created_by=caseworker)
