@@ -69,9 +69,10 @@ class TestList:
 
     def test_the_list_runs_the_same_queries_for_10_and_200_cases(self, sup, caseworker, django_assert_num_queries):
         CaseFactory.create_batch(10, created_by=caseworker, consent=False)
-        # session, the organisation key (sessions are sealed), user, MFA check, open duplicate
-        # alerts, count, page of cases with caseworkers, session save (savepoint, update, release)
-        with django_assert_num_queries(10) as ten:
+        # session, the organisation key (sessions are sealed), user, MFA check, the caseworkers
+        # (filter), open duplicate alerts, count, page of cases with caseworkers, session save
+        # (savepoint, update, release)
+        with django_assert_num_queries(11) as ten:
             sup.get("/cases/")
         CaseFactory.create_batch(190, created_by=caseworker, consent=False)
         with django_assert_num_queries(len(ten.captured_queries)):
@@ -182,8 +183,9 @@ class TestCasePage:
             case=case, kind="debriefing", given_on=datetime.date.today(), method="written", recorded_by=caseworker
         )
         assert has_consent(case, "debriefing")
-        cw.post(f"/cases/{case.code}/consents/debriefing/withdraw/")
-        cw.post(f"/cases/{case.code}/consents/debriefing/withdraw/")  # a double click changes nothing more
+        today = {"debriefing-withdrawn_on": datetime.date.today().isoformat()}
+        cw.post(f"/cases/{case.code}/consents/debriefing/withdraw/", today)
+        cw.post(f"/cases/{case.code}/consents/debriefing/withdraw/", today)  # a double click changes nothing more
         assert not has_consent(case, "debriefing")
         assert AuditEvent.objects.filter(action="defectors.case.consent_withdrawn").count() == 1
         assert "withdrawn on" in cw.get(f"/cases/{case.code}/").content.decode()
@@ -193,10 +195,10 @@ class TestCasePage:
             Consent.objects.create(
                 case=case, kind=kind, given_on=datetime.date.today(), method="verbal", recorded_by=caseworker
             )
-        # session, the organisation key (sessions are sealed), user, MFA check, the case, needs,
-        # consents with recorders, family count, open shred request, session save (savepoint,
-        # update, release)
-        with django_assert_num_queries(13):
+        # session, the organisation key (sessions are sealed), user, MFA check, the case, consents
+        # with recorders, notes with authors, needs, risk history, family count, open shred
+        # request, session save (savepoint, update, release)
+        with django_assert_num_queries(15):
             cw.get(f"/cases/{case.code}/")
 
 
