@@ -266,6 +266,7 @@ def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str) 
 def assign_case(*, case: Case, by: User, caseworker: User) -> None:
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
+    refuse_if_shredded(case=case)  # nobody is left to work on; a new assignee would only add a name to it
     if caseworker.role != User.Role.CASEWORKER or not caseworker.is_active:
         raise ValidationError(_("Choose an active caseworker."))
     if case.assigned_to_id == caseworker.pk:

@@ -171,8 +171,12 @@ def assign(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     form = AssignForm(request.POST)
     if form.is_valid():
-        services.assign_case(case=case, by=request.user, caseworker=form.cleaned_data["caseworker"])
-        messages.success(request, _("Case assigned."))
+        try:
+            services.assign_case(case=case, by=request.user, caseworker=form.cleaned_data["caseworker"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Case assigned."))
     else:
         messages.error(request, _("Choose an active caseworker."))
     return redirect(case)

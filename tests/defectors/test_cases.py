@@ -232,6 +232,16 @@ class TestShredding:
         assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
         assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
 
+    def test_a_shredded_case_cannot_be_assigned(self, sup, case, admin, outsider):
+        from vault.services import shred
+
+        shred(owner=case, by=admin)
+        Case.objects.filter(pk=case.pk).update(shredded_at=datetime.datetime.now(datetime.UTC), status="closed")
+        response = sup.post(f"/cases/{case.code}/assign/", {"caseworker": outsider.username}, follow=True)
+        assert "This case is shredded" in response.content.decode()
+        assert Case.objects.get(pk=case.pk).assigned_to.username == "cora"
+        assert not AuditEvent.objects.filter(action="defectors.case.assigned").exists()
+
     def test_the_pages_of_a_shredded_case_say_shredded_and_never_show_a_false_fact(
         self, sup, cw, case, admin, supervisor
     ):
