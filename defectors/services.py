@@ -45,6 +45,16 @@ def refuse_if_shredded(*, case: Case) -> None:
         raise ValidationError(_("This case is shredded: nothing in it can be read or changed."))
 
 
+def record_search(*, by: User, fields: list[str], found: int) -> None:
+    """A search by identifying values: which fields were searched and how many matched, never the values.
+
+    Searching is how someone tests whether a person is registered, so each one
+    leaves a trace for the auditor, as a reveal does.
+    """
+    with transaction.atomic():
+        log_event(action="defectors.case.searched", actor=by, reason=f"{', '.join(fields)}: {found} found")
+
+
 @transaction.atomic
 def start_intake(*, by: User, token: uuid.UUID) -> Case:
     """Open a draft case. The form's one-time token makes a double submission open only one."""

@@ -61,6 +61,9 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
         # Search results: a handful of exact matches, shown on this response only.
         visible = Case.objects.visible_to(request.user)
         found = [case.pk for case in search_cases(visible, **search.cleaned_data)] if search.is_valid() else []
+        if search.is_valid():
+            searched = [name for name, value in search.cleaned_data.items() if value]
+            services.record_search(by=request.user, fields=searched, found=len(found))
         cases = cases.filter(pk__in=found)
     elif filters.is_bound:
         cases = filter_cases(cases, filters.cleaned_data, today=today) if filters.is_valid() else cases.none()

@@ -56,6 +56,12 @@ class TestList:
         theirs = CaseFactory(created_by=outsider, service_number="BA-999999")
         assert theirs.code not in cw.post("/cases/", {"service_number": "BA-999999"}).content.decode()
 
+    def test_each_search_is_audited_with_the_fields_searched_never_their_values(self, sup, case):
+        sup.post("/cases/", {"service_number": "BA-424242"})
+        event = AuditEvent.objects.get(action="defectors.case.searched")
+        assert event.actor_username == "sam" and event.reason == "service_number: 1 found"
+        assert "424242" not in event.reason
+
     def test_search_terms_travel_only_in_the_request_body(self, sup, case):
         page = sup.get("/cases/").content.decode()
         form = page[page.index("Find a person") :]
