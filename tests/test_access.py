@@ -82,6 +82,8 @@ TABLE: dict[str, Rule] = {
     "defectors:resolve_task": Rule(only({"supervisor": 405}), kwargs=lambda w: {"pk": w["alert"].pk}),
     "defectors:shred_requests": Rule(ADMIN_ONLY),
     "defectors:decide_shred": Rule(ADMIN_POST_ONLY, kwargs=lambda w: {"pk": w["shred_request"].pk}),
+    "backups:index": Rule(ADMIN_ONLY),
+    "backups:start": Rule(ADMIN_POST_ONLY),
     # allauth: login and account self-service, the same for every role
     "account_login": Rule(everyone(302), anonymous=200),
     "account_logout": Rule(everyone(200), anonymous=302),
