@@ -31,22 +31,23 @@ def test_the_nightly_task_backs_up_and_verifies_on_a_real_worker(trustee, tmp_pa
         "HAVEN_BACKUP_RECIPIENTS": ",".join(settings.BACKUP_RECIPIENTS),
     }
     app.control.purge()  # this worktree's broker database: nothing else's tasks
-    worker = subprocess.Popen(
-        [str(settings.BASE_DIR / ".venv/bin/celery"), "-A", "config", "worker", "--pool=solo", "-l", "warning",
-         "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "worker.log", "wb"),
-    )  # fmt: skip
-    try:
-        tasks.nightly_backup.delay()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            backup = Backup.objects.filter(status__in=[Backup.Status.OK, Backup.Status.FAILED]).first()
-            if backup and backup.verified_at:
-                break
-            time.sleep(0.5)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    with open(tmp_path / "worker.log", "wb") as log:
+        worker = subprocess.Popen(
+            [str(settings.BASE_DIR / ".venv/bin/celery"), "-A", "config", "worker", "--pool=solo", "-l", "warning",
+             "--without-heartbeat", "--without-gossip", "--without-mingle"],
+            env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+        try:
+            tasks.nightly_backup.delay()
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                backup = Backup.objects.filter(status__in=[Backup.Status.OK, Backup.Status.FAILED]).first()
+                if backup and backup.verified_at:
+                    break
+                time.sleep(0.5)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
 
     assert backup is not None, (tmp_path / "worker.log").read_text()[-2000:]
     assert backup.status == Backup.Status.OK and backup.is_verified
