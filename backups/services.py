@@ -199,7 +199,7 @@ def backup_time(name: str) -> datetime | None:
         return None
 
 
-def prune_backups(*, now: datetime | None = None) -> list[str]:
+def prune_backups() -> list[str]:
     """Delete the backups that retention does not keep (BACKUP_KEEP_*); returns their names.
 
     Days, weeks and months are counted in the installation's time zone.
@@ -232,12 +232,14 @@ def prune_backups(*, now: datetime | None = None) -> list[str]:
     return pruned
 
 
-def nightly(*, now: datetime | None = None) -> Backup:
-    """What beat runs: back up, verify what was written, prune."""
-    backup = create_backup()
+def back_up_and_verify(*, backup: Backup | None = None, by: User | None = None, prune: bool = True) -> Backup:
+    """What beat runs nightly (and the admin page's button, without pruning): back up, verify, prune."""
+    backup = create_backup(backup=backup, by=by)
     if backup.status == Backup.Status.OK:
         verify_backup(path=backup_dir() / f"{backup.name}{manifest.SUFFIX}")
-        prune_backups(now=now)
+        if prune:
+            prune_backups()
+        backup.refresh_from_db()
     return backup
 
 

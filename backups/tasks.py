@@ -11,10 +11,10 @@ def run_backup(backup_id: str) -> None:
     """A backup started from the admin page: ids in, the service does the rest."""
     backup = Backup.objects.filter(pk=backup_id, status=Backup.Status.QUEUED).first()
     if backup is not None:
-        services.create_backup(backup=backup, by=backup.started_by)
+        services.back_up_and_verify(backup=backup, by=backup.started_by, prune=False)
 
 
 @shared_task(acks_late=False)
 def nightly_backup() -> None:
     """Beat's nightly run (BACKUP_HOUR): back up, verify, prune."""
-    services.nightly()
+    services.back_up_and_verify()

@@ -52,3 +52,21 @@ def test_the_nightly_task_backs_up_and_verifies_on_a_real_worker(trustee, tmp_pa
     assert backup is not None, (tmp_path / "worker.log").read_text()[-2000:]
     assert backup.status == Backup.Status.OK and backup.is_verified
     assert (settings.BACKUP_DIR / f"{backup.name}.manifest.json").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_started_from_the_page_runs_and_is_verified(trustee, admin):
+    from backups import services
+
+    backup = services.start_backup(by=admin)
+
+    tasks.run_backup(str(backup.id))  # what the worker runs: the task body itself, in this process
+
+    backup.refresh_from_db()
+    assert backup.status == Backup.Status.OK and backup.is_verified and backup.started_by == admin
+
+
+def test_beat_runs_the_nightly_backup_at_the_configured_hour():
+    entry = settings.CELERY_BEAT_SCHEDULE["nightly-backup"]
+    assert entry["task"] == "backups.tasks.nightly_backup" and entry["task"] in app.tasks
+    assert entry["schedule"].hour == {settings.BACKUP_HOUR} and entry["schedule"].minute == {0}

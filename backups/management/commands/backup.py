@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--nightly", action="store_true", help="also verify and prune, as beat does")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        backup = services.nightly() if options["nightly"] else services.create_backup()
+        backup = services.back_up_and_verify() if options["nightly"] else services.create_backup()
         if backup.status != Backup.Status.OK:
             raise CommandError(f"Backup failed: {backup.error}")
         seconds = backup.duration.total_seconds() if backup.duration else 0.0
