@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import io
 import os
+import queue
 import sqlite3
 import subprocess
 import threading
@@ -30,6 +31,7 @@ import zstandard
 from pyrage import x25519
 
 CHUNK = 1 << 20  # bytes read from the dump at a time
+PREFETCH = 8  # chunks read ahead of the compressor: the most plaintext held in memory
 ZSTD_LEVEL = 3
 AGE_MAGIC = b"age-encryption.org/v1\n"
 MAX_HEADER = 64 * 1024  # an age header with a few recipients is well under 1 KB
@@ -107,6 +109,50 @@ def create_private(path: Path) -> IO[bytes]:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
+class Compressing(io.RawIOBase):
+    """``source`` zstd-compressed by a thread of its own, up to PREFETCH chunks ahead.
+
+    Reading, compressing (zstd releases the GIL) and encrypting then run at
+    once, as the three processes of ``pg_dump | zstd | age`` would; without
+    it pg_dump would block on a full 64 KB pipe whenever this process is busy
+    encrypting. Memory stays bounded by PREFETCH chunks either side.
+    """
+
+    def __init__(self, source: IO[bytes]) -> None:
+        super().__init__()
+        self._chunks: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=PREFETCH)
+        self._pending = memoryview(b"")
+        self._done = False
+        self._thread = threading.Thread(target=self._pump, args=(source,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, source: IO[bytes]) -> None:
+        try:
+            compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj()
+            for chunk in iter(lambda: source.read(CHUNK), b""):
+                out = compressor.compress(chunk)
+                if out:
+                    self._chunks.put(out)
+            self._chunks.put(compressor.flush())
+            self._chunks.put(b"")
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            self._chunks.put(exc)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending and not self._done:
+            item = self._chunks.get()
+            if isinstance(item, BaseException):
+                raise item
+            self._pending, self._done = memoryview(item), not item
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
 def encrypt_stream(
     source: IO[bytes],
     path: Path,
@@ -114,9 +160,8 @@ def encrypt_stream(
     progress: Callable[[int], None] | None = None,
 ) -> WrittenFile:
     """zstd-compress and age-encrypt ``source`` into a new file at ``path`` (mode 0600)."""
-    compressed = zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_reader(source, read_size=CHUNK)
     # pyrage pulls 8 KB at a time: a buffer keeps those calls in C.
-    reader = io.BufferedReader(compressed, buffer_size=CHUNK)  # type: ignore[arg-type]
+    reader = io.BufferedReader(Compressing(source), buffer_size=CHUNK)
     with create_private(path) as file:
         writer = HashingWriter(file, progress)
         pyrage.encrypt_io(reader, writer, recipients)

@@ -1,7 +1,8 @@
 """Backup benchmark: Haven's backup and restore against what an administrator would do by hand.
 
     make bench-backups              (100,000 cases; make bench-backups CASES=5000 for a quick run)
-    python bench/backups.py [CASES] (with the test environment's variables, as the Makefile sets them)
+    python bench/backups.py [CASES] [--keep] (with the test environment's variables, as the Makefile
+                                     sets them; --keep keeps the seeded database for the next run)
 
 Runs in a throwaway test database (test_<name>_bench_backups, created and
 destroyed here), seeded with the demo generator's bulk path. Side by side, in
@@ -94,7 +95,7 @@ def main(total: int) -> None:
         cursor.execute("SELECT pg_database_size(current_database())")
         db_bytes = cursor.fetchone()[0]
     connections.close_all()
-    print(f"Seeded {total:,} cases in {time.monotonic() - start:.0f} s; database size {db_bytes / 1e6:.1f} MB\n")
+    print(f"{total:,} cases (seeded in {time.monotonic() - start:.0f} s); database size {db_bytes / 1e6:.1f} MB\n")
 
     identity = x25519.Identity.generate()
     recipient = str(identity.to_public())
@@ -164,13 +165,16 @@ def scratch_url_for(name: str) -> str:
 
 
 if __name__ == "__main__":
-    total = int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CASES", "100000"))
+    keep = "--keep" in sys.argv  # keep the seeded database for the next run (seeding 100,000 takes minutes)
+    args = [arg for arg in sys.argv[1:] if arg != "--keep"]
+    total = int(args[0] if args else os.environ.get("CASES", "100000"))
     setup_test_environment()
     connection.settings_dict.setdefault("TEST", {})["NAME"] = f"test_{connection.settings_dict['NAME']}_bench_backups"
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
+    old_name = connection.creation.create_test_db(verbosity=0, keepdb=keep)
     try:
         main(total)
     finally:
         connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if not keep:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
         print(f"(peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB)")
