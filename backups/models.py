@@ -56,5 +56,11 @@ class Backup(models.Model):
         return self.finished_at - self.started_at if self.finished_at else None
 
     @property
+    def is_in_progress(self) -> bool:
+        """Queued or running, and not older than a task may live (a worker that died leaves a stale row)."""
+        recent = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and self.started_at >= recent
+
+    @property
     def is_verified(self) -> bool:
         return self.verified_at is not None and not self.verify_error

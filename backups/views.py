@@ -22,7 +22,7 @@ HISTORY = 50
 def index(request: AuthenticatedRequest) -> HttpResponse:
     backups = list(Backup.objects.select_related("started_by")[:HISTORY])
     last_good = Backup.objects.last_good()
-    running = any(backup.status in (Backup.Status.QUEUED, Backup.Status.RUNNING) for backup in backups)
+    running = any(backup.is_in_progress for backup in backups)
     context = {
         "backups": backups,
         "last_good": last_good,

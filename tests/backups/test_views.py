@@ -97,3 +97,10 @@ def test_a_second_backup_cannot_start_while_one_runs(reauthenticated, django_cap
         response = admin_client.post(reverse("backups:start"), follow=True)
     assert "A backup is already running." in response.content.decode()
     assert Backup.objects.count() == 1 and callbacks == []
+
+
+def test_a_backup_whose_worker_died_long_ago_no_longer_holds_the_page(admin_client, settings):
+    long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    Backup.objects.create(status=Backup.Status.RUNNING, started_at=long_ago)
+    page = admin_client.get(reverse("backups:index")).content.decode()
+    assert 'http-equiv="refresh"' not in page and "A backup is running" not in page
