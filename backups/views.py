@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
@@ -19,6 +19,7 @@ HISTORY = 50
 
 
 @role_required("admin")
+@require_GET
 def index(request: AuthenticatedRequest) -> HttpResponse:
     backups = list(Backup.objects.select_related("started_by")[:HISTORY])
     last_good = Backup.objects.last_good()

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from vault.fields import (
     BlindIndexField,
     EncryptedBooleanField,
@@ -66,9 +67,9 @@ class CaseQuerySet(VaultQuerySet):
     def visible_to(self, user) -> CaseQuerySet:  # type: ignore[no-untyped-def]
         """The cases ``user`` may see: need-to-know (DESIGN.md, Access control)."""
         role = getattr(user, "role", None)
-        if role == "supervisor":
+        if role == Role.SUPERVISOR:
             return self
-        if role == "caseworker":
+        if role == Role.CASEWORKER:
             return self.filter(assigned_to=user)
         return self.none()  # debriefers see cases through their debriefs (a later app)
 
@@ -77,6 +78,8 @@ CaseManager = VaultManager.from_queryset(CaseQuerySet)
 
 
 class Case(VaultModel):
+    VAULT_KEY = "data_key"
+
     class Status(models.TextChoices):
         INTAKE = "intake", _("Intake in progress")
         ACTIVE = "active", _("Active")
@@ -196,6 +199,36 @@ class Case(VaultModel):
     def is_open(self) -> bool:
         return self.status in (self.Status.ACTIVE, self.Status.REOPENED)
 
+    def opening_problems(self) -> list[str]:
+        """What keeps this intake from being opened as a case: [] when it may be opened.
+
+        The review page lists these and services.submit_intake refuses with them (one query).
+        """
+        problems = []
+        if not self.full_name and not self.other_names:
+            problems.append(str(_("Give a name or an alias (Identity).")))
+        if not self.consents.filter(kind=Consent.Kind.DATA_PROCESSING, withdrawn_on__isnull=True).exists():
+            problems.append(str(_("Consent to data processing is needed to open a case (Consents).")))
+        return problems
+
+    def next_statuses(self) -> list[str]:
+        """The statuses this case may be changed to (services.change_status), in Status order.
+
+        An intake leaves its status only by being submitted; a shredded case never changes.
+        """
+        if self.shredded_at:
+            return []
+        allowed = CASE_TRANSITIONS.get(self.status, frozenset())
+        return [status for status in self.Status.values if status in allowed]
+
+
+# The one table of status changes: the service enforces it, the case page offers exactly these.
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    Case.Status.ACTIVE: frozenset({Case.Status.CLOSED}),
+    Case.Status.REOPENED: frozenset({Case.Status.CLOSED}),
+    Case.Status.CLOSED: frozenset({Case.Status.REOPENED}),
+}
+
 
 class FamilyMember(VaultModel):
     VAULT_KEY = "case__data_key"
@@ -273,6 +306,12 @@ class Consent(models.Model):
         return self.withdrawn_on is None
 
 
+class DuplicateAlertQuerySet(models.QuerySet["DuplicateAlert"]):
+    def visible_to(self, user) -> DuplicateAlertQuerySet:  # type: ignore[no-untyped-def]
+        """Supervisors only: an alert names a matched case its caseworker may not see."""
+        return self if getattr(user, "role", None) == Role.SUPERVISOR else self.none()
+
+
 class DuplicateAlert(models.Model):
     """A possible duplicate the caseworker may not see: a task for a supervisor."""
 
@@ -290,12 +329,25 @@ class DuplicateAlert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    objects = DuplicateAlertQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["case", "matched_case"], name="defectors_one_alert_per_pair")]
 
     def __str__(self) -> str:
         return f"possible duplicate {self.case_id} ~ {self.matched_case_id}"
+
+
+class ShredRequestQuerySet(models.QuerySet["ShredRequest"]):
+    def visible_to(self, user) -> ShredRequestQuerySet:  # type: ignore[no-untyped-def]
+        """Administrators decide every request; a supervisor sees those on cases visible to them."""
+        role = getattr(user, "role", None)
+        if role == Role.ADMIN:
+            return self
+        if role == Role.SUPERVISOR:
+            return self.filter(case__in=Case.objects.visible_to(user))
+        return self.none()
 
 
 class ShredRequest(models.Model):
@@ -309,6 +361,8 @@ class ShredRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     approved = models.BooleanField(null=True)
+
+    objects = ShredRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at"]

@@ -1,0 +1,46 @@
+"""Finding cases: the list's filters and the exact search by identifying values.
+
+One statement of each, used by the case list (defectors.views.cases) and by
+its plaintext twin in bench/cases.py, so the benchmark measures the same rule.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Protocol, TypeVar
+
+from django.db.models import QuerySet
+
+Q = TypeVar("Q", bound=QuerySet[Any])
+
+
+class Matchable(Protocol):
+    """A queryset that finds rows by exact identifying values (VaultQuerySet.matching)."""
+
+    def matching(self, **values: Any) -> list[Any]: ...
+
+
+def filter_cases(cases: Q, data: dict[str, Any]) -> Q:
+    """``cases`` narrowed by a valid CaseFilterForm's cleaned data (status, urgency, branch, intake month)."""
+    for name in ("status", "urgency", "branch"):
+        if data.get(name):
+            cases = cases.filter(**{name: data[name]})
+    if data.get("intake_month"):
+        cases = cases.filter(intake_month=data["intake_month"].replace(day=1))
+    return cases
+
+
+def search_cases(
+    cases: Matchable, *, service_number: str = "", full_name: str = "", date_of_birth: datetime.date | None = None
+) -> list[Any]:
+    """The rows of ``cases`` matching exactly: by service number, by full name with date of birth, or by both.
+
+    Given both, a row must match both. Pass a queryset already limited to what the person may see.
+    """
+    found: dict[object, Any] = {}
+    if service_number:
+        found.update((case.pk, case) for case in cases.matching(service_number=service_number))
+    if full_name:
+        by_name = cases.matching(full_name=full_name, date_of_birth=date_of_birth)
+        found = {case.pk: case for case in by_name if not service_number or case.pk in found}
+    return list(found.values())
