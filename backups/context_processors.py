@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.roles import Role
 from backups.models import Backup
 
 
@@ -15,7 +16,7 @@ def backup_warning(request: HttpRequest) -> dict[str, Any]:
 
     One query, on administrators' pages only.
     """
-    if getattr(getattr(request, "user", None), "role", "") != "admin":
+    if getattr(getattr(request, "user", None), "role", "") != Role.ADMIN:
         return {}
     latest = list(
         Backup.objects.filter(status__in=[Backup.Status.OK, Backup.Status.FAILED])
