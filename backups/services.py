@@ -28,6 +28,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.checkpoints import chain_head
 from audit.models import AuditEvent
 from audit.services import log_event, verify_chain
 from backups import manifest, streams
@@ -40,15 +41,6 @@ if TYPE_CHECKING:
 
 NAME_PREFIX = "haven-"
 STAMP = "%Y%m%dT%H%M%SZ"
-
-
-def chain_head() -> tuple[int, str]:
-    """The audit chain's newest (seq, hash); (0, "") while it is empty.
-
-    Stands in for audit.checkpoints.chain_head until that lands: one place to switch.
-    """
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    return (last[0], last[1]) if last else (0, "")
 
 
 def shred_list() -> list[str]:
