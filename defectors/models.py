@@ -20,6 +20,7 @@ from vault.fields import (
     EncryptedBooleanField,
     EncryptedDateField,
     EncryptedIntegerField,
+    EncryptedJSONField,
     EncryptedLongTextField,
     EncryptedTextField,
     OwnerKeyField,
@@ -374,3 +375,29 @@ class ShredRequest(models.Model):
 
     def __str__(self) -> str:
         return f"shred request {self.case_id}"
+
+
+class KeptStep(VaultModel):
+    """An intake step posted after its author's session expired, kept to be put back after they sign in.
+
+    The posted fields are sealed with the case's key (a shredded or discarded
+    case takes them along). Only the same user, signed in again, on a case
+    they may still see, gets them back (defectors.services.kept_step_for);
+    they are deleted once the step is saved and ignored after ``expires_at``.
+    """
+
+    VAULT_KEY = "case__data_key"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    step = models.CharField(max_length=20)
+    data = EncryptedJSONField()  # {field name: [values]}, as posted
+    kept_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user", "step"], name="defectors_one_kept_step")]
+
+    def __str__(self) -> str:
+        return f"kept {self.step} of {self.case_id}"

@@ -15,7 +15,17 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import log_event
-from defectors.models import Case, Consent, DuplicateAlert, FamilyMember, Level, Need, ShredRequest, new_case_code
+from defectors.models import (
+    Case,
+    Consent,
+    DuplicateAlert,
+    FamilyMember,
+    KeptStep,
+    Level,
+    Need,
+    ShredRequest,
+    new_case_code,
+)
 from vault import services as vault_services
 from vault.fields import is_shredded
 
@@ -86,6 +96,55 @@ def record_intake_opened(*, case: Case, by: User, step: str) -> None:
     refuse_if_shredded(case=case)
     with transaction.atomic():
         _audit("intake_opened", case=case, by=by, reason=step)
+
+
+# A kept step is put back for this long after it was posted (the expired session itself vouched
+# for the post only within accounts.expired.GRACE).
+KEPT_STEP_LIFETIME = datetime.timedelta(hours=2)
+KEPT_STEP_MAX_FIELDS = 300
+KEPT_STEP_MAX_CHARS = 200_000
+
+
+@transaction.atomic
+def keep_step_after_expiry(*, case: Case, by: User, step: str, data: dict[str, list[str]]) -> bool:
+    """Keep what ``by`` posted to an intake step after their session expired; True if kept.
+
+    ``data`` is the posted form as {name: [values]} without the CSRF token.
+    Nothing is kept for a case that is no longer an intake ``by`` may see, is
+    shredded, or for a post over KEPT_STEP_MAX_FIELDS fields or
+    KEPT_STEP_MAX_CHARS characters (the step's own form refuses such input
+    anyway). A second post of the same step replaces the first.
+    """
+    if not Case.objects.visible_to(by).filter(pk=case.pk, status=Case.Status.INTAKE, shredded_at=None).exists():
+        return False
+    if len(data) > KEPT_STEP_MAX_FIELDS or sum(len(v) for vs in data.values() for v in vs) > KEPT_STEP_MAX_CHARS:
+        return False
+    now = timezone.now()
+    KeptStep.objects.filter(expires_at__lte=now).delete()  # nobody came back for these
+    KeptStep.objects.filter(case=case, user=by, step=step).delete()
+    KeptStep.objects.create(case=case, user=by, step=step, data=data, expires_at=now + KEPT_STEP_LIFETIME)
+    _audit("intake_step_kept", case=case, by=by, reason=step)
+    return True
+
+
+def kept_step_for(*, case: Case, by: User, step: str) -> dict[str, list[str]] | None:
+    """What ``by`` posted to this step after their session expired, if still kept; else None.
+
+    The caller has fetched ``case`` through the access helper, so it is one ``by``
+    may see. The kept copy stays until the step is saved (forget_kept_step).
+    """
+    kept = (
+        KeptStep.objects.with_keys("case")
+        .filter(case=case, user=by, step=step, expires_at__gt=timezone.now())
+        .first()
+    )
+    if kept is None or not isinstance(kept.data, dict):
+        return None  # a shredded case reads as SHREDDED: nothing to put back
+    return kept.data
+
+
+def forget_kept_step(*, case: Case, by: User, step: str) -> None:
+    KeptStep.objects.filter(case=case, user=by, step=step).delete()
 
 
 @transaction.atomic

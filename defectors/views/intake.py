@@ -6,13 +6,16 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
+from accounts.expired import user_of_expired_session
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from defectors import services
@@ -48,6 +51,7 @@ MODEL_FORMS = {
     "risk": RiskForm,
     "contact": ContactForm,
 }
+MODEL_STEPS = set(STEP_NAMES) - {"review"}  # the steps with a form to fill in
 DUPLICATE_CHECKED = {"identity", "service"}
 # Steps whose form shows identifying values already typed: opening one is audited.
 SHOWS_IDENTITY = {"identity", "service", "defection", "family", "contact"}
@@ -105,8 +109,30 @@ def _save_step(request: AuthenticatedRequest, case: Case, step: str, form: Any) 
         services.record_consents(consents=form.consents(), **common)
 
 
+@login_not_required  # a step posted after the session expired is kept, then sent to log in (below)
+def step(request: HttpRequest, code: str, step: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _keep_after_expiry(request, code, step)
+    return _step(request, code, step)
+
+
+def _keep_after_expiry(request: HttpRequest, code: str, step: str) -> HttpResponse:
+    """Keep a step posted by a session that just expired, then ask to log in as for any page.
+
+    Who posted it is learnt only from the expired session's cookie
+    (accounts.expired); the service keeps it only for a case that person may see.
+    """
+    user = user_of_expired_session(request) if request.method == "POST" and step in MODEL_STEPS else None
+    case = Case.objects.filter(code=code).first() if user is not None and user.works_on_cases else None
+    if user is not None and case is not None:
+        posted = {name: values for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"}
+        if services.keep_step_after_expiry(case=case, by=user, step=step, data=posted):
+            messages.info(request, _("Your session had ended. What you typed is kept: log in again to go on."))
+    return redirect_to_login(request.get_full_path())
+
+
 @role_required(*User.CASE_ROLES)
-def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
+def _step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     if step not in STEP_NAMES:
         raise Http404
@@ -114,12 +140,21 @@ def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
         return redirect(case)
     index = STEP_NAMES.index(step)
     next_step = STEP_NAMES[index + 1] if index + 1 < len(STEPS) else None
+    data: QueryDict | None = request.POST if request.method == "POST" else None
     if request.method == "GET" and step in SHOWS_IDENTITY:
         services.record_intake_opened(case=case, by=request.user, step=step)
-    form = _step_form(step, case, request.POST if request.method == "POST" else None)
+    if request.method == "GET" and step in MODEL_STEPS:
+        kept = services.kept_step_for(case=case, by=request.user, step=step)
+        if kept is not None:
+            data = QueryDict(mutable=True)
+            for name, values in kept.items():
+                data.setlist(name, values)
+            messages.info(request, _("What you typed before your session ended is back. Check it, then save."))
+    form = _step_form(step, case, data)
     duplicates = None
     if request.method == "POST" and form is not None and form.is_valid():
         _save_step(request, case, step, form)
+        services.forget_kept_step(case=case, by=request.user, step=step)
         if step in DUPLICATE_CHECKED:
             duplicates = services.check_duplicates(case=case, by=request.user)
         if not duplicates:
