@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -18,4 +19,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     # Roles with pages of their own start from those; the others from their home page.
     items: list[tuple[str, str | Promise]] = [(reverse("accounts:home"), _("Home"))] if role and not entries else []
     items += [(reverse(entry.url_name), entry.label) for entry in entries]
-    return {"nav_items": items}
+    # The idle warning (base.html, haven.js) counts down from the session's own timeout.
+    return {"nav_items": items, "session_idle_seconds": settings.SESSION_COOKIE_AGE}

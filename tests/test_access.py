@@ -137,6 +137,7 @@ TABLE: dict[str, Rule] = {
     # A POST without a valid code: the same page as for a used or expired link.
     "accounts:accept_invitation": Rule(everyone(200), post=everyone(404), anonymous=200, anonymous_post=404),
     "accounts:quick_exit": Rule(everyone(302), post=everyone(405), anonymous=302, anonymous_post=405),
+    "accounts:stay_signed_in": Rule(everyone(405), post=everyone(204)),
     "accounts:healthz": Rule(everyone(200), post=everyone(405), anonymous=200, anonymous_post=405),
     "audit:event_list": Rule(only({"auditor": 200})),
     # Cases: need-to-know. The assigned caseworker owns them; the outsider gets 404.

@@ -35,7 +35,44 @@
 
     var summary = document.querySelector("[data-error-summary]");
     if (summary) { summary.focus(); }
+
+    sessionWarning(document.querySelector("[data-session-warning]"));
   });
+
+  // Two minutes before the idle timeout, offer to stay signed in (a request: activity).
+  // At the timeout, say so: a form saved then is kept on the server until the person logs in again.
+  var WARN_BEFORE_MS = 120000;
+  function sessionWarning(box) {
+    if (!box) { return; }
+    var idleMs = parseInt(box.getAttribute("data-idle-seconds"), 10) * 1000;
+    if (!(idleMs > 0)) { return; }
+    var soon = box.querySelector("[data-session-soon]");
+    var ended = box.querySelector("[data-session-ended]");
+    var form = box.querySelector("[data-stay-signed-in]");
+    var timers = [];
+
+    function show(hasEnded) {
+      box.hidden = false;
+      soon.hidden = hasEnded;
+      ended.hidden = !hasEnded;
+      form.hidden = hasEnded;
+    }
+    function schedule() {
+      timers.forEach(window.clearTimeout);
+      box.hidden = true;
+      timers = [
+        window.setTimeout(function () { show(false); }, Math.max(idleMs - WARN_BEFORE_MS, idleMs / 2)),
+        window.setTimeout(function () { show(true); }, idleMs)
+      ];
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      window.fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin", redirect: "manual" })
+        .then(function (response) { if (response.status === 204) { schedule(); } else { show(true); } })
+        .catch(function () { show(true); });
+    });
+    schedule();
+  }
 
   // Escape twice within a second leaves, as on many support sites.
   var lastEscape = 0;
