@@ -53,6 +53,7 @@
 
     function show(hasEnded) {
       box.hidden = false;
+      document.body.classList.add("has-session-warning");  // room below the page: nothing is hidden under it
       soon.hidden = hasEnded;
       ended.hidden = !hasEnded;
       form.hidden = hasEnded;
@@ -60,6 +61,7 @@
     function schedule() {
       timers.forEach(window.clearTimeout);
       box.hidden = true;
+      document.body.classList.remove("has-session-warning");
       timers = [
         window.setTimeout(function () { show(false); }, Math.max(idleMs - WARN_BEFORE_MS, idleMs / 2)),
         window.setTimeout(function () { show(true); }, idleMs)
