@@ -238,6 +238,17 @@ class RevealForm(forms.Form):
     )
 
 
+class ChangeReasonForm(forms.Form):
+    """Why identifying values are being changed: written to the audit log with the names of the fields."""
+
+    reason = forms.CharField(
+        label=_("Why are you changing these details?"),
+        min_length=3,
+        max_length=300,
+        help_text=_("Written to the audit log. Do not write names here."),
+    )
+
+
 class CaseFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any")), *Case.Status.choices], required=False)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=[("", _("Any")), *Case.Urgency.choices], required=False)

@@ -21,6 +21,7 @@ from defectors.forms import (
     AssignForm,
     CaseFilterForm,
     CaseSearchForm,
+    ChangeReasonForm,
     CloseForm,
     IdentityForm,
     RevealForm,
@@ -78,15 +79,16 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
         "needs": sorted(case.needs.all(), key=lambda need: LEVEL_ORDER.index(need.urgency)),
         "consents": [(kind, label, consents.get(kind)) for kind, label in Consent.Kind.choices],
         "family_count": case.family.count(),
-        "reveal_form": RevealForm(),
+        # One page, three reason boxes: each form its own ids, so a label focuses its own box.
+        "reveal_form": RevealForm(auto_id="id_reveal_%s"),
         "assign_form": AssignForm(initial={"caseworker": case.assigned_to})
         if request.user.role == User.Role.SUPERVISOR
         else None,
         "status_actions": [
-            (status, STATUS_ACTIONS[status][0], form() if (form := STATUS_ACTIONS[status][1]) else None)
+            (status, STATUS_ACTIONS[status][0], form(auto_id="id_close_%s") if (form := STATUS_ACTIONS[status][1]) else None)
             for status in case.next_statuses()
         ],
-        "shred_form": ShredRequestForm() if request.user.role == User.Role.SUPERVISOR else None,
+        "shred_form": ShredRequestForm(auto_id="id_shred_%s") if request.user.role == User.Role.SUPERVISOR else None,
         "open_shred_request": case.shred_requests.filter(decided_at__isnull=True)
         .select_related("requested_by")
         .first(),
@@ -122,7 +124,7 @@ def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if request.method == "GET":
         services.reveal_identity(case=case, by=request.user, reason="opened for editing")
     form = IdentityForm(request.POST or None, instance=case)
-    reason_form = RevealForm(request.POST or None, prefix="change")
+    reason_form = ChangeReasonForm(request.POST or None, prefix="change")
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():
         services.edit_identity(
             case=case,
