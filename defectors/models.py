@@ -64,6 +64,10 @@ class Region(models.TextChoices):
     OUTSIDE = "outside", _("Outside Myanmar")
 
 
+# The intake's steps in order (the review comes after them); defectors/views/intake.py labels them.
+INTAKE_STEPS = ("identity", "service", "defection", "family", "needs", "risk", "consents", "contact")
+
+
 class CaseQuerySet(VaultQuerySet):
     def visible_to(self, user) -> CaseQuerySet:  # type: ignore[no-untyped-def]
         """The cases ``user`` may see: need-to-know (DESIGN.md, Access control)."""
@@ -128,6 +132,8 @@ class Case(VaultModel):
     intake_submitted_at = models.DateTimeField(null=True, blank=True)
     # The start form's one-time token: sending it twice opens one draft, not two.
     intake_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Names of the intake steps saved so far (not their contents): resuming opens the first one missing.
+    intake_steps_saved = models.JSONField(default=list, blank=True, editable=False)
     next_follow_up = models.DateField(_("next follow-up"), null=True, blank=True)
     shredded_at = models.DateTimeField(null=True, blank=True)
 
@@ -211,6 +217,10 @@ class Case(VaultModel):
         if not self.consents.filter(kind=Consent.Kind.DATA_PROCESSING, withdrawn_on__isnull=True).exists():
             problems.append(str(_("Consent to data processing is needed to open a case (Consents).")))
         return problems
+
+    def resume_step(self) -> str:
+        """The first intake step not saved yet, or "review" when every one has been."""
+        return next((step for step in INTAKE_STEPS if step not in self.intake_steps_saved), "review")
 
     def next_statuses(self) -> list[str]:
         """The statuses this case may be changed to (services.change_status), in Status order.

@@ -34,6 +34,14 @@ def _audit(action: str, *, case: Case, by: User, reason: str = "") -> None:
     log_event(action=f"defectors.case.{action}", actor=by, object_ref=case.code, reason=reason)
 
 
+def _step_saved(*, case: Case, by: User, step: str) -> None:
+    """Remember that ``step`` was saved (its name only) and audit it; inside the caller's transaction."""
+    if step not in case.intake_steps_saved:
+        case.intake_steps_saved = [*case.intake_steps_saved, step]
+        case.save(update_fields=["intake_steps_saved"])
+    _audit("intake_step_saved", case=case, by=by, reason=step)
+
+
 def refuse_if_shredded(*, case: Case) -> None:
     """The one guard before reading or changing a case's contents: ValidationError once it is shredded.
 
@@ -88,7 +96,7 @@ def save_intake_step(*, case: Case, by: User, step: str, fields: dict[str, Any])
         case.urgency = Case.Urgency.URGENT if critical else Case.Urgency.NORMAL
         fields = {**fields, "urgency": case.urgency}
     case.save(update_fields=[*fields, "updated_at"])  # the vault adds the blind indexes
-    _audit("intake_step_saved", case=case, by=by, reason=step)
+    _step_saved(case=case, by=by, step=step)
 
 
 def record_intake_opened(*, case: Case, by: User, step: str) -> None:
@@ -155,7 +163,7 @@ def replace_family(*, case: Case, by: User, members: list[dict[str, Any]]) -> No
     FamilyMember.objects.bulk_create(
         [FamilyMember(case=case, position=n, **member) for n, member in enumerate(members)]
     )
-    _audit("intake_step_saved", case=case, by=by, reason="family")
+    _step_saved(case=case, by=by, step="family")
 
 
 @transaction.atomic
@@ -164,7 +172,7 @@ def replace_needs(*, case: Case, by: User, needs: list[dict[str, Any]]) -> None:
     Need.objects.filter(case=case).delete()
     for need in needs:
         Need(case=case, **need).save()
-    _audit("intake_step_saved", case=case, by=by, reason="needs")
+    _step_saved(case=case, by=by, step="needs")
 
 
 @transaction.atomic
@@ -183,7 +191,7 @@ def record_consents(*, case: Case, by: User, consents: list[dict[str, Any]]) -> 
     # A consent unticked during intake (before submission) was never really given.
     if case.status == Case.Status.INTAKE:
         Consent.objects.filter(case=case).exclude(kind__in=kinds).delete()
-    _audit("intake_step_saved", case=case, by=by, reason="consents")
+    _step_saved(case=case, by=by, step="consents")
 
 
 def has_consent(case: Case, kind: str) -> bool:

@@ -11,8 +11,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.expired import user_of_expired_session
@@ -30,7 +31,8 @@ from defectors.forms import (
     RiskForm,
     ServiceForm,
 )
-from defectors.models import Case
+from defectors.models import INTAKE_STEPS, Case
+from vault.fields import EncryptedField
 
 STEPS: list[tuple[str, Any]] = [
     ("identity", _("Identity")),
@@ -44,6 +46,7 @@ STEPS: list[tuple[str, Any]] = [
     ("review", _("Review and open the case")),
 ]
 STEP_NAMES = [name for name, _label in STEPS]
+assert tuple(STEP_NAMES[:-1]) == INTAKE_STEPS, "defectors.models.INTAKE_STEPS and STEPS disagree"
 MODEL_FORMS = {
     "identity": IdentityForm,
     "service": ServiceForm,
@@ -54,7 +57,7 @@ MODEL_FORMS = {
 MODEL_STEPS = set(STEP_NAMES) - {"review"}  # the steps with a form to fill in
 DUPLICATE_CHECKED = {"identity", "service"}
 # Steps whose form shows identifying values already typed: opening one is audited.
-SHOWS_IDENTITY = {"identity", "service", "defection", "family", "contact"}
+SHOWS_IDENTITY = {"identity", "service", "defection", "family", "contact", "review"}
 
 
 @role_required(*User.CASE_ROLES)
@@ -158,7 +161,9 @@ def _step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
         if step in DUPLICATE_CHECKED:
             duplicates = services.check_duplicates(case=case, by=request.user)
         if not duplicates:
-            return redirect("defectors:intake_step", code=case.code, step=next_step)
+            # "Back" is a submit button too: what was typed on this step is saved before leaving it.
+            going_back = request.POST.get("go") == "back" and index > 0
+            return redirect("defectors:intake_step", code=case.code, step=STEP_NAMES[index - 1] if going_back else next_step)
     context = {
         "case": case,
         "step": step,
@@ -175,8 +180,55 @@ def _step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     return render(request, "defectors/intake_step.html", context)
 
 
-def _review(case: Case) -> list[tuple[str, Any, bool]]:
-    """Which steps hold something, without showing any identifying value."""
+@role_required(*User.CASE_ROLES)
+@require_GET
+def resume(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """Continue a draft at the first step not saved yet (Case.resume_step)."""
+    case = get_case_for_user(request.user, code)
+    if case.status != Case.Status.INTAKE:
+        return redirect(case)
+    return redirect("defectors:intake_step", code=case.code, step=case.resume_step())
+
+
+Row = tuple[Any, Any, str, Any]  # (label, the row holding the value, field name, plaintext shown as is or None)
+
+
+def _rows(instance: Any, names: list[str] | tuple[str, ...], prefix: str = "") -> list[Row]:
+    rows: list[Row] = []
+    for name in names:
+        field = instance._meta.get_field(name)
+        label = f"{prefix}{capfirst(field.verbose_name)}"
+        if isinstance(field, EncryptedField):
+            rows.append((label, instance, name, None))
+        else:
+            shown = getattr(instance, f"get_{name}_display")() if field.choices else getattr(instance, name)
+            rows.append((label, instance, name, shown or "—"))
+    return rows
+
+
+def _review_values(case: Case) -> dict[str, list[Row]]:
+    """What each step holds, to be shown on the review page (opening it is audited: SHOWS_IDENTITY)."""
+    values = {step: _rows(case, MODEL_FORMS[step].Meta.fields) for step in MODEL_FORMS}
+    family = FamilyFormSet.form.Meta.fields
+    values["family"] = [
+        row
+        for n, member in enumerate(case.family.all(), start=1)
+        for row in _rows(member, family, prefix=_("Family member %(n)s: ") % {"n": n})
+    ]
+    values["needs"] = [
+        row
+        for need in case.needs.all()
+        for row in [(need.get_kind_display(), need, "urgency", need.get_urgency_display()), (_("Note"), need, "note", None)]
+    ]
+    values["consents"] = [
+        (consent.get_kind_display(), consent, "given_on", f"{consent.given_on:%Y-%m-%d} ({consent.get_method_display()})")
+        for consent in case.consents.filter(withdrawn_on__isnull=True)
+    ]
+    return values
+
+
+def _review(case: Case) -> list[tuple[str, Any, bool, list[Row]]]:
+    """Each step: its name, label, whether it holds something, and its values."""
     filled = {
         "identity": bool(case.full_name or case.other_names),
         "service": bool(case.branch or case.service_number or case.rank),
@@ -187,7 +239,8 @@ def _review(case: Case) -> list[tuple[str, Any, bool]]:
         "consents": case.consents.filter(kind="data_processing", withdrawn_on__isnull=True).exists(),
         "contact": bool(case.contact_channel or case.current_location),
     }
-    return [(name, label, filled[name]) for name, label in STEPS if name in filled]
+    values = _review_values(case)
+    return [(name, label, filled[name], values[name]) for name, label in STEPS if name in filled]
 
 
 @role_required(*User.CASE_ROLES)
@@ -211,6 +264,7 @@ def submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
             },
             status=400,
         )
+    messages.success(request, _("The case %(code)s is open. It is on your case list.") % {"code": case.code})
     return redirect(case)
 
 
