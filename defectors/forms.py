@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from defectors.models import Case, Consent, FamilyMember, Level, Need
+from defectors.models import Case, Consent, DuplicateAlert, FamilyMember, Level, Need
 
 EARLIEST_DEFECTION = datetime.date(1988, 1, 1)
 MIN_AGE, MAX_AGE = 14, 90
@@ -326,3 +326,7 @@ class ShredRequestForm(forms.Form):
         max_length=300,
         help_text=_("Written to the audit log, which outlives the case. Do not write names here."),
     )
+
+
+class DuplicateOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=DuplicateAlert.Outcome.choices)

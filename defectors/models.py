@@ -330,6 +330,11 @@ class DuplicateAlert(models.Model):
         SERVICE_NUMBER = "service_number", _("service number")
         NAME_AND_BIRTH = "name_and_birth", _("name and date of birth")
 
+    class Outcome(models.TextChoices):
+        SAME_PERSON = "same_person", _("Same person: the cases are linked")
+        DIFFERENT_PERSON = "different_person", _("Different people")
+        NEEDS_FOLLOW_UP = "needs_follow_up", _("Needs follow-up")
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
     matched_case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
     matched_on = models.CharField(_("matched on"), max_length=20, choices=MatchedOn.choices)
@@ -339,6 +344,8 @@ class DuplicateAlert(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The latest outcome; every one recorded is in DuplicateOutcome. Open until it is not "needs follow-up".
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
 
     objects = DuplicateAlertQuerySet.as_manager()
 
@@ -348,6 +355,21 @@ class DuplicateAlert(models.Model):
 
     def __str__(self) -> str:
         return f"possible duplicate {self.case_id} ~ {self.matched_case_id}"
+
+
+class DuplicateOutcome(models.Model):
+    """One outcome a supervisor recorded for a possible duplicate: the history of the decision."""
+
+    alert = models.ForeignKey(DuplicateAlert, on_delete=models.PROTECT, related_name="outcomes")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=DuplicateAlert.Outcome.choices)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} for alert {self.alert_id}"
 
 
 class ShredRequestQuerySet(models.QuerySet["ShredRequest"]):

@@ -19,6 +19,7 @@ from defectors.models import (
     Case,
     Consent,
     DuplicateAlert,
+    DuplicateOutcome,
     FamilyMember,
     KeptStep,
     Level,
@@ -269,13 +270,30 @@ def check_duplicates(*, case: Case, by: User) -> DuplicateReport:
 
 
 @transaction.atomic
-def resolve_alert(*, alert: DuplicateAlert, by: User) -> None:
+def record_duplicate_outcome(*, alert: DuplicateAlert, by: User, outcome: str) -> bool:
+    """A supervisor's decision on a possible duplicate; False when it repeats the latest (a double submission).
+
+    "Needs follow-up" keeps the task open; the other outcomes close it. Every
+    outcome is kept (DuplicateOutcome). Raises PermissionDenied for anyone but
+    a supervisor, ValidationError for an unknown outcome.
+    """
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
-    if alert.resolved_at is None:
+    if outcome not in DuplicateAlert.Outcome.values:
+        raise ValidationError(_("Choose an outcome."))
+    case, matched_code = alert.case, alert.matched_case.code  # loaded by the access helper
+    alert = DuplicateAlert.objects.select_for_update().get(pk=alert.pk)  # two supervisors at once: one at a time
+    if alert.outcome == outcome:
+        return False
+    DuplicateOutcome.objects.create(alert=alert, outcome=outcome, decided_by=by)
+    alert.outcome = outcome
+    if outcome == DuplicateAlert.Outcome.NEEDS_FOLLOW_UP:
+        alert.resolved_at, alert.resolved_by = None, None
+    else:
         alert.resolved_at, alert.resolved_by = timezone.now(), by
-        alert.save(update_fields=["resolved_at", "resolved_by"])
-        _audit("duplicate_resolved", case=alert.case, by=by, reason=alert.matched_case.code)
+    alert.save(update_fields=["outcome", "resolved_at", "resolved_by"])
+    _audit("duplicate_outcome_recorded", case=case, by=by, reason=f"{outcome}: {matched_code}")
+    return True
 
 
 def reveal_identity(*, case: Case, by: User, reason: str) -> None:

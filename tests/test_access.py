@@ -197,7 +197,10 @@ TABLE: dict[str, Rule] = {
     ),
     "defectors:tasks": Rule(only({"supervisor": 200})),
     "defectors:resolve_task": Rule(
-        only({"supervisor": 405}), post=only({"supervisor": 302}), kwargs=lambda w: {"pk": w["alert"].pk}
+        only({"supervisor": 405}),
+        post=only({"supervisor": 302}),
+        kwargs=lambda w: {"pk": w["alert"].pk},
+        data=lambda w: {"outcome": "different_person"},
     ),
     "defectors:shred_requests": Rule(ADMIN_ONLY),
     "defectors:decide_shred": Rule(

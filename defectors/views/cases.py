@@ -23,6 +23,7 @@ from defectors.forms import (
     CaseSearchForm,
     ChangeReasonForm,
     CloseForm,
+    DuplicateOutcomeForm,
     IdentityForm,
     RevealForm,
     ShredRequestForm,
@@ -89,11 +90,21 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
             for status in case.next_statuses()
         ],
         "shred_form": ShredRequestForm(auto_id="id_shred_%s") if request.user.role == User.Role.SUPERVISOR else None,
+        "duplicate_checks": _duplicate_checks(request.user, case),
         "open_shred_request": case.shred_requests.filter(decided_at__isnull=True)
         .select_related("requested_by")
         .first(),
     }
     return render(request, "defectors/case_detail.html", context)
+
+
+def _duplicate_checks(user: User, case: Case) -> list[tuple[DuplicateAlert, Case | None]]:
+    """This intake's possible duplicates and their outcomes, each with the matched case if ``user`` may see it."""
+    alerts = list(DuplicateAlert.objects.filter(case=case).select_related("matched_case", "resolved_by"))
+    visible = set(
+        Case.objects.visible_to(user).filter(pk__in=[a.matched_case_id for a in alerts]).values_list("pk", flat=True)
+    ) if alerts else set()
+    return [(alert, alert.matched_case if alert.matched_case_id in visible else None) for alert in alerts]
 
 
 @role_required(*User.CASE_ROLES)
@@ -224,18 +235,22 @@ def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @role_required(User.Role.SUPERVISOR)
 def tasks(request: AuthenticatedRequest) -> HttpResponse:
-    alerts = (
-        DuplicateAlert.objects.visible_to(request.user)
-        .filter(resolved_at__isnull=True)
-        .select_related("case", "matched_case", "raised_by")
-    )
-    return render(request, "defectors/tasks.html", {"alerts": alerts})
+    alerts = DuplicateAlert.objects.visible_to(request.user).select_related("case", "matched_case", "raised_by")
+    open_alerts = alerts.filter(resolved_at__isnull=True).prefetch_related("outcomes__decided_by")
+    decided = alerts.filter(resolved_at__isnull=False).select_related("resolved_by").order_by("-resolved_at")[:50]
+    forms = [(alert, DuplicateOutcomeForm(auto_id=f"id_task{alert.pk}_%s")) for alert in open_alerts]
+    return render(request, "defectors/tasks.html", {"open_alerts": forms, "decided": decided})
 
 
 @role_required(User.Role.SUPERVISOR)
 @require_POST
 def resolve_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     alert = get_alert_for_user(request.user, pk)
-    services.resolve_alert(alert=alert, by=request.user)
-    messages.success(request, _("Marked as dealt with."))
+    form = DuplicateOutcomeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an outcome."))
+        return redirect("defectors:tasks")
+    services.record_duplicate_outcome(alert=alert, by=request.user, outcome=form.cleaned_data["outcome"])
+    label = DuplicateAlert.Outcome(form.cleaned_data["outcome"]).label
+    messages.success(request, _("Outcome recorded for %(code)s: %(outcome)s.") % {"code": alert.case.code, "outcome": label})
     return redirect("defectors:tasks")

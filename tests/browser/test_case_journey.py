@@ -298,12 +298,16 @@ def test_a_match_on_someone_elses_case_goes_to_a_supervisor(  # type: ignore[no-
     log_in_as(page, supervisor)
     expect(page.get_by_role("heading", level=1)).to_have_text("All cases")
     expect(main(page).get_by_role("link", name="1 possible duplicate to check")).to_be_visible()
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks (1 open)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Possible duplicates to check")
     row = page.locator("tbody tr")
     expect(row).to_have_count(1)
     expect(row.get_by_role("cell")).to_have_text(
-        [code, other.code, "service number", re.compile(r"^casey · "), "Dealt with"]
+        [code, other.code, "service number", re.compile(r"^casey · "), re.compile("Outcome")]
     )
     shoot(page, "cases/21-tasks")
     assert DuplicateAlert.objects.get().raised_by == caseworker
+    row.get_by_label("Outcome").select_option(label="Different people")
+    row.get_by_role("button", name="Record the outcome").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Outcome recorded for {code}: Different people.")
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks", exact=True)).to_be_visible()
