@@ -3,7 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account import forms as allauth_forms
+from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.forms import ActivateTOTPForm
+from allauth.mfa.totp.internal.auth import validate_totp_code
+from allauth.mfa.utils import decrypt
 from django import forms
+from django.core.cache import cache
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
@@ -92,3 +98,53 @@ class LoginForm(allauth_forms.LoginForm):
         )
         self.fields["login"].widget.attrs.pop("placeholder", None)
         self.fields["password"].widget.attrs.pop("placeholder", None)
+
+
+# A code field a phone fills well: the digit keyboard, and the code the OS offers from an SMS or app.
+CODE_ATTRS = {"inputmode": "numeric", "autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+
+
+def _code_just_used(user: User, code: str) -> bool:
+    """True when ``code`` is this user's right TOTP code but was already spent in its period (replay protection)."""
+    code = code.strip().replace(" ", "")
+    for authenticator in Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP):
+        totp = authenticator.wrap()
+        secret = decrypt(authenticator.data["secret"])
+        if validate_totp_code(secret, code) and cache.get(totp._get_used_cache_key(code)) is not None:
+            return True
+    return False
+
+
+class CodeReuseAware:
+    """A code used a moment ago is named as such, and is not a failed login (no failure event, no rate-limit hit)."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+    user: User
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.fields["code"].widget.attrs.update(CODE_ATTRS)
+        self.fields["code"].widget.attrs.pop("placeholder", None)
+
+    def clean_code(self) -> str:
+        if _code_just_used(self.user, self.cleaned_data.get("code", "")):
+            raise forms.ValidationError(
+                _("This code was just used. Wait for the next code in your app (a new one comes every 30 seconds)."),
+                code="code_reused",
+            )
+        return super().clean_code()  # type: ignore[misc, no-any-return]
+
+
+class MFAAuthenticateForm(CodeReuseAware, AuthenticateForm):
+    pass
+
+
+class MFAReauthenticateForm(CodeReuseAware, ReauthenticateForm):
+    pass
+
+
+class MFAActivateTOTPForm(ActivateTOTPForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.update(CODE_ATTRS)
