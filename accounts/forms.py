@@ -9,8 +9,8 @@ from allauth.mfa.totp.forms import ActivateTOTPForm
 from allauth.mfa.totp.internal.auth import validate_totp_code
 from allauth.mfa.utils import decrypt
 from django import forms
-from django.core.cache import cache
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
+from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 

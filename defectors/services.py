@@ -143,9 +143,7 @@ def kept_step_for(*, case: Case, by: User, step: str) -> dict[str, list[str]] | 
     may see. The kept copy stays until the step is saved (forget_kept_step).
     """
     kept = (
-        KeptStep.objects.with_keys("case")
-        .filter(case=case, user=by, step=step, expires_at__gt=timezone.now())
-        .first()
+        KeptStep.objects.with_keys("case").filter(case=case, user=by, step=step, expires_at__gt=timezone.now()).first()
     )
     if kept is None or not isinstance(kept.data, dict):
         return None  # a shredded case reads as SHREDDED: nothing to put back

@@ -151,9 +151,7 @@ TABLE: dict[str, Rule] = {
         data=lambda w: {"full_name": "Forged Name"},
         owner="caseworker",
     ),
-    "defectors:intake_resume": Rule(
-        ORGANISERS_REDIRECTED, post=ORGANISERS_POST, kwargs=draft_code, owner="caseworker"
-    ),
+    "defectors:intake_resume": Rule(ORGANISERS_REDIRECTED, post=ORGANISERS_POST, kwargs=draft_code, owner="caseworker"),
     "defectors:intake_submit": Rule(ORGANISERS_POST, post=ORGANISERS_REDIRECTED, kwargs=draft_code, owner="caseworker"),
     "defectors:intake_discard": Rule(
         ORGANISERS_POST, post=ORGANISERS_REDIRECTED, kwargs=draft_code, owner="caseworker"

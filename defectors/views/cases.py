@@ -86,7 +86,11 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
         if request.user.role == User.Role.SUPERVISOR
         else None,
         "status_actions": [
-            (status, STATUS_ACTIONS[status][0], form(auto_id="id_close_%s") if (form := STATUS_ACTIONS[status][1]) else None)
+            (
+                status,
+                STATUS_ACTIONS[status][0],
+                form(auto_id="id_close_%s") if (form := STATUS_ACTIONS[status][1]) else None,
+            )
             for status in case.next_statuses()
         ],
         "shred_form": ShredRequestForm(auto_id="id_shred_%s") if request.user.role == User.Role.SUPERVISOR else None,
@@ -101,9 +105,15 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def _duplicate_checks(user: User, case: Case) -> list[tuple[DuplicateAlert, Case | None]]:
     """This intake's possible duplicates and their outcomes, each with the matched case if ``user`` may see it."""
     alerts = list(DuplicateAlert.objects.filter(case=case).select_related("matched_case", "resolved_by"))
-    visible = set(
-        Case.objects.visible_to(user).filter(pk__in=[a.matched_case_id for a in alerts]).values_list("pk", flat=True)
-    ) if alerts else set()
+    visible = (
+        set(
+            Case.objects.visible_to(user)
+            .filter(pk__in=[a.matched_case_id for a in alerts])
+            .values_list("pk", flat=True)
+        )
+        if alerts
+        else set()
+    )
     return [(alert, alert.matched_case if alert.matched_case_id in visible else None) for alert in alerts]
 
 
@@ -252,5 +262,7 @@ def resolve_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect("defectors:tasks")
     services.record_duplicate_outcome(alert=alert, by=request.user, outcome=form.cleaned_data["outcome"])
     label = DuplicateAlert.Outcome(form.cleaned_data["outcome"]).label
-    messages.success(request, _("Outcome recorded for %(code)s: %(outcome)s.") % {"code": alert.case.code, "outcome": label})
+    messages.success(
+        request, _("Outcome recorded for %(code)s: %(outcome)s.") % {"code": alert.case.code, "outcome": label}
+    )
     return redirect("defectors:tasks")

@@ -26,6 +26,7 @@ from defectors.forms import (
     ContactForm,
     DefectionForm,
     FamilyFormSet,
+    FamilyMemberForm,
     IdentityForm,
     NeedsForm,
     RiskForm,
@@ -47,7 +48,7 @@ STEPS: list[tuple[str, Any]] = [
 ]
 STEP_NAMES = [name for name, _label in STEPS]
 assert tuple(STEP_NAMES[:-1]) == INTAKE_STEPS, "defectors.models.INTAKE_STEPS and STEPS disagree"
-MODEL_FORMS = {
+MODEL_FORMS: dict[str, Any] = {
     "identity": IdentityForm,
     "service": ServiceForm,
     "defection": DefectionForm,
@@ -163,7 +164,9 @@ def _step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
         if not duplicates:
             # "Back" is a submit button too: what was typed on this step is saved before leaving it.
             going_back = request.POST.get("go") == "back" and index > 0
-            return redirect("defectors:intake_step", code=case.code, step=STEP_NAMES[index - 1] if going_back else next_step)
+            return redirect(
+                "defectors:intake_step", code=case.code, step=STEP_NAMES[index - 1] if going_back else next_step
+            )
     context = {
         "case": case,
         "step": step,
@@ -208,8 +211,8 @@ def _rows(instance: Any, names: list[str] | tuple[str, ...], prefix: str = "") -
 
 def _review_values(case: Case) -> dict[str, list[Row]]:
     """What each step holds, to be shown on the review page (opening it is audited: SHOWS_IDENTITY)."""
-    values = {step: _rows(case, MODEL_FORMS[step].Meta.fields) for step in MODEL_FORMS}
-    family = FamilyFormSet.form.Meta.fields
+    values = {step: _rows(case, form.Meta.fields) for step, form in MODEL_FORMS.items()}
+    family = FamilyMemberForm.Meta.fields
     values["family"] = [
         row
         for n, member in enumerate(case.family.all(), start=1)
@@ -218,10 +221,18 @@ def _review_values(case: Case) -> dict[str, list[Row]]:
     values["needs"] = [
         row
         for need in case.needs.all()
-        for row in [(need.get_kind_display(), need, "urgency", need.get_urgency_display()), (_("Note"), need, "note", None)]
+        for row in [
+            (need.get_kind_display(), need, "urgency", need.get_urgency_display()),
+            (_("Note"), need, "note", None),
+        ]
     ]
     values["consents"] = [
-        (consent.get_kind_display(), consent, "given_on", f"{consent.given_on:%Y-%m-%d} ({consent.get_method_display()})")
+        (
+            consent.get_kind_display(),
+            consent,
+            "given_on",
+            f"{consent.given_on:%Y-%m-%d} ({consent.get_method_display()})",
+        )
         for consent in case.consents.filter(withdrawn_on__isnull=True)
     ]
     return values

@@ -21,7 +21,9 @@ NOTHING_SCROLLS = """() => [...document.querySelectorAll('.table-wrap, table')]
 CODE_HEIGHTS = "() => [...document.querySelectorAll('a.code-link')].map(a => a.getBoundingClientRect().height)"
 
 
-def check(page: Page, url: str, shoot: Callable[[Page, str], None], name: str, overflow: Callable[[Page], None]) -> None:
+def check(
+    page: Page, url: str, shoot: Callable[[Page, str], None], name: str, overflow: Callable[[Page], None]
+) -> None:
     page.goto(url)
     overflow(page)
     assert page.evaluate(NOTHING_SCROLLS) == [], f"{url}: something scrolls sideways"

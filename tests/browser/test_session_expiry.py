@@ -23,7 +23,9 @@ from tests.factories import PASSWORD, CaseFactory, UserFactory, totp_code, totp_
 pytestmark = pytest.mark.browser
 
 NARROW = {"width": 360, "height": 740}
-ACCOUNT = ("We left the post after the evening roll call. " * 60).strip()  # about 2,800 characters, typed over 15 minutes
+ACCOUNT = (
+    "We left the post after the evening roll call. " * 60
+).strip()  # about 2,800 characters, typed over 15 minutes
 
 
 def expire_every_session() -> None:

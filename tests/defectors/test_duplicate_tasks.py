@@ -16,7 +16,9 @@ from tests.factories import CaseFactory
 def alert(caseworker, make_user) -> DuplicateAlert:  # type: ignore[no-untyped-def]
     other = CaseFactory(created_by=make_user(username="zed"), service_number="SN-77")
     draft = CaseFactory(created_by=caseworker, status=Case.Status.INTAKE)
-    return DuplicateAlert.objects.create(case=draft, matched_case=other, matched_on="service_number", raised_by=caseworker)
+    return DuplicateAlert.objects.create(
+        case=draft, matched_case=other, matched_on="service_number", raised_by=caseworker
+    )
 
 
 def test_every_match_raises_its_own_task(cw, caseworker, make_user):
