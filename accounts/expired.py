@@ -39,7 +39,8 @@ def user_of_expired_session(request: HttpRequest) -> User | None:
         return None
     store_class = import_module(settings.SESSION_ENGINE).SessionStore  # a database engine (vault.sessions)
     now = timezone.now()
-    row = store_class.get_model_class().objects.filter(session_key=key, expire_date__lte=now, expire_date__gt=now - GRACE).first()
+    rows = store_class.get_model_class().objects
+    row = rows.filter(session_key=key, expire_date__lte=now, expire_date__gt=now - GRACE).first()
     if row is None:
         return None
     data = store_class(session_key=key).decode(row.session_data)  # a row that does not open: {}

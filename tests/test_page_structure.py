@@ -73,9 +73,14 @@ def pages(case, caseworker, supervisor) -> dict[str, list[str]]:  # type: ignore
     }  # fmt: skip
 
 
-def test_no_page_has_a_duplicate_id_or_an_unlabelled_input(cw, sup, auditor_client, pages):
+def test_no_page_has_a_duplicate_id_or_an_unlabelled_input(cw, sup, auditor_client, admin_client, client, pages):
     found = []
-    for client, urls in ((cw, pages["caseworker"]), (sup, pages["supervisor"]), (auditor_client, ["/audit/"])):
+    admin_pages = ["/people/", "/people/invite/", "/people/cora/", "/cases/shred-requests/", "/accounts/2fa/"]
+    everyone = [
+        (cw, pages["caseworker"]), (sup, pages["supervisor"]), (auditor_client, ["/audit/", "/accounts/sessions/"]),
+        (admin_client, admin_pages), (client, ["/accounts/login/", "/invitation/"]),
+    ]  # fmt: skip
+    for client, urls in everyone:
         for url in urls:
             response = client.get(url)
             assert response.status_code == 200, url

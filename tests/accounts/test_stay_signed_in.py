@@ -10,6 +10,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from accounts.receivers import LOGIN_AT_SESSION_KEY
+from tests.conftest import login_with_mfa
 
 
 def _expiry(client) -> datetime.datetime:  # type: ignore[no-untyped-def]
@@ -39,3 +40,8 @@ def test_every_signed_in_page_carries_the_warning_with_the_idle_timeout(cw):
 
 def test_the_login_page_has_no_warning(client):
     assert "data-session-warning" not in client.get("/accounts/login/").content.decode()
+
+
+def test_a_person_still_enrolling_can_stay_signed_in(client, make_user):
+    enrolling = login_with_mfa(client, make_user(totp=False))
+    assert enrolling.post("/stay-signed-in/").status_code == 204
