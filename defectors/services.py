@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import log_event
 from defectors.models import (
+    INTAKE_STEPS,
     Case,
     Consent,
     DuplicateAlert,
@@ -148,6 +149,14 @@ def kept_step_for(*, case: Case, by: User, step: str) -> dict[str, list[str]] | 
     if kept is None or not isinstance(kept.data, dict):
         return None  # a shredded case reads as SHREDDED: nothing to put back
     return kept.data
+
+
+def first_kept_step(*, case: Case, by: User) -> str | None:
+    """The first intake step (in order) with something ``by`` posted after their session expired, or None."""
+    kept = set(
+        KeptStep.objects.filter(case=case, user=by, expires_at__gt=timezone.now()).values_list("step", flat=True)
+    )
+    return next((step for step in INTAKE_STEPS if step in kept), None)
 
 
 def forget_kept_step(*, case: Case, by: User, step: str) -> None:

@@ -186,11 +186,12 @@ def _step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
 @role_required(*User.CASE_ROLES)
 @require_GET
 def resume(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """Continue a draft at the first step not saved yet (Case.resume_step)."""
+    """Continue a draft where typing was kept after a session expired, else at the first step not saved yet."""
     case = get_case_for_user(request.user, code)
     if case.status != Case.Status.INTAKE:
         return redirect(case)
-    return redirect("defectors:intake_step", code=case.code, step=case.resume_step())
+    step = services.first_kept_step(case=case, by=request.user) or case.resume_step()
+    return redirect("defectors:intake_step", code=case.code, step=step)
 
 
 Row = tuple[Any, Any, str, Any]  # (label, the row holding the value, field name, plaintext shown as is or None)

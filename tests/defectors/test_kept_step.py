@@ -141,3 +141,11 @@ def test_the_kept_step_never_appears_in_the_clear(caplog, client_for, make_user)
     assert "Sentinel kept" not in dump
     assert "Sentinel kept" not in caplog.text
     assert b"Sentinel kept" not in cache
+
+
+def test_resuming_the_draft_opens_the_kept_step(cw, caseworker, draft):
+    """Someone who logs in afresh (not through the login's return link) still finds what was kept."""
+    expire(cw)
+    post_defection(cw, draft)
+    login_with_mfa(cw, caseworker)
+    assert cw.get(f"/cases/{draft.code}/intake/")["Location"].endswith("/intake/defection/")
