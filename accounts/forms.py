@@ -3,18 +3,19 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account import forms as allauth_forms
-from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.base import forms as mfa_forms
+from allauth.mfa.base.internal.flows import check_rate_limit
+from allauth.mfa.internal.flows.add import validate_can_add_authenticator
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.forms import ActivateTOTPForm
-from allauth.mfa.totp.internal.auth import validate_totp_code
-from allauth.mfa.utils import decrypt
+from allauth.mfa.totp import forms as totp_forms
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
-from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.totp import accept_second_factor_code, accept_totp_code, second_factor_code_spent
 
 username_validator = RegexValidator(
     r"^[a-zA-Z0-9][a-zA-Z0-9._-]{2,39}$",
@@ -104,47 +105,70 @@ class LoginForm(allauth_forms.LoginForm):
 CODE_ATTRS = {"inputmode": "numeric", "autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
 
 
-def _code_just_used(user: User, code: str) -> bool:
-    """True when ``code`` is this user's right TOTP code but was already spent in its period (replay protection)."""
-    code = code.strip().replace(" ", "")
-    for authenticator in Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP):
-        totp = authenticator.wrap()
-        secret = decrypt(authenticator.data["secret"])
-        if validate_totp_code(secret, code) and cache.get(totp._get_used_cache_key(code)) is not None:
-            return True
-    return False
+def _suit_a_phone(field: forms.Field) -> None:
+    field.widget.attrs.update(CODE_ATTRS)
+    field.widget.attrs.pop("placeholder", None)
 
 
-class CodeReuseAware:
-    """A code used a moment ago is named as such, and is not a failed login (no failure event, no rate-limit hit)."""
+class ActivateTOTPForm(totp_forms.ActivateTOTPForm):
+    """Enrolment spends its code like a login does, so it cannot be replayed at login."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _suit_a_phone(self.fields["code"])
+
+    def clean_code(self) -> str:
+        validate_can_add_authenticator(self.user)
+        clear_rate_limit = check_rate_limit(self.user, error_key="rate_limited")
+        code = self.cleaned_data["code"]
+        if not accept_totp_code(user_id=self.user.pk, secret=self.secret, code=code):
+            raise get_mfa_adapter().validation_error("incorrect_code")
+        clear_rate_limit()
+        return code
+
+
+class _SpendsCode:
+    """allauth's code check for login and re-authentication, through accept_second_factor_code.
+
+    A right code already spent (a double submit, or a second device a moment
+    later) is named as such and is not a failed login: no failure event, no
+    step towards the rate limit. It is refused all the same.
+    """
 
     fields: dict[str, forms.Field]
+    user: Any
+    authenticator: Any
     cleaned_data: dict[str, Any]
-    user: User
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        self.fields["code"].widget.attrs.update(CODE_ATTRS)
-        self.fields["code"].widget.attrs.pop("placeholder", None)
+        _suit_a_phone(self.fields["code"])
 
     def clean_code(self) -> str:
-        if _code_just_used(self.user, self.cleaned_data.get("code", "")):
+        code = self.cleaned_data["code"]
+        if second_factor_code_spent(user=self.user, code=code):
             raise forms.ValidationError(
                 _("This code was just used. Wait for the next code in your app (a new one comes every 30 seconds)."),
                 code="code_reused",
             )
-        return super().clean_code()  # type: ignore[misc, no-any-return]
+        clear_rate_limit = check_rate_limit(self.user)
+        authenticator = accept_second_factor_code(user=self.user, code=code)
+        if authenticator is None:
+            typed = Authenticator.objects.filter(user=self.user).exclude(type=Authenticator.Type.WEBAUTHN)
+            # Failure is announced to the main factor only, as allauth does.
+            main = min(typed, key=lambda a: a.type != Authenticator.Type.TOTP, default=None)
+            if main is not None:
+                self._emit_authentication_failed(main)  # type: ignore[attr-defined]
+            raise get_mfa_adapter().validation_error("incorrect_code")
+        authenticator.user = self.user
+        self.authenticator = authenticator
+        clear_rate_limit()
+        return code
 
 
-class MFAAuthenticateForm(CodeReuseAware, AuthenticateForm):
+class AuthenticateForm(_SpendsCode, mfa_forms.AuthenticateForm):
     pass
 
 
-class MFAReauthenticateForm(CodeReuseAware, ReauthenticateForm):
+class ReauthenticateForm(_SpendsCode, mfa_forms.ReauthenticateForm):
     pass
-
-
-class MFAActivateTOTPForm(ActivateTOTPForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["code"].widget.attrs.update(CODE_ATTRS)

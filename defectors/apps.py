@@ -8,10 +8,12 @@ from accounts.roles import CASE_ROLES, Role
 
 
 def open_tasks(user: Any) -> int:
-    """The supervisor's open duplicate checks, for the Tasks link (one query)."""
-    from defectors.models import DuplicateAlert  # models are not ready when apps.py is imported
+    """The supervisor's open duplicate checks and withdrawal decisions, for the Tasks link (one query)."""
+    from defectors.models import DuplicateAlert, WithdrawalTask  # models are not ready when apps.py is imported
 
-    return DuplicateAlert.objects.visible_to(user).filter(resolved_at__isnull=True).count()
+    alerts = DuplicateAlert.objects.visible_to(user).filter(resolved_at__isnull=True).values("pk")
+    withdrawals = WithdrawalTask.objects.visible_to(user).filter(decided_at__isnull=True).values("pk")
+    return alerts.union(withdrawals, all=True).count()
 
 
 class DefectorsConfig(AppConfig):

@@ -7,6 +7,7 @@ origin, sex) and workflow state are plaintext, as DESIGN.md classifies them.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import uuid
 
@@ -78,8 +79,32 @@ class CaseQuerySet(VaultQuerySet):
             return self.filter(assigned_to=user)
         return self.none()  # debriefers see cases through their debriefs (a later app)
 
+    def follow_up_overdue(self, *, today: datetime.date) -> CaseQuerySet:
+        """Open cases whose next follow-up is before ``today`` (the support app reads this too)."""
+        return self.filter(follow_up_overdue_q(today))
+
+    def follow_up_due_within(self, *, start: datetime.date, end: datetime.date) -> CaseQuerySet:
+        """Open cases with a follow-up from ``start`` to ``end``, both included."""
+        return self.filter(follow_up_within_q(start, end))
+
+    def with_follow_up_state(self, *, today: datetime.date) -> CaseQuerySet:
+        """Each case annotated ``follow_up_is_overdue`` (bool), for the list's marker, in the same query."""
+        overdue = models.ExpressionWrapper(follow_up_overdue_q(today), output_field=models.BooleanField())
+        return self.annotate(follow_up_is_overdue=overdue)
+
+
+# The follow-up rules, once: the QuerySet methods above and defectors.search.filter_cases use them.
+# Shredded and discarded cases are closed, so "open" covers them.
+def follow_up_overdue_q(today: datetime.date) -> models.Q:
+    return models.Q(next_follow_up__lt=today, status__in=OPEN_STATUSES)
+
+
+def follow_up_within_q(start: datetime.date, end: datetime.date) -> models.Q:
+    return models.Q(next_follow_up__range=(start, end), status__in=OPEN_STATUSES)
+
 
 CaseManager = VaultManager.from_queryset(CaseQuerySet)
+OPEN_STATUSES = ("active", "reopened")  # Case.Status.ACTIVE, REOPENED (Case is defined below)
 
 
 class Case(VaultModel):
@@ -134,7 +159,11 @@ class Case(VaultModel):
     intake_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # Names of the intake steps saved so far (not their contents): resuming opens the first one missing.
     intake_steps_saved = models.JSONField(default=list, blank=True, editable=False)
+    # The next follow-up: when (plaintext, for lists and reminders) and what it is for (it may name people).
     next_follow_up = models.DateField(_("next follow-up"), null=True, blank=True)
+    follow_up_purpose = EncryptedTextField(_("what the follow-up is for"), max_length=300, blank=True)
+    # Set when consent to data processing is withdrawn: the case should be closed and a shred decided.
+    processing_withdrawn_on = models.DateField(_("consent to data processing withdrawn on"), null=True, blank=True)
     shredded_at = models.DateTimeField(null=True, blank=True)
 
     # Coarse reporting dimensions: plaintext, never shown to donors below the suppression threshold.
@@ -204,7 +233,20 @@ class Case(VaultModel):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.ACTIVE, self.Status.REOPENED)
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_discarded(self) -> bool:
+        """A draft thrown away before it was opened (services.discard_intake): never an ordinary closed case."""
+        return self.shredded_at is not None and self.intake_submitted_at is None
+
+    @property
+    def status_label(self) -> str:
+        if self.is_discarded:
+            return str(_("Discarded draft"))
+        if self.shredded_at is not None:
+            return str(_("Shredded"))
+        return str(self.get_status_display())
 
     def opening_problems(self) -> list[str]:
         """What keeps this intake from being opened as a case: [] when it may be opened.
@@ -277,6 +319,7 @@ class Need(VaultModel):
     kind = models.CharField(_("need"), max_length=20, choices=Kind.choices)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Level.choices)
     note = EncryptedLongTextField(_("note"), max_length=2_000, blank=True)
+    met_on = models.DateField(_("met on"), null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "kind"], name="defectors_one_need_per_kind")]
@@ -307,7 +350,15 @@ class Consent(models.Model):
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="defectors_one_consent_per_kind")]
+        # A consent can be given, withdrawn and given again: one row each time, at most one in force.
+        ordering = ["kind", "-given_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind"],
+                condition=models.Q(withdrawn_on__isnull=True),
+                name="defectors_one_active_consent_per_kind",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
@@ -315,6 +366,98 @@ class Consent(models.Model):
     @property
     def is_active(self) -> bool:
         return self.withdrawn_on is None
+
+
+class RiskAssessment(models.Model):
+    """One assessment of the threat levels: the case keeps the latest, this keeps them all (plaintext levels)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="risk_assessments")
+    threat_to_defector = models.CharField(_("threat to the defector"), max_length=10, choices=Level.choices, blank=True)
+    threat_to_family = models.CharField(_("threat to the family"), max_length=10, choices=Level.choices, blank=True)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assessed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} risk {self.assessed_at:%Y-%m-%d}"
+
+
+class CaseNote(VaultModel):
+    """A dated note or contact: the text is encrypted with the case's key, author and times are plaintext.
+
+    Its author may change it for EDIT_WINDOW after writing it; after that it is
+    append-only (a correction is a new note).
+    """
+
+    VAULT_KEY = "case__data_key"
+    EDIT_WINDOW = datetime.timedelta(minutes=30)
+
+    class Kind(models.TextChoices):
+        VISIT = "visit", _("Visit")
+        CALL = "call", _("Call")
+        MESSAGE = "message", _("Message")
+        MEETING = "meeting", _("Meeting")
+        OTHER = "other", _("Other note")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    happened_on = models.DateField(_("date"))
+    text = EncryptedLongTextField(_("note"), max_length=10_000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # The form's one-time token: a double tap on "Save" writes one note, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["-happened_on", "-created_at"]
+        indexes = [models.Index(fields=["case", "-happened_on", "-created_at"], name="defectors_note_case_order")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} note {self.happened_on}"
+
+    def editable_by(self, user_id: int, now: datetime.datetime) -> bool:
+        """Whether ``user_id`` may still change this note at ``now`` (aware datetime)."""
+        return self.author_id == user_id and now - self.created_at <= self.EDIT_WINDOW
+
+
+class WithdrawalTaskQuerySet(models.QuerySet["WithdrawalTask"]):
+    def visible_to(self, user) -> WithdrawalTaskQuerySet:  # type: ignore[no-untyped-def]
+        return self if getattr(user, "role", None) == Role.SUPERVISOR else self.none()
+
+
+class WithdrawalTask(models.Model):
+    """Consent to data processing was withdrawn: a supervisor decides whether to request shredding."""
+
+    class Outcome(models.TextChoices):
+        SHRED_REQUESTED = "shred_requested", _("Shredding requested")
+        KEPT = "kept", _("Kept (closed, not shredded)")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="withdrawal_tasks")
+    withdrawn_on = models.DateField(_("withdrawn on"))
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+
+    objects = WithdrawalTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(decided_at__isnull=True), name="defectors_one_open_withdrawal_task"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"withdrawal task {self.case_id}"
 
 
 class DuplicateAlertQuerySet(models.QuerySet["DuplicateAlert"]):

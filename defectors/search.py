@@ -10,6 +10,10 @@ import datetime
 from typing import Any, Protocol, TypeVar
 
 from django.db.models import QuerySet
+from django.utils import timezone
+
+from defectors.forms import UNASSIGNED
+from defectors.models import follow_up_overdue_q, follow_up_within_q
 
 Q = TypeVar("Q", bound=QuerySet[Any])
 
@@ -20,13 +24,28 @@ class Matchable(Protocol):
     def matching(self, **values: Any) -> list[Any]: ...
 
 
-def filter_cases(cases: Q, data: dict[str, Any]) -> Q:
-    """``cases`` narrowed by a valid CaseFilterForm's cleaned data (status, urgency, branch, intake month)."""
+def filter_cases(cases: Q, data: dict[str, Any], *, today: datetime.date | None = None) -> Q:
+    """``cases`` narrowed by a valid CaseFilterForm's cleaned data.
+
+    Status, urgency, branch, intake month; caseworker (a username, or
+    forms.UNASSIGNED); follow-up "overdue" (before ``today``, default the local
+    date) or "this_week" (``today`` and the 6 days after), open cases only: the
+    rules of Case.objects.follow_up_overdue.
+    """
     for name in ("status", "urgency", "branch"):
         if data.get(name):
             cases = cases.filter(**{name: data[name]})
     if data.get("intake_month"):
         cases = cases.filter(intake_month=data["intake_month"].replace(day=1))
+    if data.get("caseworker") == UNASSIGNED:
+        cases = cases.filter(assigned_to__isnull=True)
+    elif data.get("caseworker"):
+        cases = cases.filter(assigned_to__username=data["caseworker"])
+    today = today or timezone.localdate()
+    if data.get("follow_up") == "overdue":
+        cases = cases.filter(follow_up_overdue_q(today))
+    elif data.get("follow_up") == "this_week":
+        cases = cases.filter(follow_up_within_q(today, today + datetime.timedelta(days=6)))
     return cases
 
 

@@ -1,5 +1,6 @@
-"""Every change to a case: intake, duplicate check, identity reveal and edits, assignment,
-status, consents and shredding. Each is atomic and writes its audit event."""
+"""Every change to a case: intake, duplicate check, identity reveal and edits, the sections after
+intake, notes, follow-ups, assignment, status, consents and shredding. Each is atomic and writes
+its audit event."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ from defectors.models import (
     KeptStep,
     Level,
     Need,
+    RiskAssessment,
     ShredRequest,
+    WithdrawalTask,
     new_case_code,
 )
 from vault import services as vault_services
@@ -52,6 +55,16 @@ def refuse_if_shredded(*, case: Case) -> None:
     """
     if case.shredded_at is not None or is_shredded(case):
         raise ValidationError(_("This case is shredded: nothing in it can be read or changed."))
+
+
+def record_search(*, by: User, fields: list[str], found: int) -> None:
+    """A search by identifying values: which fields were searched and how many matched, never the values.
+
+    Searching is how someone tests whether a person is registered, so each one
+    leaves a trace for the auditor, as a reveal does.
+    """
+    with transaction.atomic():
+        log_event(action="defectors.case.searched", actor=by, reason=f"{', '.join(fields)}: {found} found")
 
 
 @transaction.atomic
@@ -188,13 +201,13 @@ def record_consents(*, case: Case, by: User, consents: list[dict[str, Any]]) -> 
     """Record consents given at intake; a consent already recorded keeps its history."""
     refuse_if_shredded(case=case)
     for item in consents:
-        consent = Consent.objects.filter(case=case, kind=item["kind"]).first()
+        consent = Consent.objects.filter(case=case, kind=item["kind"], withdrawn_on__isnull=True).first()
         if consent is None:
             Consent.objects.create(case=case, recorded_by=by, **item)
         elif consent.is_active:
             consent.given_on, consent.method = item["given_on"], item["method"]
             consent.save(update_fields=["given_on", "method"])
-        # A withdrawn consent stays withdrawn: its history is part of the record.
+        # A withdrawn consent stays withdrawn: ticked again, it is given again (a new row).
     kinds = {item["kind"] for item in consents}
     # A consent unticked during intake (before submission) was never really given.
     if case.status == Case.Status.INTAKE:
@@ -217,6 +230,14 @@ def submit_intake(*, case: Case, by: User) -> None:
     case.status = Case.Status.ACTIVE
     case.intake_submitted_at = timezone.now()
     case.save(update_fields=["status", "intake_submitted_at", "updated_at"])
+    if case.threat_to_defector or case.threat_to_family:
+        # The first entry of the risk history: later assessments (edit_section "risk") add to it.
+        RiskAssessment.objects.create(
+            case=case,
+            threat_to_defector=case.threat_to_defector,
+            threat_to_family=case.threat_to_family,
+            assessed_by=by,
+        )
     _audit("intake_submitted", case=case, by=by)
 
 
@@ -339,6 +360,7 @@ def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str) 
 def assign_case(*, case: Case, by: User, caseworker: User) -> None:
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
+    refuse_if_shredded(case=case)  # nobody is left to work on; a new assignee would only add a name to it
     if caseworker.role != User.Role.CASEWORKER or not caseworker.is_active:
         raise ValidationError(_("Choose an active caseworker."))
     if case.assigned_to_id == caseworker.pk:
@@ -376,19 +398,6 @@ def change_status(*, case: Case, by: User, status: str, reason: str = "") -> Non
 
 
 @transaction.atomic
-def withdraw_consent(*, case: Case, by: User, kind: str, on: datetime.date | None = None) -> None:
-    if not by.works_on_cases:
-        raise PermissionDenied
-    consent = Consent.objects.select_for_update().filter(case=case, kind=kind, withdrawn_on__isnull=True).first()
-    if consent is None:
-        return
-    consent.withdrawn_on = on or timezone.localdate()
-    consent.withdrawal_recorded_by = by
-    consent.save(update_fields=["withdrawn_on", "withdrawal_recorded_by"])
-    _audit("consent_withdrawn", case=case, by=by, reason=kind)
-
-
-@transaction.atomic
 def request_shred(*, case: Case, by: User, reason: str) -> ShredRequest:
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
@@ -396,6 +405,10 @@ def request_shred(*, case: Case, by: User, reason: str) -> ShredRequest:
         raise ValidationError(_("Give the reason for shredding."))
     if case.shredded_at:
         raise ValidationError(_("This case is already shredded."))
+    # A request answers an open withdrawal task on the case (defectors.record): the supervisor has decided.
+    WithdrawalTask.objects.filter(case=case, decided_at__isnull=True).update(
+        decided_at=timezone.now(), decided_by=by, outcome=WithdrawalTask.Outcome.SHRED_REQUESTED
+    )
     existing = ShredRequest.objects.filter(case=case, decided_at__isnull=True).first()
     if existing:
         return existing

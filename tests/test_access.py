@@ -20,6 +20,7 @@ view forgot its access helper.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -37,7 +38,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import User
 from accounts.services import invite_user
 from audit.models import AuditEvent
-from defectors.models import Case, DuplicateAlert, ShredRequest
+from defectors import record
+from defectors.models import Case, CaseNote, DuplicateAlert, Need, ShredRequest, WithdrawalTask
 from tests.conftest import login_with_mfa
 from tests.factories import CaseFactory
 
@@ -177,6 +179,7 @@ TABLE: dict[str, Rule] = {
         ORGANISERS_POST,
         post=ORGANISERS_REDIRECTED,
         kwargs=lambda w: {**case_code(w), "kind": "data_processing"},
+        data=lambda w: {"data_processing-withdrawn_on": "2024-01-02"},
         owner="caseworker",
     ),
     "defectors:assign": Rule(
@@ -192,6 +195,80 @@ TABLE: dict[str, Rule] = {
         kwargs=case_code,
         data=lambda w: {"reason": "forged"},
         owner="supervisor",
+    ),
+    # The case after intake (defectors/views/record.py): forms on GET, a change and a redirect on POST.
+    "defectors:edit_section": Rule(
+        ORGANISERS,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "section": "contact"},
+        data=lambda w: {"contact_channel": "forged", "change-reason": "forged"},
+        owner="caseworker",
+    ),
+    "defectors:family": Rule(ORGANISERS, kwargs=case_code, owner="caseworker"),
+    "defectors:add_family_member": Rule(
+        ORGANISERS,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=case_code,
+        data=lambda w: {"relationship": "forged", "change-reason": "forged"},
+        owner="caseworker",
+    ),
+    "defectors:family_member": Rule(
+        ORGANISERS,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["member"].pk},
+        data=lambda w: {"remove": "1", "change-reason": "forged"},
+        owner="caseworker",
+    ),
+    "defectors:add_need": Rule(
+        ORGANISERS,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=case_code,
+        data=lambda w: {"kind": "legal", "urgency": "low"},
+        owner="caseworker",
+    ),
+    "defectors:change_need": Rule(
+        ORGANISERS,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["need"].pk},
+        data=lambda w: {"urgency": "critical", "met": "on"},
+        owner="caseworker",
+    ),
+    "defectors:add_note": Rule(
+        ORGANISERS,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=case_code,
+        data=lambda w: {"kind": "call", "happened_on": "2024-01-02", "text": "forged"},
+        owner="caseworker",
+    ),
+    # The note is the caseworker's own, just written: the supervisor is sent back (not the author).
+    "defectors:edit_note": Rule(
+        only({"supervisor": 302, "caseworker": 200}),
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["note"].pk},
+        data=lambda w: {"kind": "call", "happened_on": "2024-01-02", "text": "forged"},
+        owner="caseworker",
+    ),
+    "defectors:follow_up": Rule(
+        ORGANISERS,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=case_code,
+        data=lambda w: {"on": "2999-01-01", "purpose": "forged"},
+        owner="caseworker",
+    ),
+    "defectors:give_consent": Rule(
+        ORGANISERS,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "kind": "testimony"},
+        data=lambda w: {"given_on": "2024-01-02", "method": "verbal"},
+        owner="caseworker",
+    ),
+    # A POST with a reason reveals the identity on the summary (audited).
+    "defectors:summary": Rule(ORGANISERS, kwargs=case_code, data=lambda w: {"reason": "printing"}, owner="caseworker"),
+    "defectors:decide_withdrawal": Rule(
+        only({"supervisor": 405}),
+        post=only({"supervisor": 302}),
+        kwargs=lambda w: {"pk": w["withdrawal"].pk},
+        data=lambda w: {"decision": "keep", "reason": "forged"},
     ),
     "defectors:tasks": Rule(only({"supervisor": 200})),
     "defectors:resolve_task": Rule(
@@ -286,9 +363,17 @@ def world(db, admin, supervisor, caseworker, outsider, debriefer, donor, auditor
         case=draft, matched_case=case, matched_on=DuplicateAlert.MatchedOn.SERVICE_NUMBER, raised_by=caseworker
     )
     shred_request = ShredRequest.objects.create(case=case, requested_by=supervisor)
+    member = record.add_family_member(case=case, by=caseworker, fields={"relationship": "Mother"}, reason="intake")
+    need = Need(case=case, kind=Need.Kind.SHELTER, urgency="high")
+    need.save()
+    note = CaseNote(case=case, kind=CaseNote.Kind.VISIT, happened_on=datetime.date(2024, 1, 1), text="A visit")
+    note.author = caseworker
+    note.save()
+    other = CaseFactory(created_by=caseworker)
+    withdrawal = WithdrawalTask.objects.create(case=other, withdrawn_on=datetime.date(2024, 1, 1), raised_by=caseworker)
     return {
         **users, "token": token, "others_key": others_key, "case": case, "draft": draft, "alert": alert,
-        "shred_request": shred_request,
+        "shred_request": shred_request, "member": member, "need": need, "note": note, "withdrawal": withdrawal,
     }  # fmt: skip
 
 

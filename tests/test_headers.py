@@ -103,3 +103,11 @@ def test_a_form_sent_without_its_csrf_token_gets_a_plain_explanation(db):
     assert response.status_code == 403
     assert "This form expired" in response.content.decode()
     assert_security_headers(response)
+
+
+def test_messages_are_kept_in_the_session_not_in_a_cookie(admin_client, make_user):
+    subject = make_user()
+    response = admin_client.post(f"/people/{subject.username}/role/", {"role": "supervisor"})
+    assert response.status_code == 302
+    assert "messages" not in response.cookies
+    assert "Role saved." in admin_client.get(response["Location"]).content.decode()

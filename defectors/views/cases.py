@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from defectors import services
+from defectors import record, services
 from defectors.access import get_alert_for_user, get_case_for_user, get_shred_request_for_user
 from defectors.forms import (
     AssignForm,
@@ -27,8 +28,9 @@ from defectors.forms import (
     IdentityForm,
     RevealForm,
     ShredRequestForm,
+    WithdrawConsentForm,
 )
-from defectors.models import Case, Consent, DuplicateAlert, ShredRequest
+from defectors.models import Case, Consent, DuplicateAlert, ShredRequest, WithdrawalTask
 from defectors.search import filter_cases, search_cases
 
 PAGE_SIZE = 25
@@ -38,27 +40,39 @@ STATUS_ACTIONS: dict[str, tuple[str | Promise, type[CloseForm] | None]] = {
     Case.Status.CLOSED: (gettext_lazy("Close the case"), CloseForm),
     Case.Status.REOPENED: (gettext_lazy("Reopen the case"), None),
 }
-LIST_FIELDS = ("code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at")
+LIST_FIELDS = (
+    "code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at", "shredded_at",
+    "intake_submitted_at",
+)  # fmt: skip
+LIST_ORDER = {"": ("-urgency", "-created_at"), "follow_up": ("next_follow_up", "-urgency", "-created_at")}
 
 
 @role_required(*User.CASE_ROLES)
 def case_list(request: AuthenticatedRequest) -> HttpResponse:
-    filters = CaseFilterForm(request.GET or None)
+    all_cases = request.user.role == User.Role.SUPERVISOR
+    filters = CaseFilterForm(request.GET or None, all_cases=all_cases)
     search = CaseSearchForm(request.POST or None)
+    today = timezone.localdate()
     cases = (
-        Case.objects.visible_to(request.user).select_related("assigned_to").only(*LIST_FIELDS, "assigned_to__username")
+        Case.objects.visible_to(request.user)
+        .select_related("assigned_to")
+        .only(*LIST_FIELDS, "assigned_to__username")
+        .with_follow_up_state(today=today)
     )
     if request.method == "POST":
         # Search results: a handful of exact matches, shown on this response only.
         visible = Case.objects.visible_to(request.user)
         found = [case.pk for case in search_cases(visible, **search.cleaned_data)] if search.is_valid() else []
+        if search.is_valid():
+            searched = [name for name, value in search.cleaned_data.items() if value]
+            services.record_search(by=request.user, fields=searched, found=len(found))
         cases = cases.filter(pk__in=found)
     elif filters.is_bound:
-        cases = filter_cases(cases, filters.cleaned_data) if filters.is_valid() else cases.none()
-    page = Paginator(cases.order_by("-urgency", "-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
+        cases = filter_cases(cases, filters.cleaned_data, today=today) if filters.is_valid() else cases.none()
+    order = LIST_ORDER[filters.cleaned_data.get("sort", "") if filters.is_bound and filters.is_valid() else ""]
+    page = Paginator(cases.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    all_cases = request.user.role == User.Role.SUPERVISOR
     open_alerts = DuplicateAlert.objects.filter(resolved_at__isnull=True).count() if all_cases else 0
     context = {
         "form": filters,
@@ -74,11 +88,30 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
 @role_required(*User.CASE_ROLES)
 def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
-    consents = {consent.kind: consent for consent in case.consents.select_related("recorded_by")}
+    history: dict[str, list[Consent]] = {kind: [] for kind in Consent.Kind.values}
+    for consent in case.consents.select_related("recorded_by", "withdrawal_recorded_by"):
+        history[consent.kind].append(consent)  # newest first (Consent.Meta.ordering)
+    now = timezone.now()
+    notes = list(case.notes.select_related("author"))
     context = {
         "case": case,
-        "needs": sorted(case.needs.all(), key=lambda need: LEVEL_ORDER.index(need.urgency)),
-        "consents": [(kind, label, consents.get(kind)) for kind, label in Consent.Kind.choices],
+        # Unmet needs first, the most urgent first; met ones after.
+        "needs": sorted(case.needs.all(), key=lambda need: (need.met_on is not None, LEVEL_ORDER.index(need.urgency))),
+        # (kind, label, the latest consent or None, its history newest first, the withdrawal form)
+        "consents": [
+            (
+                kind,
+                label,
+                history[kind][0] if history[kind] else None,
+                history[kind],
+                WithdrawConsentForm(prefix=kind, initial={"withdrawn_on": timezone.localdate()}),
+            )
+            for kind, label in Consent.Kind.choices
+        ],
+        "notes": [(note, note.editable_by(request.user.pk, now)) for note in notes],
+        "risk_history": case.risk_assessments.select_related("assessed_by")[:10],
+        "follow_up_overdue": case.is_open and case.next_follow_up and case.next_follow_up < timezone.localdate(),
+        "editable": case.status != Case.Status.INTAKE and not case.shredded_at,
         "family_count": case.family.count(),
         # One page, three reason boxes: each form its own ids, so a label focuses its own box.
         "reveal_form": RevealForm(auto_id="id_reveal_%s"),
@@ -164,8 +197,12 @@ def assign(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     form = AssignForm(request.POST)
     if form.is_valid():
-        services.assign_case(case=case, by=request.user, caseworker=form.cleaned_data["caseworker"])
-        messages.success(request, _("Case assigned."))
+        try:
+            services.assign_case(case=case, by=request.user, caseworker=form.cleaned_data["caseworker"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Case assigned."))
     else:
         messages.error(request, _("Choose an active caseworker."))
     return redirect(case)
@@ -199,8 +236,16 @@ def withdraw_consent(request: AuthenticatedRequest, code: str, kind: str) -> Htt
     if kind not in Consent.Kind.values:
         messages.error(request, _("No such consent."))
         return redirect(case)
-    services.withdraw_consent(case=case, by=request.user, kind=kind)
-    messages.success(request, _("The withdrawal is recorded."))
+    form = WithdrawConsentForm(request.POST, prefix=kind)  # one form per consent on the case page
+    if not form.is_valid():
+        messages.error(request, _("Give the date the consent was withdrawn (not in the future)."))
+        return redirect(case)
+    try:
+        record.withdraw_consent(case=case, by=request.user, kind=kind, on=form.cleaned_data["withdrawn_on"])
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("The withdrawal is recorded."))
     return redirect(case)
 
 
@@ -248,8 +293,17 @@ def tasks(request: AuthenticatedRequest) -> HttpResponse:
     alerts = DuplicateAlert.objects.visible_to(request.user).select_related("case", "matched_case", "raised_by")
     open_alerts = alerts.filter(resolved_at__isnull=True).prefetch_related("outcomes__decided_by")
     decided = alerts.filter(resolved_at__isnull=False).select_related("resolved_by").order_by("-resolved_at")[:50]
-    forms = [(alert, DuplicateOutcomeForm(auto_id=f"id_task{alert.pk}_%s")) for alert in open_alerts]
-    return render(request, "defectors/tasks.html", {"open_alerts": forms, "decided": decided})
+    withdrawals = (
+        WithdrawalTask.objects.visible_to(request.user)
+        .filter(decided_at__isnull=True)
+        .select_related("case", "raised_by")
+    )
+    context = {
+        "open_alerts": [(alert, DuplicateOutcomeForm(auto_id=f"id_task{alert.pk}_%s")) for alert in open_alerts],
+        "decided": decided,
+        "withdrawals": withdrawals,
+    }
+    return render(request, "defectors/tasks.html", context)
 
 
 @role_required(User.Role.SUPERVISOR)

@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from audit.models import AuditEvent
-from defectors import services
+from defectors import record, services
 from defectors.models import Case, DuplicateAlert, DuplicateOutcome
 from tests.factories import CaseFactory
 
@@ -81,3 +81,11 @@ def test_the_caseworker_sees_the_outcome_on_the_case_without_the_other_case(cw, 
 
 def test_the_tasks_link_counts_open_tasks(sup, alert):
     assert "Tasks (1 open)" in sup.get("/cases/").content.decode()
+
+
+def test_the_tasks_page_and_link_hold_duplicate_checks_and_withdrawals_together(sup, caseworker, alert):
+    withdrawn = CaseFactory(created_by=caseworker)
+    record.withdraw_consent(case=withdrawn, by=caseworker, kind="data_processing")
+    page = sup.get("/cases/tasks/").content.decode()
+    assert alert.case.code in page and withdrawn.code in page
+    assert "Tasks (2 open)" in page

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('defectors', '0003_intake_steps_saved'),
+        ('defectors', '0004_intake_steps_saved'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('defectors', '0001_initial'),
+        ('defectors', '0002_case_after_intake'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('defectors', '0002_kept_step'),
+        ('defectors', '0003_kept_step'),
     ]
 
     operations = [
