@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -17,5 +18,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     entries = nav_entries(role) if role else []
     # Roles with pages of their own start from those; the others from their home page.
     items: list[tuple[str, str | Promise]] = [(reverse("accounts:home"), _("Home"))] if role and not entries else []
-    items += [(reverse(entry.url_name), entry.label) for entry in entries]
-    return {"nav_items": items}
+    for entry in entries:
+        waiting = entry.count(user) if entry.count else 0
+        label = _("%(label)s (%(count)s open)") % {"label": entry.label, "count": waiting} if waiting else entry.label
+        items.append((reverse(entry.url_name), label))
+    # The idle warning (base.html, haven.js) counts down from the session's own timeout.
+    return {"nav_items": items, "session_idle_seconds": settings.SESSION_COOKIE_AGE}

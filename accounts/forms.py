@@ -15,7 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.totp import accept_second_factor_code, accept_totp_code
+from accounts.totp import accept_second_factor_code, accept_totp_code, second_factor_code_spent
 
 username_validator = RegexValidator(
     r"^[a-zA-Z0-9][a-zA-Z0-9._-]{2,39}$",
@@ -101,8 +101,21 @@ class LoginForm(allauth_forms.LoginForm):
         self.fields["password"].widget.attrs.pop("placeholder", None)
 
 
+# A code field a phone fills well: the digit keyboard, and the code the OS offers from an SMS or app.
+CODE_ATTRS = {"inputmode": "numeric", "autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+
+
+def _suit_a_phone(field: forms.Field) -> None:
+    field.widget.attrs.update(CODE_ATTRS)
+    field.widget.attrs.pop("placeholder", None)
+
+
 class ActivateTOTPForm(totp_forms.ActivateTOTPForm):
     """Enrolment spends its code like a login does, so it cannot be replayed at login."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _suit_a_phone(self.fields["code"])
 
     def clean_code(self) -> str:
         validate_can_add_authenticator(self.user)
@@ -115,15 +128,30 @@ class ActivateTOTPForm(totp_forms.ActivateTOTPForm):
 
 
 class _SpendsCode:
-    """allauth's code check for login and re-authentication, through accept_second_factor_code."""
+    """allauth's code check for login and re-authentication, through accept_second_factor_code.
 
+    A right code already spent (a double submit, or a second device a moment
+    later) is named as such and is not a failed login: no failure event, no
+    step towards the rate limit. It is refused all the same.
+    """
+
+    fields: dict[str, forms.Field]
     user: Any
     authenticator: Any
     cleaned_data: dict[str, Any]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        _suit_a_phone(self.fields["code"])
+
     def clean_code(self) -> str:
-        clear_rate_limit = check_rate_limit(self.user)
         code = self.cleaned_data["code"]
+        if second_factor_code_spent(user=self.user, code=code):
+            raise forms.ValidationError(
+                _("This code was just used. Wait for the next code in your app (a new one comes every 30 seconds)."),
+                code="code_reused",
+            )
+        clear_rate_limit = check_rate_limit(self.user)
         authenticator = accept_second_factor_code(user=self.user, code=code)
         if authenticator is None:
             typed = Authenticator.objects.filter(user=self.user).exclude(type=Authenticator.Type.WEBAUTHN)

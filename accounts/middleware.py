@@ -29,6 +29,7 @@ ENROLMENT_URL_NAMES = frozenset(
         "account_logout",
         "account_reauthenticate",
         "accounts:quick_exit",
+        "accounts:stay_signed_in",  # the idle warning shows during enrolment too
     }
 )
 

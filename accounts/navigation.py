@@ -11,8 +11,9 @@ Entries appear in INSTALLED_APPS order, then in the order the app lists them.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
@@ -21,11 +22,16 @@ from django.utils.functional import Promise
 
 @dataclass(frozen=True)
 class NavEntry:
-    """One link in the main navigation: a URL name (no arguments), its label, and who sees it."""
+    """One link in the main navigation: a URL name (no arguments), its label, and who sees it.
+
+    ``count``, if given, is called with the user on every page: how many things
+    wait there (shown beside the label when above 0). Keep it to one cheap query.
+    """
 
     url_name: str
     label: str | Promise
     roles: Collection[str]
+    count: Callable[[Any], int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", frozenset(self.roles))

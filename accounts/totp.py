@@ -28,8 +28,24 @@ def accept_totp_code(*, user_id: object, secret: str, code: str) -> bool:
     """
     for counter in yield_hotp_counters_from_time():
         if compare_user_code(actual=code, expected=format_hotp_value(hotp_value(secret, counter))):
-            return cache.add(f"haven.totp.used:{user_id}:{counter}", "1", timeout=_window_seconds())
+            return cache.add(_used_key(user_id, counter), "1", timeout=_window_seconds())
     return False
+
+
+def totp_code_spent(*, user_id: object, secret: str, code: str) -> bool:
+    """True when ``code`` is valid for ``secret`` now but was already accepted.
+
+    Read-only: it tells the person why a right code is refused, and never
+    accepts one. A check that races an acceptance only changes that message.
+    """
+    for counter in yield_hotp_counters_from_time():
+        if compare_user_code(actual=code, expected=format_hotp_value(hotp_value(secret, counter))):
+            return cache.get(_used_key(user_id, counter)) is not None
+    return False
+
+
+def _used_key(user_id: object, counter: int) -> str:
+    return f"haven.totp.used:{user_id}:{counter}"
 
 
 def _window_seconds() -> int:
@@ -55,3 +71,11 @@ def accept_second_factor_code(*, user: AbstractBaseUser, code: str) -> Authentic
         if accepted:
             return authenticator
     return None
+
+
+def second_factor_code_spent(*, user: AbstractBaseUser, code: str) -> bool:
+    """True when ``code`` is the user's app code for now but was already accepted (see totp_code_spent)."""
+    return any(
+        totp_code_spent(user_id=user.pk, secret=decrypt(authenticator.data["secret"]), code=code)
+        for authenticator in Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP)
+    )

@@ -191,6 +191,15 @@ def quick_exit(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_POST
+def stay_signed_in(request: HttpRequest) -> HttpResponse:
+    """ "Stay signed in" on the idle warning: a request, so activity (the session is saved on every one).
+
+    The absolute limit (SessionPolicyMiddleware) still ends the session; 204, nothing to show.
+    """
+    return HttpResponse(status=204)
+
+
 @login_not_required
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -1,8 +1,19 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from accounts.navigation import NavEntry
 from accounts.roles import CASE_ROLES, Role
+
+
+def open_tasks(user: Any) -> int:
+    """The supervisor's open duplicate checks and withdrawal decisions, for the Tasks link (one query)."""
+    from defectors.models import DuplicateAlert, WithdrawalTask  # models are not ready when apps.py is imported
+
+    alerts = DuplicateAlert.objects.visible_to(user).filter(resolved_at__isnull=True).values("pk")
+    withdrawals = WithdrawalTask.objects.visible_to(user).filter(decided_at__isnull=True).values("pk")
+    return alerts.union(withdrawals, all=True).count()
 
 
 class DefectorsConfig(AppConfig):
@@ -12,7 +23,7 @@ class DefectorsConfig(AppConfig):
         NavEntry("defectors:case_list", _("Cases"), roles={Role.SUPERVISOR}),
         NavEntry("defectors:case_list", _("My cases"), roles={Role.CASEWORKER}),
         NavEntry("defectors:intake_start", _("New intake"), roles=CASE_ROLES),
-        NavEntry("defectors:tasks", _("Tasks"), roles={Role.SUPERVISOR}),
+        NavEntry("defectors:tasks", _("Tasks"), roles={Role.SUPERVISOR}, count=open_tasks),
         NavEntry("defectors:shred_requests", _("Shred requests"), roles={Role.ADMIN}),
     ]
     home = {role: "defectors:case_list" for role in CASE_ROLES}

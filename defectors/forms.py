@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from defectors.models import Case, CaseNote, Consent, FamilyMember, Level, Need
+from defectors.models import Case, CaseNote, Consent, DuplicateAlert, FamilyMember, Level, Need
 
 EARLIEST_DEFECTION = datetime.date(1988, 1, 1)
 MIN_AGE, MAX_AGE = 14, 90
@@ -23,7 +23,25 @@ def _not_in_future(value: datetime.date | None, message: Any) -> None:
         raise forms.ValidationError(message)
 
 
-class IdentityForm(forms.ModelForm):
+class RefuseOverLong:
+    """Drop the browser's ``maxlength``: it cuts pasted text at the limit without a word.
+
+    The server refuses over-long text instead, naming the limit ("at most 200
+    characters (it has 250)"), and the caseworker shortens it themselves.
+    """
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.drop_maxlength()
+
+    def drop_maxlength(self) -> None:
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
+
+
+class IdentityForm(RefuseOverLong, forms.ModelForm):
     class Meta:
         model = Case
         fields = [
@@ -60,12 +78,13 @@ class IdentityForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean() or {}
-        if not data.get("full_name") and not data.get("other_names"):
+        # An over-long name is already refused, with its own message: not also "give a name".
+        if not data.get("full_name") and not data.get("other_names") and not self.has_error("full_name"):
             self.add_error("full_name", _("Give a name, or at least an alias below."))
         return data
 
 
-class ServiceForm(forms.ModelForm):
+class ServiceForm(RefuseOverLong, forms.ModelForm):
     class Meta:
         model = Case
         fields = ["branch", "rank", "rank_band", "unit", "service_number", "years_of_service", "last_posting"]
@@ -78,7 +97,7 @@ class ServiceForm(forms.ModelForm):
         return years
 
 
-class DefectionForm(forms.ModelForm):
+class DefectionForm(RefuseOverLong, forms.ModelForm):
     class Meta:
         model = Case
         fields = [
@@ -96,7 +115,7 @@ class DefectionForm(forms.ModelForm):
         return date
 
 
-class FamilyMemberForm(forms.ModelForm):
+class FamilyMemberForm(RefuseOverLong, forms.ModelForm):
     class Meta:
         model = FamilyMember
         fields = ["relationship", "name", "location", "at_risk", "protection_needed"]
@@ -125,7 +144,7 @@ FamilyFormSet = forms.formset_factory(
 NEED_URGENCY = [("", _("Not needed")), *Level.choices]
 
 
-class NeedsForm(forms.Form):
+class NeedsForm(RefuseOverLong, forms.Form):
     """One urgency (or none) and a note for each kind of need."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -138,6 +157,18 @@ class NeedsForm(forms.Form):
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
+        self.drop_maxlength()  # the fields above came after RefuseOverLong's pass
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        for kind in Need.Kind.values:
+            if data.get(f"{kind}_note") and not data.get(f"{kind}_urgency"):
+                # Only needs with an urgency are stored: a note beside "Not needed" would vanish.
+                self.add_error(
+                    f"{kind}_note",
+                    _("Choose how urgent this need is, or clear the note: a need marked “Not needed” keeps no note."),
+                )
+        return data
 
     @staticmethod
     def initial_from(needs: list[Need]) -> dict[str, Any]:
@@ -155,7 +186,7 @@ class NeedsForm(forms.Form):
         ]
 
 
-class RiskForm(forms.ModelForm):
+class RiskForm(RefuseOverLong, forms.ModelForm):
     class Meta:
         model = Case
         fields = ["threat_to_defector", "threat_to_family", "risk_reasons", "safety_plan"]
@@ -222,7 +253,7 @@ def _not_in_future_field(form: forms.Form, name: str, value: datetime.date) -> N
         form.add_error(name, _("This date is in the future."))
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(RefuseOverLong, forms.ModelForm):
     class Meta:
         model = Case
         fields = ["contact_channel", "current_location"]
@@ -316,6 +347,10 @@ class ShredRequestForm(forms.Form):
         max_length=300,
         help_text=_("Written to the audit log, which outlives the case. Do not write names here."),
     )
+
+
+class DuplicateOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=DuplicateAlert.Outcome.choices)
 
 
 class ChangeReasonForm(forms.Form):

@@ -21,6 +21,7 @@ from vault.fields import (
     EncryptedBooleanField,
     EncryptedDateField,
     EncryptedIntegerField,
+    EncryptedJSONField,
     EncryptedLongTextField,
     EncryptedTextField,
     OwnerKeyField,
@@ -62,6 +63,10 @@ class Region(models.TextChoices):
     TANINTHARYI = "tanintharyi", _("Tanintharyi Region")
     YANGON = "yangon", _("Yangon Region")
     OUTSIDE = "outside", _("Outside Myanmar")
+
+
+# The intake's steps in order (the review comes after them); defectors/views/intake.py labels them.
+INTAKE_STEPS = ("identity", "service", "defection", "family", "needs", "risk", "consents", "contact")
 
 
 class CaseQuerySet(VaultQuerySet):
@@ -152,6 +157,8 @@ class Case(VaultModel):
     intake_submitted_at = models.DateTimeField(null=True, blank=True)
     # The start form's one-time token: sending it twice opens one draft, not two.
     intake_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Names of the intake steps saved so far (not their contents): resuming opens the first one missing.
+    intake_steps_saved = models.JSONField(default=list, blank=True, editable=False)
     # The next follow-up: when (plaintext, for lists and reminders) and what it is for (it may name people).
     next_follow_up = models.DateField(_("next follow-up"), null=True, blank=True)
     follow_up_purpose = EncryptedTextField(_("what the follow-up is for"), max_length=300, blank=True)
@@ -252,6 +259,10 @@ class Case(VaultModel):
         if not self.consents.filter(kind=Consent.Kind.DATA_PROCESSING, withdrawn_on__isnull=True).exists():
             problems.append(str(_("Consent to data processing is needed to open a case (Consents).")))
         return problems
+
+    def resume_step(self) -> str:
+        """The first intake step not saved yet, or "review" when every one has been."""
+        return next((step for step in INTAKE_STEPS if step not in self.intake_steps_saved), "review")
 
     def next_statuses(self) -> list[str]:
         """The statuses this case may be changed to (services.change_status), in Status order.
@@ -462,6 +473,11 @@ class DuplicateAlert(models.Model):
         SERVICE_NUMBER = "service_number", _("service number")
         NAME_AND_BIRTH = "name_and_birth", _("name and date of birth")
 
+    class Outcome(models.TextChoices):
+        SAME_PERSON = "same_person", _("Same person: the cases are linked")
+        DIFFERENT_PERSON = "different_person", _("Different people")
+        NEEDS_FOLLOW_UP = "needs_follow_up", _("Needs follow-up")
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
     matched_case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
     matched_on = models.CharField(_("matched on"), max_length=20, choices=MatchedOn.choices)
@@ -471,6 +487,8 @@ class DuplicateAlert(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The latest outcome; every one recorded is in DuplicateOutcome. Open until it is not "needs follow-up".
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
 
     objects = DuplicateAlertQuerySet.as_manager()
 
@@ -480,6 +498,21 @@ class DuplicateAlert(models.Model):
 
     def __str__(self) -> str:
         return f"possible duplicate {self.case_id} ~ {self.matched_case_id}"
+
+
+class DuplicateOutcome(models.Model):
+    """One outcome a supervisor recorded for a possible duplicate: the history of the decision."""
+
+    alert = models.ForeignKey(DuplicateAlert, on_delete=models.PROTECT, related_name="outcomes")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=DuplicateAlert.Outcome.choices)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} for alert {self.alert_id}"
 
 
 class ShredRequestQuerySet(models.QuerySet["ShredRequest"]):
@@ -517,3 +550,29 @@ class ShredRequest(models.Model):
 
     def __str__(self) -> str:
         return f"shred request {self.case_id}"
+
+
+class KeptStep(VaultModel):
+    """An intake step posted after its author's session expired, kept to be put back after they sign in.
+
+    The posted fields are sealed with the case's key (a shredded or discarded
+    case takes them along). Only the same user, signed in again, on a case
+    they may still see, gets them back (defectors.services.kept_step_for);
+    they are deleted once the step is saved and ignored after ``expires_at``.
+    """
+
+    VAULT_KEY = "case__data_key"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    step = models.CharField(max_length=20)
+    data = EncryptedJSONField()  # {field name: [values]}, as posted
+    kept_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user", "step"], name="defectors_one_kept_step")]
+
+    def __str__(self) -> str:
+        return f"kept {self.step} of {self.case_id}"

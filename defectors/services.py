@@ -4,6 +4,7 @@ its audit event."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +17,13 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import log_event
 from defectors.models import (
+    INTAKE_STEPS,
     Case,
     Consent,
     DuplicateAlert,
+    DuplicateOutcome,
     FamilyMember,
+    KeptStep,
     Level,
     Need,
     RiskAssessment,
@@ -33,6 +37,14 @@ from vault.fields import is_shredded
 
 def _audit(action: str, *, case: Case, by: User, reason: str = "") -> None:
     log_event(action=f"defectors.case.{action}", actor=by, object_ref=case.code, reason=reason)
+
+
+def _step_saved(*, case: Case, by: User, step: str) -> None:
+    """Remember that ``step`` was saved (its name only) and audit it; inside the caller's transaction."""
+    if step not in case.intake_steps_saved:
+        case.intake_steps_saved = [*case.intake_steps_saved, step]
+        case.save(update_fields=["intake_steps_saved"])
+    _audit("intake_step_saved", case=case, by=by, reason=step)
 
 
 def refuse_if_shredded(*, case: Case) -> None:
@@ -99,7 +111,7 @@ def save_intake_step(*, case: Case, by: User, step: str, fields: dict[str, Any])
         case.urgency = Case.Urgency.URGENT if critical else Case.Urgency.NORMAL
         fields = {**fields, "urgency": case.urgency}
     case.save(update_fields=[*fields, "updated_at"])  # the vault adds the blind indexes
-    _audit("intake_step_saved", case=case, by=by, reason=step)
+    _step_saved(case=case, by=by, step=step)
 
 
 def record_intake_opened(*, case: Case, by: User, step: str) -> None:
@@ -107,6 +119,61 @@ def record_intake_opened(*, case: Case, by: User, step: str) -> None:
     refuse_if_shredded(case=case)
     with transaction.atomic():
         _audit("intake_opened", case=case, by=by, reason=step)
+
+
+# A kept step is put back for this long after it was posted (the expired session itself vouched
+# for the post only within accounts.expired.GRACE).
+KEPT_STEP_LIFETIME = datetime.timedelta(hours=2)
+KEPT_STEP_MAX_FIELDS = 300
+KEPT_STEP_MAX_CHARS = 200_000
+
+
+@transaction.atomic
+def keep_step_after_expiry(*, case: Case, by: User, step: str, data: dict[str, list[str]]) -> bool:
+    """Keep what ``by`` posted to an intake step after their session expired; True if kept.
+
+    ``data`` is the posted form as {name: [values]} without the CSRF token.
+    Nothing is kept for a case that is no longer an intake ``by`` may see, is
+    shredded, or for a post over KEPT_STEP_MAX_FIELDS fields or
+    KEPT_STEP_MAX_CHARS characters (the step's own form refuses such input
+    anyway). A second post of the same step replaces the first.
+    """
+    if not Case.objects.visible_to(by).filter(pk=case.pk, status=Case.Status.INTAKE, shredded_at=None).exists():
+        return False
+    if len(data) > KEPT_STEP_MAX_FIELDS or sum(len(v) for vs in data.values() for v in vs) > KEPT_STEP_MAX_CHARS:
+        return False
+    now = timezone.now()
+    KeptStep.objects.filter(expires_at__lte=now).delete()  # nobody came back for these
+    KeptStep.objects.filter(case=case, user=by, step=step).delete()
+    KeptStep.objects.create(case=case, user=by, step=step, data=data, expires_at=now + KEPT_STEP_LIFETIME)
+    _audit("intake_step_kept", case=case, by=by, reason=step)
+    return True
+
+
+def kept_step_for(*, case: Case, by: User, step: str) -> dict[str, list[str]] | None:
+    """What ``by`` posted to this step after their session expired, if still kept; else None.
+
+    The caller has fetched ``case`` through the access helper, so it is one ``by``
+    may see. The kept copy stays until the step is saved (forget_kept_step).
+    """
+    kept = (
+        KeptStep.objects.with_keys("case").filter(case=case, user=by, step=step, expires_at__gt=timezone.now()).first()
+    )
+    if kept is None or not isinstance(kept.data, dict):
+        return None  # a shredded case reads as SHREDDED: nothing to put back
+    return kept.data
+
+
+def first_kept_step(*, case: Case, by: User) -> str | None:
+    """The first intake step (in order) with something ``by`` posted after their session expired, or None."""
+    kept = set(
+        KeptStep.objects.filter(case=case, user=by, expires_at__gt=timezone.now()).values_list("step", flat=True)
+    )
+    return next((step for step in INTAKE_STEPS if step in kept), None)
+
+
+def forget_kept_step(*, case: Case, by: User, step: str) -> None:
+    KeptStep.objects.filter(case=case, user=by, step=step).delete()
 
 
 @transaction.atomic
@@ -117,7 +184,7 @@ def replace_family(*, case: Case, by: User, members: list[dict[str, Any]]) -> No
     FamilyMember.objects.bulk_create(
         [FamilyMember(case=case, position=n, **member) for n, member in enumerate(members)]
     )
-    _audit("intake_step_saved", case=case, by=by, reason="family")
+    _step_saved(case=case, by=by, step="family")
 
 
 @transaction.atomic
@@ -126,7 +193,7 @@ def replace_needs(*, case: Case, by: User, needs: list[dict[str, Any]]) -> None:
     Need.objects.filter(case=case).delete()
     for need in needs:
         Need(case=case, **need).save()
-    _audit("intake_step_saved", case=case, by=by, reason="needs")
+    _step_saved(case=case, by=by, step="needs")
 
 
 @transaction.atomic
@@ -145,7 +212,7 @@ def record_consents(*, case: Case, by: User, consents: list[dict[str, Any]]) -> 
     # A consent unticked during intake (before submission) was never really given.
     if case.status == Case.Status.INTAKE:
         Consent.objects.filter(case=case).exclude(kind__in=kinds).delete()
-    _audit("intake_step_saved", case=case, by=by, reason="consents")
+    _step_saved(case=case, by=by, step="consents")
 
 
 def has_consent(case: Case, kind: str) -> bool:
@@ -231,13 +298,30 @@ def check_duplicates(*, case: Case, by: User) -> DuplicateReport:
 
 
 @transaction.atomic
-def resolve_alert(*, alert: DuplicateAlert, by: User) -> None:
+def record_duplicate_outcome(*, alert: DuplicateAlert, by: User, outcome: str) -> bool:
+    """A supervisor's decision on a possible duplicate; False when it repeats the latest (a double submission).
+
+    "Needs follow-up" keeps the task open; the other outcomes close it. Every
+    outcome is kept (DuplicateOutcome). Raises PermissionDenied for anyone but
+    a supervisor, ValidationError for an unknown outcome.
+    """
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
-    if alert.resolved_at is None:
+    if outcome not in DuplicateAlert.Outcome.values:
+        raise ValidationError(_("Choose an outcome."))
+    case, matched_code = alert.case, alert.matched_case.code  # loaded by the access helper
+    alert = DuplicateAlert.objects.select_for_update().get(pk=alert.pk)  # two supervisors at once: one at a time
+    if alert.outcome == outcome:
+        return False
+    DuplicateOutcome.objects.create(alert=alert, outcome=outcome, decided_by=by)
+    alert.outcome = outcome
+    if outcome == DuplicateAlert.Outcome.NEEDS_FOLLOW_UP:
+        alert.resolved_at, alert.resolved_by = None, None
+    else:
         alert.resolved_at, alert.resolved_by = timezone.now(), by
-        alert.save(update_fields=["resolved_at", "resolved_by"])
-        _audit("duplicate_resolved", case=alert.case, by=by, reason=alert.matched_case.code)
+    alert.save(update_fields=["outcome", "resolved_at", "resolved_by"])
+    _audit("duplicate_outcome_recorded", case=case, by=by, reason=f"{outcome}: {matched_code}")
+    return True
 
 
 def reveal_identity(*, case: Case, by: User, reason: str) -> None:

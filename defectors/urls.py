@@ -12,6 +12,7 @@ urlpatterns = [
     path("shred-requests/", cases.shred_requests, name="shred_requests"),
     path("shred-requests/<int:pk>/decide/", cases.decide_shred, name="decide_shred"),
     path("<case_code:code>/", cases.case_detail, name="case"),
+    path("<case_code:code>/intake/", intake.resume, name="intake_resume"),
     path("<case_code:code>/intake/submit/", intake.submit, name="intake_submit"),
     path("<case_code:code>/intake/discard/", intake.discard, name="intake_discard"),
     path("<case_code:code>/intake/<str:step>/", intake.step, name="intake_step"),

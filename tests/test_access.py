@@ -139,6 +139,7 @@ TABLE: dict[str, Rule] = {
     # A POST without a valid code: the same page as for a used or expired link.
     "accounts:accept_invitation": Rule(everyone(200), post=everyone(404), anonymous=200, anonymous_post=404),
     "accounts:quick_exit": Rule(everyone(302), post=everyone(405), anonymous=302, anonymous_post=405),
+    "accounts:stay_signed_in": Rule(everyone(405), post=everyone(204)),
     "accounts:healthz": Rule(everyone(200), post=everyone(405), anonymous=200, anonymous_post=405),
     "audit:event_list": Rule(only({"auditor": 200})),
     # Cases: need-to-know. The assigned caseworker owns them; the outsider gets 404.
@@ -152,6 +153,7 @@ TABLE: dict[str, Rule] = {
         data=lambda w: {"full_name": "Forged Name"},
         owner="caseworker",
     ),
+    "defectors:intake_resume": Rule(ORGANISERS_REDIRECTED, post=ORGANISERS_POST, kwargs=draft_code, owner="caseworker"),
     "defectors:intake_submit": Rule(ORGANISERS_POST, post=ORGANISERS_REDIRECTED, kwargs=draft_code, owner="caseworker"),
     "defectors:intake_discard": Rule(
         ORGANISERS_POST, post=ORGANISERS_REDIRECTED, kwargs=draft_code, owner="caseworker"
@@ -270,7 +272,10 @@ TABLE: dict[str, Rule] = {
     ),
     "defectors:tasks": Rule(only({"supervisor": 200})),
     "defectors:resolve_task": Rule(
-        only({"supervisor": 405}), post=only({"supervisor": 302}), kwargs=lambda w: {"pk": w["alert"].pk}
+        only({"supervisor": 405}),
+        post=only({"supervisor": 302}),
+        kwargs=lambda w: {"pk": w["alert"].pk},
+        data=lambda w: {"outcome": "different_person"},
     ),
     "defectors:shred_requests": Rule(ADMIN_ONLY),
     "defectors:decide_shred": Rule(

@@ -22,7 +22,9 @@ from defectors.forms import (
     AssignForm,
     CaseFilterForm,
     CaseSearchForm,
+    ChangeReasonForm,
     CloseForm,
+    DuplicateOutcomeForm,
     IdentityForm,
     RevealForm,
     ShredRequestForm,
@@ -111,20 +113,41 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
         "follow_up_overdue": case.is_open and case.next_follow_up and case.next_follow_up < timezone.localdate(),
         "editable": case.status != Case.Status.INTAKE and not case.shredded_at,
         "family_count": case.family.count(),
-        "reveal_form": RevealForm(),
+        # One page, three reason boxes: each form its own ids, so a label focuses its own box.
+        "reveal_form": RevealForm(auto_id="id_reveal_%s"),
         "assign_form": AssignForm(initial={"caseworker": case.assigned_to})
         if request.user.role == User.Role.SUPERVISOR
         else None,
         "status_actions": [
-            (status, STATUS_ACTIONS[status][0], form() if (form := STATUS_ACTIONS[status][1]) else None)
+            (
+                status,
+                STATUS_ACTIONS[status][0],
+                form(auto_id="id_close_%s") if (form := STATUS_ACTIONS[status][1]) else None,
+            )
             for status in case.next_statuses()
         ],
-        "shred_form": ShredRequestForm() if request.user.role == User.Role.SUPERVISOR else None,
+        "shred_form": ShredRequestForm(auto_id="id_shred_%s") if request.user.role == User.Role.SUPERVISOR else None,
+        "duplicate_checks": _duplicate_checks(request.user, case),
         "open_shred_request": case.shred_requests.filter(decided_at__isnull=True)
         .select_related("requested_by")
         .first(),
     }
     return render(request, "defectors/case_detail.html", context)
+
+
+def _duplicate_checks(user: User, case: Case) -> list[tuple[DuplicateAlert, Case | None]]:
+    """This intake's possible duplicates and their outcomes, each with the matched case if ``user`` may see it."""
+    alerts = list(DuplicateAlert.objects.filter(case=case).select_related("matched_case", "resolved_by"))
+    visible = (
+        set(
+            Case.objects.visible_to(user)
+            .filter(pk__in=[a.matched_case_id for a in alerts])
+            .values_list("pk", flat=True)
+        )
+        if alerts
+        else set()
+    )
+    return [(alert, alert.matched_case if alert.matched_case_id in visible else None) for alert in alerts]
 
 
 @role_required(*User.CASE_ROLES)
@@ -155,7 +178,7 @@ def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if request.method == "GET":
         services.reveal_identity(case=case, by=request.user, reason="opened for editing")
     form = IdentityForm(request.POST or None, instance=case)
-    reason_form = RevealForm(request.POST or None, prefix="change")
+    reason_form = ChangeReasonForm(request.POST or None, prefix="change")
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():
         services.edit_identity(
             case=case,
@@ -267,17 +290,19 @@ def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @role_required(User.Role.SUPERVISOR)
 def tasks(request: AuthenticatedRequest) -> HttpResponse:
-    alerts = (
-        DuplicateAlert.objects.visible_to(request.user)
-        .filter(resolved_at__isnull=True)
-        .select_related("case", "matched_case", "raised_by")
-    )
+    alerts = DuplicateAlert.objects.visible_to(request.user).select_related("case", "matched_case", "raised_by")
+    open_alerts = alerts.filter(resolved_at__isnull=True).prefetch_related("outcomes__decided_by")
+    decided = alerts.filter(resolved_at__isnull=False).select_related("resolved_by").order_by("-resolved_at")[:50]
     withdrawals = (
         WithdrawalTask.objects.visible_to(request.user)
         .filter(decided_at__isnull=True)
         .select_related("case", "raised_by")
     )
-    context = {"alerts": alerts, "withdrawals": withdrawals}
+    context = {
+        "open_alerts": [(alert, DuplicateOutcomeForm(auto_id=f"id_task{alert.pk}_%s")) for alert in open_alerts],
+        "decided": decided,
+        "withdrawals": withdrawals,
+    }
     return render(request, "defectors/tasks.html", context)
 
 
@@ -285,6 +310,13 @@ def tasks(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def resolve_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     alert = get_alert_for_user(request.user, pk)
-    services.resolve_alert(alert=alert, by=request.user)
-    messages.success(request, _("Marked as dealt with."))
+    form = DuplicateOutcomeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an outcome."))
+        return redirect("defectors:tasks")
+    services.record_duplicate_outcome(alert=alert, by=request.user, outcome=form.cleaned_data["outcome"])
+    label = DuplicateAlert.Outcome(form.cleaned_data["outcome"]).label
+    messages.success(
+        request, _("Outcome recorded for %(code)s: %(outcome)s.") % {"code": alert.case.code, "outcome": label}
+    )
     return redirect("defectors:tasks")

@@ -6,13 +6,17 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
+from accounts.expired import user_of_expired_session
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from defectors import services
@@ -22,12 +26,14 @@ from defectors.forms import (
     ContactForm,
     DefectionForm,
     FamilyFormSet,
+    FamilyMemberForm,
     IdentityForm,
     NeedsForm,
     RiskForm,
     ServiceForm,
 )
-from defectors.models import Case
+from defectors.models import INTAKE_STEPS, Case
+from vault.fields import EncryptedField
 
 STEPS: list[tuple[str, Any]] = [
     ("identity", _("Identity")),
@@ -41,16 +47,18 @@ STEPS: list[tuple[str, Any]] = [
     ("review", _("Review and open the case")),
 ]
 STEP_NAMES = [name for name, _label in STEPS]
-MODEL_FORMS = {
+assert tuple(STEP_NAMES[:-1]) == INTAKE_STEPS, "defectors.models.INTAKE_STEPS and STEPS disagree"
+MODEL_FORMS: dict[str, Any] = {
     "identity": IdentityForm,
     "service": ServiceForm,
     "defection": DefectionForm,
     "risk": RiskForm,
     "contact": ContactForm,
 }
+MODEL_STEPS = set(STEP_NAMES) - {"review"}  # the steps with a form to fill in
 DUPLICATE_CHECKED = {"identity", "service"}
 # Steps whose form shows identifying values already typed: opening one is audited.
-SHOWS_IDENTITY = {"identity", "service", "defection", "family", "contact"}
+SHOWS_IDENTITY = {"identity", "service", "defection", "family", "contact", "review"}
 
 
 @role_required(*User.CASE_ROLES)
@@ -105,8 +113,30 @@ def _save_step(request: AuthenticatedRequest, case: Case, step: str, form: Any) 
         services.record_consents(consents=form.consents(), **common)
 
 
+@login_not_required  # a step posted after the session expired is kept, then sent to log in (below)
+def step(request: HttpRequest, code: str, step: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _keep_after_expiry(request, code, step)
+    return _step(request, code, step)
+
+
+def _keep_after_expiry(request: HttpRequest, code: str, step: str) -> HttpResponse:
+    """Keep a step posted by a session that just expired, then ask to log in as for any page.
+
+    Who posted it is learnt only from the expired session's cookie
+    (accounts.expired); the service keeps it only for a case that person may see.
+    """
+    user = user_of_expired_session(request) if request.method == "POST" and step in MODEL_STEPS else None
+    case = Case.objects.filter(code=code).first() if user is not None and user.works_on_cases else None
+    if user is not None and case is not None:
+        posted = {name: values for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"}
+        if services.keep_step_after_expiry(case=case, by=user, step=step, data=posted):
+            messages.info(request, _("Your session had ended. What you typed is kept: log in again to go on."))
+    return redirect_to_login(request.get_full_path())
+
+
 @role_required(*User.CASE_ROLES)
-def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
+def _step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     if step not in STEP_NAMES:
         raise Http404
@@ -114,16 +144,29 @@ def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
         return redirect(case)
     index = STEP_NAMES.index(step)
     next_step = STEP_NAMES[index + 1] if index + 1 < len(STEPS) else None
+    data: QueryDict | None = request.POST if request.method == "POST" else None
     if request.method == "GET" and step in SHOWS_IDENTITY:
         services.record_intake_opened(case=case, by=request.user, step=step)
-    form = _step_form(step, case, request.POST if request.method == "POST" else None)
+    if request.method == "GET" and step in MODEL_STEPS:
+        kept = services.kept_step_for(case=case, by=request.user, step=step)
+        if kept is not None:
+            data = QueryDict(mutable=True)
+            for name, values in kept.items():
+                data.setlist(name, values)
+            messages.info(request, _("What you typed before your session ended is back. Check it, then save."))
+    form = _step_form(step, case, data)
     duplicates = None
     if request.method == "POST" and form is not None and form.is_valid():
         _save_step(request, case, step, form)
+        services.forget_kept_step(case=case, by=request.user, step=step)
         if step in DUPLICATE_CHECKED:
             duplicates = services.check_duplicates(case=case, by=request.user)
         if not duplicates:
-            return redirect("defectors:intake_step", code=case.code, step=next_step)
+            # "Back" is a submit button too: what was typed on this step is saved before leaving it.
+            going_back = request.POST.get("go") == "back" and index > 0
+            return redirect(
+                "defectors:intake_step", code=case.code, step=STEP_NAMES[index - 1] if going_back else next_step
+            )
     context = {
         "case": case,
         "step": step,
@@ -140,8 +183,64 @@ def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     return render(request, "defectors/intake_step.html", context)
 
 
-def _review(case: Case) -> list[tuple[str, Any, bool]]:
-    """Which steps hold something, without showing any identifying value."""
+@role_required(*User.CASE_ROLES)
+@require_GET
+def resume(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """Continue a draft where typing was kept after a session expired, else at the first step not saved yet."""
+    case = get_case_for_user(request.user, code)
+    if case.status != Case.Status.INTAKE:
+        return redirect(case)
+    step = services.first_kept_step(case=case, by=request.user) or case.resume_step()
+    return redirect("defectors:intake_step", code=case.code, step=step)
+
+
+Row = tuple[Any, Any, str, Any]  # (label, the row holding the value, field name, plaintext shown as is or None)
+
+
+def _rows(instance: Any, names: list[str] | tuple[str, ...], prefix: str = "") -> list[Row]:
+    rows: list[Row] = []
+    for name in names:
+        field = instance._meta.get_field(name)
+        label = f"{prefix}{capfirst(field.verbose_name)}"
+        if isinstance(field, EncryptedField):
+            rows.append((label, instance, name, None))
+        else:
+            shown = getattr(instance, f"get_{name}_display")() if field.choices else getattr(instance, name)
+            rows.append((label, instance, name, shown or "—"))
+    return rows
+
+
+def _review_values(case: Case) -> dict[str, list[Row]]:
+    """What each step holds, to be shown on the review page (opening it is audited: SHOWS_IDENTITY)."""
+    values = {step: _rows(case, form.Meta.fields) for step, form in MODEL_FORMS.items()}
+    family = FamilyMemberForm.Meta.fields
+    values["family"] = [
+        row
+        for n, member in enumerate(case.family.all(), start=1)
+        for row in _rows(member, family, prefix=_("Family member %(n)s: ") % {"n": n})
+    ]
+    values["needs"] = [
+        row
+        for need in case.needs.all()
+        for row in [
+            (need.get_kind_display(), need, "urgency", need.get_urgency_display()),
+            (_("Note"), need, "note", None),
+        ]
+    ]
+    values["consents"] = [
+        (
+            consent.get_kind_display(),
+            consent,
+            "given_on",
+            f"{consent.given_on:%Y-%m-%d} ({consent.get_method_display()})",
+        )
+        for consent in case.consents.filter(withdrawn_on__isnull=True)
+    ]
+    return values
+
+
+def _review(case: Case) -> list[tuple[str, Any, bool, list[Row]]]:
+    """Each step: its name, label, whether it holds something, and its values."""
     filled = {
         "identity": bool(case.full_name or case.other_names),
         "service": bool(case.branch or case.service_number or case.rank),
@@ -152,7 +251,8 @@ def _review(case: Case) -> list[tuple[str, Any, bool]]:
         "consents": case.consents.filter(kind="data_processing", withdrawn_on__isnull=True).exists(),
         "contact": bool(case.contact_channel or case.current_location),
     }
-    return [(name, label, filled[name]) for name, label in STEPS if name in filled]
+    values = _review_values(case)
+    return [(name, label, filled[name], values[name]) for name, label in STEPS if name in filled]
 
 
 @role_required(*User.CASE_ROLES)
@@ -176,6 +276,7 @@ def submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
             },
             status=400,
         )
+    messages.success(request, _("The case %(code)s is open. It is on your case list.") % {"code": case.code})
     return redirect(case)
 
 

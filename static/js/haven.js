@@ -35,7 +35,81 @@
 
     var summary = document.querySelector("[data-error-summary]");
     if (summary) { summary.focus(); }
+
+    sessionWarning(document.querySelector("[data-session-warning]"));
+    document.querySelectorAll("[data-warn-unsaved]").forEach(warnUnsaved);
+    document.querySelectorAll("[data-add-form]").forEach(addFormRows);
   });
+
+  // Leaving a form with typed, unsaved input (a step link, the address bar) asks first.
+  // Its own buttons save, so submitting does not ask.
+  function warnUnsaved(form) {
+    var dirty = false;
+    form.addEventListener("input", function () { dirty = true; });
+    form.addEventListener("submit", function () { dirty = false; });
+    window.addEventListener("beforeunload", function (event) {
+      if (!dirty) { return; }
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
+
+  // A formset grows one row at a time: the server renders an empty row in a <template>.
+  function addFormRows(button) {
+    var prefix = button.getAttribute("data-add-form");
+    var template = document.querySelector('template[data-prefix="' + prefix + '"]');
+    var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    var max = document.getElementById("id_" + prefix + "-MAX_NUM_FORMS");
+    var rows = document.querySelector("[data-form-rows]");
+    if (!template || !total || !rows) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var index = parseInt(total.value, 10);
+      if (max && index >= parseInt(max.value, 10)) { button.hidden = true; return; }
+      var html = template.innerHTML.replace(/__prefix__/g, String(index)).replace(/__number__/g, String(index + 1));
+      rows.insertAdjacentHTML("beforeend", html);
+      total.value = String(index + 1);
+      var first = rows.lastElementChild && rows.lastElementChild.querySelector("input, select, textarea");
+      if (first) { first.focus(); }
+    });
+  }
+
+  // Two minutes before the idle timeout, offer to stay signed in (a request: activity).
+  // At the timeout, say so: a form saved then is kept on the server until the person logs in again.
+  var WARN_BEFORE_MS = 120000;
+  function sessionWarning(box) {
+    if (!box) { return; }
+    var idleMs = parseInt(box.getAttribute("data-idle-seconds"), 10) * 1000;
+    if (!(idleMs > 0)) { return; }
+    var soon = box.querySelector("[data-session-soon]");
+    var ended = box.querySelector("[data-session-ended]");
+    var form = box.querySelector("[data-stay-signed-in]");
+    var timers = [];
+
+    function show(hasEnded) {
+      box.hidden = false;
+      document.body.classList.add("has-session-warning");  // room below the page: nothing is hidden under it
+      soon.hidden = hasEnded;
+      ended.hidden = !hasEnded;
+      form.hidden = hasEnded;
+    }
+    function schedule() {
+      timers.forEach(window.clearTimeout);
+      box.hidden = true;
+      document.body.classList.remove("has-session-warning");
+      timers = [
+        window.setTimeout(function () { show(false); }, Math.max(idleMs - WARN_BEFORE_MS, idleMs / 2)),
+        window.setTimeout(function () { show(true); }, idleMs)
+      ];
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      window.fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin", redirect: "manual" })
+        .then(function (response) { if (response.status === 204) { schedule(); } else { show(true); } })
+        .catch(function () { show(true); });
+    });
+    schedule();
+  }
 
   // Escape twice within a second leaves, as on many support sites.
   var lastEscape = 0;

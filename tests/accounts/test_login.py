@@ -84,7 +84,29 @@ def test_a_totp_code_cannot_be_used_twice(client, make_user):
     password_step(client, user.username)
     response = client.post(MFA_URL, {"code": code})
     assert response.status_code == 200
-    assert "Incorrect code." in response.content.decode()
+    assert "This code was just used. Wait for the next code in your app" in response.content.decode()
+    assert "_auth_user_id" not in client.session  # refused all the same
+
+
+def test_a_reused_code_is_not_a_failed_login(client, make_user):
+    """No failure event, and no step towards the lock: five reuses, then the next code still works."""
+    user = make_user()
+    code = totp_code(totp_secret(user))
+    full_login(client, user, code)
+    client.post("/accounts/logout/")
+    password_step(client, user.username)
+    for _attempt in range(6):
+        client.post(MFA_URL, {"code": code})
+    assert not AuditEvent.objects.filter(action="accounts.login.failed").exists()
+    response = client.post(MFA_URL, {"code": totp_code(totp_secret(user), offset=1)})
+    assert response.status_code == 302
+
+
+def test_the_code_field_suits_a_phone(client, make_user):
+    user = make_user()
+    password_step(client, user.username)
+    page = client.get(MFA_URL).content.decode()
+    assert 'inputmode="numeric"' in page and 'autocomplete="one-time-code"' in page
 
 
 def test_a_recovery_code_works_once(client, make_user):

@@ -23,7 +23,7 @@ def test_the_code_used_to_enrol_is_refused_at_login(client, make_user):
     assert password_step(client, user.username)["Location"] == MFA_URL
     response = client.post(MFA_URL, {"code": code})
     assert response.status_code == 200
-    assert "Incorrect code." in response.content.decode()
+    assert "This code was just used." in response.content.decode()
 
 
 def test_a_code_stays_used_for_its_whole_tolerance_window(client, make_user, settings):
@@ -36,7 +36,7 @@ def test_a_code_stays_used_for_its_whole_tolerance_window(client, make_user, set
     expire_cache_entries_living_at_most(31)
     password_step(client, user.username)
     response = client.post(MFA_URL, {"code": code})
-    assert "Incorrect code." in response.content.decode()
+    assert "This code was just used." in response.content.decode()
 
 
 def expire_cache_entries_living_at_most(seconds: int) -> None:
@@ -52,7 +52,7 @@ def test_the_code_used_at_login_is_refused_at_re_authentication(client, make_use
     assert full_login(client, user, code).status_code == 302
     response = client.post("/accounts/2fa/reauthenticate/", {"code": code})
     assert response.status_code == 200
-    assert "Incorrect code." in response.content.decode()
+    assert "This code was just used." in response.content.decode()
     fresh = totp_code(totp_secret(user), offset=1)
     assert client.post("/accounts/2fa/reauthenticate/", {"code": fresh}).status_code == 302
 

@@ -60,9 +60,9 @@ def test_the_list_is_paginated_and_keeps_filters(auditor_client):
 
 def test_the_page_runs_a_constant_number_of_queries(auditor_client, django_assert_num_queries):
     log_event(action="tests.thing.done")
-    # session, the organisation key (sessions are sealed), user, MFA check, count, page of
-    # events, session save (savepoint, update, release)
-    with django_assert_num_queries(9) as few:
+    # session, the organisation key (sessions are sealed), user, MFA check, the known action
+    # names, count, page of events, session save (savepoint, update, release)
+    with django_assert_num_queries(10) as few:
         auditor_client.get("/audit/")
     for _n in range(60):
         log_event(action="tests.thing.done", reason="sealed, opened with one organisation key")
@@ -83,3 +83,13 @@ def test_events_hold_no_field_contents(client, admin_client, make_user):
     client.post("/accounts/login/", {"login": "U Kyaw Zin Oo", "password": "hunter2-secret"})
     assert not any("hunter2" in event.reason for event in AuditEvent.objects.all())
     assert not AuditEvent.objects.filter(object_ref__icontains="Kyaw").exists()
+
+
+def test_the_action_filter_suggests_known_actions_and_matches_part_of_a_name(auditor_client, admin):
+    log_event(action="accounts.user.deactivated", actor=admin, object_ref="bob")
+    log_event(action="defectors.case.identity_revealed", actor=admin, object_ref="HV-AAAA-BBBB")
+    page = auditor_client.get("/audit/").content.decode()
+    assert '<datalist id="audit-actions">' in page
+    assert '<option value="defectors.case.identity_revealed">' in page and 'list="audit-actions"' in page
+    assert rows(auditor_client.get("/audit/", {"action": "identity_revealed"})) == 1
+    assert rows(auditor_client.get("/audit/", {"action": "deactivated"})) == 1

@@ -176,10 +176,13 @@ def test_caseworker_takes_in_a_defector_on_a_phone_and_an_auditor_sees_the_revea
 
     expect(page).to_have_url(f"{site}/cases/{code}/intake/review/")
     expect_step(page, 9, "Review and open the case")
-    checklist = main(page).locator(".checklist li")
-    expect(checklist).to_have_count(8)
-    expect(checklist.filter(has_text="empty")).to_have_count(0)
-    expect(main(page)).not_to_contain_text(FULL_NAME)
+    # The review shows what was typed (the caseworker typed it; opening the page is audited), each with a link.
+    steps = main(page).locator(".review-step")
+    expect(steps).to_have_count(8)
+    expect(steps.filter(has_text="empty")).to_have_count(0)
+    expect(steps.first).to_contain_text(FULL_NAME)
+    expect(main(page).get_by_role("link", name="Change Contact and location")).to_be_visible()
+    expect(main(page)).to_contain_text("Mae Sot")
     no_horizontal_overflow(page)
     shoot(page, "cases/09-review")
     page.get_by_role("button", name="Open the case").click()
@@ -187,6 +190,7 @@ def test_caseworker_takes_in_a_defector_on_a_phone_and_an_auditor_sees_the_revea
     # The case page: code and status, and no identifying value until revealed.
     expect(page).to_have_url(f"{site}/cases/{code}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Case {code}")
+    expect(page.get_by_role("status")).to_contain_text(f"The case {code} is open")
     expect(page.locator("dl.facts dt", has_text="Status").locator("+ dd")).to_have_text("Active")
     expect(page.locator("dl.facts dt", has_text="Caseworker").locator("+ dd")).to_have_text("casey")
     expect(main(page).get_by_text("Shelter: High")).to_be_visible()
@@ -294,12 +298,16 @@ def test_a_match_on_someone_elses_case_goes_to_a_supervisor(  # type: ignore[no-
     log_in_as(page, supervisor)
     expect(page.get_by_role("heading", level=1)).to_have_text("All cases")
     expect(main(page).get_by_role("link", name="1 possible duplicate to check")).to_be_visible()
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks (1 open)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Possible duplicates to check")
     row = page.locator("tbody tr")
     expect(row).to_have_count(1)
     expect(row.get_by_role("cell")).to_have_text(
-        [code, other.code, "service number", re.compile(r"^casey · "), "Dealt with"]
+        [code, other.code, "service number", re.compile(r"^casey · "), re.compile("Outcome")]
     )
     shoot(page, "cases/21-tasks")
     assert DuplicateAlert.objects.get().raised_by == caseworker
+    row.get_by_label("Outcome").select_option(label="Different people")
+    row.get_by_role("button", name="Record the outcome").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Outcome recorded for {code}: Different people.")
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks", exact=True)).to_be_visible()

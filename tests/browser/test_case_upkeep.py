@@ -123,6 +123,6 @@ def test_a_caseworker_keeps_a_case_and_the_supervisor_sees_the_follow_up_overdue
         "defectors.case.note_added",
         "defectors.case.follow_up_set",
     } <= actions
-    reasons = " ".join(event.reason for event in AuditEvent.objects.all())
+    reasons = " ".join(event.reason for event in AuditEvent.objects.all())  # sealed: read through the property
     assert not re.search("Chiang Mai|Ma Hla|settling|new shelter", reasons)
     assert CaseNote.objects.filter(case=case).count() == 1

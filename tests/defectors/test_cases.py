@@ -76,9 +76,10 @@ class TestList:
     def test_the_list_runs_the_same_queries_for_10_and_200_cases(self, sup, caseworker, django_assert_num_queries):
         CaseFactory.create_batch(10, created_by=caseworker, consent=False)
         # session, the organisation key (sessions are sealed), user, MFA check, the caseworkers
-        # (filter), open duplicate alerts, count, page of cases with caseworkers, session save
-        # (savepoint, update, release)
-        with django_assert_num_queries(11) as ten:
+        # (filter), count, open duplicate alerts, open tasks (the Tasks link: duplicate checks and
+        # withdrawals, one query), page of cases with caseworkers, session save (savepoint, update,
+        # release)
+        with django_assert_num_queries(12) as ten:
             sup.get("/cases/")
         CaseFactory.create_batch(190, created_by=caseworker, consent=False)
         with django_assert_num_queries(len(ten.captured_queries)):
@@ -202,9 +203,10 @@ class TestCasePage:
                 case=case, kind=kind, given_on=datetime.date.today(), method="verbal", recorded_by=caseworker
             )
         # session, the organisation key (sessions are sealed), user, MFA check, the case, consents
-        # with recorders, notes with authors, needs, risk history, family count, open shred
-        # request, session save (savepoint, update, release)
-        with django_assert_num_queries(15):
+        # with recorders, notes with authors, needs, family count, possible duplicates (none), open
+        # shred request, the assigned caseworker, risk history, session save (savepoint, update,
+        # release)
+        with django_assert_num_queries(16):
             cw.get(f"/cases/{case.code}/")
 
 

@@ -1,0 +1,53 @@
+"""At 360 px the case list, tasks, audit log and sessions page fit without sideways scrolling,
+and case codes are tap targets of at least 44 px (WCAG 2.5.5). Screenshots: $HAVEN_SHOTS_DIR/narrow/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, Page
+
+from accounts.models import User
+from audit.services import log_event
+from defectors.models import Case, DuplicateAlert
+from tests.factories import CaseFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+
+NARROW = {"width": 360, "height": 740}
+NOTHING_SCROLLS = """() => [...document.querySelectorAll('.table-wrap, table')]
+    .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.className || el.tagName)"""
+CODE_HEIGHTS = "() => [...document.querySelectorAll('a.code-link')].map(a => a.getBoundingClientRect().height)"
+
+
+def check(
+    page: Page, url: str, shoot: Callable[[Page, str], None], name: str, overflow: Callable[[Page], None]
+) -> None:
+    page.goto(url)
+    overflow(page)
+    assert page.evaluate(NOTHING_SCROLLS) == [], f"{url}: something scrolls sideways"
+    heights = page.evaluate(CODE_HEIGHTS)
+    assert all(height >= 44 for height in heights), f"{url}: case codes {heights} px high"
+    shoot(page, f"narrow/{name}")
+
+
+def test_lists_fit_a_360_px_phone(  # type: ignore[no-untyped-def]
+    site: str, new_context: Callable[..., BrowserContext], log_in_as, shoot, no_horizontal_overflow, console_errors
+) -> None:
+    supervisor = UserFactory(role=User.Role.SUPERVISOR, username="sam")
+    auditor = UserFactory(role=User.Role.AUDITOR, username="audrey")
+    caseworker = UserFactory(role=User.Role.CASEWORKER, username="casey")
+    cases = [CaseFactory(created_by=caseworker, next_follow_up="2026-12-01") for _ in range(3)]
+    draft = CaseFactory(created_by=caseworker, status=Case.Status.INTAKE)
+    DuplicateAlert.objects.create(case=draft, matched_case=cases[0], matched_on="service_number", raised_by=caseworker)
+    log_event(action="defectors.case.duplicate_outcome_recorded", actor=supervisor, object_ref=cases[0].code,
+              reason="a fairly long reason that has to wrap on a small phone screen")  # fmt: skip
+
+    for user, urls in ((supervisor, ["/cases/", "/cases/tasks/", "/accounts/sessions/"]), (auditor, ["/audit/"])):
+        page = new_context(viewport=NARROW, is_mobile=True, has_touch=True).new_page()
+        errors = console_errors(page)
+        log_in_as(page, user)
+        for url in urls:
+            check(page, f"{site}{url}", shoot, url.strip("/").replace("/", "-"), no_horizontal_overflow)
+        assert errors == []
