@@ -8,7 +8,7 @@ Two forms, declared with each index (``vault.fields``):
 dropped, NFKC (full-width letters and digits), Myanmar and Shan digits as
 ASCII, upper case, and every space, dash (all of Unicode's Dash_Punctuation
 and the minus signs), slash, dot and underscore removed: "bc-51 001",
-"BC/51001" and "ＢＣ５１００１" are all "BC51001".
+"BC/51001" and the same in full-width characters are all "BC51001".
 
 ``canonical_name`` (names, aliases, any free text), in order:
 
@@ -33,8 +33,8 @@ and the minus signs), slash, dot and underscore removed: "bc-51 001",
    and people type the marks of a syllable in any order ("ကုိ" for "ကို").
    Each syllable's marks are sorted by the note's table; a syllable holding
    marks of other languages (Shan, Mon, Karen) is left as typed.
-5. Look-alikes folded (``_fold_lookalikes``): digit ၀ and letter ဝ, digit ၇
-   and letter ရ before a vowel sign, ဥ typed for ဉ before ာ or ်, ဉီ for ဦ,
+5. Look-alikes folded (``_fold_lookalikes``): digit zero and letter wa
+   (U+1040, U+101D), digit seven and letter ra before a vowel sign, ဥ typed for ဉ before ာ or ်, ဉီ for ဦ,
    ၄င်း for ၎င်း. Each pair looks the same in common fonts and is typed for
    the other; none is a spelling difference between two names.
 6. Spaces between Burmese characters dropped ("ဗိုလ်ကြီး ထွန်းထွန်း" is one
