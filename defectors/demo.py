@@ -29,7 +29,17 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from defectors.models import CODE_ALPHABET, Case, Consent, FamilyMember, Level, Need, Region, new_case_code
+from defectors.models import (
+    CODE_ALPHABET,
+    Case,
+    CaseNameIndex,
+    Consent,
+    FamilyMember,
+    Level,
+    Need,
+    Region,
+    new_case_code,
+)
 from vault import keys
 from vault.crypto import OpenKey
 from vault.models import DataKey
@@ -400,6 +410,7 @@ def write(batch: Sequence[DemoCase], caseworkers: Sequence[User]) -> list[Case]:
     with transaction.atomic(), given_timestamps(Case):
         DataKey.objects.bulk_create(data_keys, batch_size=BATCH_SIZE)
         Case.objects.bulk_create(cases, batch_size=BATCH_SIZE)  # pre_save seals and indexes each row
+        CaseNameIndex.objects.refresh(cases)
         FamilyMember.objects.bulk_create(family, batch_size=BATCH_SIZE)
         Need.objects.bulk_create(needs, batch_size=BATCH_SIZE)
         Consent.objects.bulk_create(consents, batch_size=BATCH_SIZE)

@@ -7,6 +7,7 @@ origin, sex) and workflow state are plaintext, as DESIGN.md classifies them.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import uuid
 
@@ -25,6 +26,8 @@ from vault.fields import (
     VaultManager,
     VaultModel,
     VaultQuerySet,
+    blind_tag,
+    canonical,
 )
 
 # No 0/O, 1/I/L, 5/S or 2/Z: a code read out over a bad phone line survives.
@@ -63,6 +66,23 @@ class Region(models.TextChoices):
 
 
 class CaseQuerySet(VaultQuerySet):
+    def named(self, name: str, born: datetime.date) -> list[Case]:
+        """Cases with ``name`` as their full name or one of their aliases, born on ``born``.
+
+        Compared in canonical form (vault/normalise.py) through ``CaseNameIndex``'s
+        tags, then confirmed by decrypting each candidate: never a false match.
+        """
+        tag = blind_tag(Case, "name_dob_index", [name, born])
+        if tag is None:
+            return []
+        wanted = canonical("name", name)
+        tagged = CaseNameIndex.objects.filter(tag=tag).values("case_id")
+        return [
+            case
+            for case in self.defer(None).filter(pk__in=tagged)
+            if case.date_of_birth == born and any(canonical("name", form) == wanted for form in case.name_forms)
+        ]
+
     def visible_to(self, user) -> CaseQuerySet:  # type: ignore[no-untyped-def]
         """The cases ``user`` may see: need-to-know (DESIGN.md, Access control)."""
         role = getattr(user, "role", None)
@@ -144,12 +164,12 @@ class Case(VaultModel):
     ethnicity = EncryptedTextField(_("ethnicity"), max_length=100, blank=True)
     religion = EncryptedTextField(_("religion"), max_length=100, blank=True)
     languages = EncryptedTextField(_("languages"), max_length=200, blank=True)
-    name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"))
+    name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"), canonical=("name", "date"))
 
     # Service
     rank = EncryptedTextField(_("rank"), max_length=100, blank=True)
     unit = EncryptedTextField(_("unit"), max_length=200, blank=True)
-    service_number = EncryptedTextField(_("service number"), max_length=40, blank=True, blind_index=True)
+    service_number = EncryptedTextField(_("service number"), max_length=40, blank=True, blind_index="identifier")
     years_of_service = EncryptedIntegerField(_("years of service"), blank=True)
     last_posting = EncryptedTextField(_("last posting"), max_length=200, blank=True)
 
@@ -195,6 +215,16 @@ class Case(VaultModel):
     @property
     def is_open(self) -> bool:
         return self.status in (self.Status.ACTIVE, self.Status.REOPENED)
+
+    @property
+    def name_forms(self) -> list[str]:
+        """The full name and each alias (one a line of other names), as typed; [] when shredded."""
+        names = [self.full_name, *(self.other_names or "").splitlines()]
+        return [name.strip() for name in names if name and name.strip()]
+
+    @classmethod
+    def refresh_index_rows(cls, rows: list[Case]) -> None:
+        CaseNameIndex.objects.refresh(rows)
 
 
 class FamilyMember(VaultModel):
@@ -320,3 +350,36 @@ class ShredRequest(models.Model):
 
     def __str__(self) -> str:
         return f"shred request {self.case_id}"
+
+
+class CaseNameIndexQuerySet(models.QuerySet):
+    def refresh(self, cases: list[Case]) -> None:
+        """Replace the rows of ``cases`` with a tag per name form (full name, each alias).
+
+        A case without a date of birth, or shredded, gets none.
+        """
+        rows = []
+        for case in cases:
+            tags = {blind_tag(Case, "name_dob_index", [name, case.date_of_birth]) for name in case.name_forms}
+            rows += [CaseNameIndex(case=case, tag=tag) for tag in tags if tag is not None]
+        self.filter(case__in=cases).delete()
+        self.bulk_create(rows)
+
+
+class CaseNameIndex(models.Model):
+    """A blind-index tag of one of a case's names with its date of birth: no plaintext, no name.
+
+    Tags are the case's ``name_dob_index`` (same key, same truncation) for the
+    full name and for each alias, so search and the duplicate check find a
+    person by any name they gave. Written by the services that change a
+    case's names (``defectors.services.index_names``), deleted on shredding,
+    recomputed by ``rebuild_blind_indexes``.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="name_tags")
+    tag = models.IntegerField(db_index=True)
+
+    objects = CaseNameIndexQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.case_id} name tag"

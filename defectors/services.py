@@ -15,7 +15,17 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import log_event
-from defectors.models import Case, Consent, DuplicateAlert, FamilyMember, Level, Need, ShredRequest, new_case_code
+from defectors.models import (
+    Case,
+    CaseNameIndex,
+    Consent,
+    DuplicateAlert,
+    FamilyMember,
+    Level,
+    Need,
+    ShredRequest,
+    new_case_code,
+)
 from vault import services as vault_services
 
 ORGANISERS = (User.Role.SUPERVISOR, User.Role.CASEWORKER)
@@ -68,7 +78,13 @@ def save_intake_step(*, case: Case, by: User, step: str, fields: dict[str, Any],
         case.urgency = Case.Urgency.URGENT if critical else Case.Urgency.NORMAL
         fields = {**fields, "urgency": case.urgency}
     case.save(update_fields=[*fields, "updated_at", *_index_fields(fields)])
+    if NAME_SOURCES & set(fields):
+        CaseNameIndex.objects.refresh([case])
     _audit("intake_step_saved", case=case, by=by, reason=step, request_id=request_id)
+
+
+# The fields a case's name tags (CaseNameIndex) are made of.
+NAME_SOURCES = {"full_name", "other_names", "date_of_birth"}
 
 
 def _index_fields(fields: dict[str, Any]) -> list[str]:
@@ -157,6 +173,7 @@ def discard_intake(*, case: Case, by: User, request_id: str = "") -> None:
         raise ValidationError(_("Only an unfinished intake can be discarded."))
     _audit("intake_discarded", case=case, by=by, request_id=request_id)
     vault_services.shred(owner=case, by=by, reason="intake discarded", request_id=request_id)
+    CaseNameIndex.objects.filter(case=case).delete()
     case.status, case.shredded_at = Case.Status.CLOSED, timezone.now()
     case.save(update_fields=["status", "shredded_at", "updated_at"])
 
@@ -172,18 +189,20 @@ class DuplicateReport:
 
 @transaction.atomic
 def check_duplicates(*, case: Case, by: User, request_id: str = "") -> DuplicateReport:
-    """Exact matches on service number, or on name with date of birth, through the blind indexes.
+    """Matches on service number, or on any of its names (full name, aliases) with date of birth.
 
-    Matches this person may see are listed; for the others only their number
+    Compared in canonical form (vault/normalise.py) through the blind indexes
+    and confirmed by decrypting. Matches this person may see are listed; for the others only their number
     is told, and a supervisor gets a task for each: nothing else is revealed.
     """
     matches: dict[uuid.UUID, tuple[Case, str]] = {}
     if case.service_number:
         for other in Case.objects.matching(service_number=case.service_number):
             matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.SERVICE_NUMBER))
-    if case.full_name and case.date_of_birth:
-        for other in Case.objects.matching(full_name=case.full_name, date_of_birth=case.date_of_birth):
-            matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.NAME_AND_BIRTH))
+    if case.date_of_birth:
+        for name in case.name_forms:
+            for other in Case.objects.named(name, case.date_of_birth):
+                matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.NAME_AND_BIRTH))
     matches.pop(case.pk, None)
     visible_ids = set(Case.objects.visible_to(by).filter(pk__in=matches).values_list("pk", flat=True))
     report = DuplicateReport()
@@ -235,6 +254,8 @@ def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str, 
     for name in changed:
         setattr(case, name, fields[name])
     case.save(update_fields=[*changed, "updated_at", *_index_fields(dict.fromkeys(changed))])
+    if NAME_SOURCES & set(changed):
+        CaseNameIndex.objects.refresh([case])
     _audit("identity_edited", case=case, by=by, reason=f"{reason}: {', '.join(changed)}", request_id=request_id)
 
 
@@ -329,6 +350,7 @@ def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool, reques
         _audit("shred_declined", case=case, by=by, request_id=request_id)
         return
     vault_services.shred(owner=case, by=by, reason="approved shred request", request_id=request_id)
+    CaseNameIndex.objects.filter(case=case).delete()
     case.shredded_at = timezone.now()
     case.status = Case.Status.CLOSED
     case.save(update_fields=["shredded_at", "status", "updated_at"])

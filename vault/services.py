@@ -125,16 +125,40 @@ def shred(*, owner: models.Model, by: User | None = None, reason: str = "", requ
             model._base_manager.filter(**{model.VAULT_KEY: key}).update(**indexes)  # type: ignore[attr-defined]
 
 
-def rebuild_blind_indexes(*, batch_size: int = 1000, progress: Callable[[str, int], None] | None = None) -> int:
-    """Recompute the blind-index tags of every row that has some, a batch per transaction."""
+def rebuild_blind_indexes(
+    *,
+    batch_size: int = 1000,
+    progress: Callable[[str, int, str], None] | None = None,
+    resume_after: tuple[str, str] | None = None,
+) -> int:
+    """Recompute every blind-index tag, a batch per transaction; returns the number of rows done.
+
+    Run after a change to the canonical forms (vault/normalise.py), to
+    HAVEN_BLIND_INDEX_BITS, or to Python's or ICU's Unicode data. Models go in
+    label order and rows in primary-key order; ``progress(label, rows done,
+    last primary key)`` follows each batch, and ``resume_after=(label, primary
+    key)`` starts after that row, so an interrupted run continues where it
+    stopped. Tags kept in other tables are refreshed through the model's
+    ``refresh_index_rows``.
+    """
     from vault.fields import blind_tag
 
     total = 0
-    for model in apps.get_models():
-        indexes = [field for field in model._meta.concrete_fields if isinstance(field, BlindIndexField)]
+    indexed = [
+        (model, [field for field in model._meta.concrete_fields if isinstance(field, BlindIndexField)])
+        for model in sorted(apps.get_models(), key=lambda model: model._meta.label)
+    ]
+    labels = [model._meta.label for model, indexes in indexed if indexes]
+    if resume_after is not None and resume_after[0] not in labels:
+        raise ValueError(f"no blind indexes on {resume_after[0]}")
+    for model, indexes in indexed:
         if not indexes:
             continue
-        done, last = 0, None
+        label, done, last = model._meta.label, 0, None
+        if resume_after is not None:
+            if label != resume_after[0]:
+                continue  # finished in the interrupted run
+            last, resume_after = model._meta.pk.to_python(resume_after[1]), None  # type: ignore[union-attr]
         manager = model.objects  # type: ignore[attr-defined]
         while True:
             with transaction.atomic(), keys.key_scope():
@@ -152,9 +176,12 @@ def rebuild_blind_indexes(*, batch_size: int = 1000, progress: Callable[[str, in
                             continue  # keeps its old tag; the damage shows wherever the row is opened
                         setattr(row, index.attname, blind_tag(model, index.name, values))
                 model._base_manager.bulk_update(batch, [index.attname for index in indexes])
+                refresh = getattr(model, "refresh_index_rows", None)
+                if refresh is not None:
+                    refresh(batch)
             last = batch[-1].pk
             done += len(batch)
             if progress:
-                progress(model._meta.label, done)
+                progress(label, done, str(last))
         total += done
     return total

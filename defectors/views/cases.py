@@ -43,14 +43,14 @@ def _filter(cases: CaseQuerySet, form: CaseFilterForm) -> CaseQuerySet:
 
 
 def _search(user: User, form: CaseSearchForm) -> list[Case]:
-    """Exact matches through the blind indexes; candidates are confirmed by decrypting them."""
+    """Matches in canonical form through the blind indexes; candidates are confirmed by decrypting them."""
     data = form.cleaned_data
     visible = Case.objects.visible_to(user)
     found: dict[object, Case] = {}
     if data.get("service_number"):
         found.update((case.pk, case) for case in visible.matching(service_number=data["service_number"]))
     if data.get("full_name"):
-        by_name = visible.matching(full_name=data["full_name"], date_of_birth=data["date_of_birth"])
+        by_name = visible.named(data["full_name"], data["date_of_birth"])  # full names and aliases
         found = {case.pk: case for case in by_name if not data.get("service_number") or case.pk in found}
     return list(found.values())
 

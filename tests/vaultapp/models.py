@@ -24,13 +24,13 @@ class Person(VaultModel):
     data_key = OwnerKeyField()
     code = models.CharField(max_length=20, blank=True)
     full_name = EncryptedTextField(max_length=200)
-    service_number = EncryptedTextField(max_length=40, blank=True, blind_index=True)
+    service_number = EncryptedTextField(max_length=40, blank=True, blind_index="identifier")
     date_of_birth = EncryptedDateField(blank=True)
     narrative = EncryptedLongTextField(blank=True)
     years_of_service = EncryptedIntegerField(blank=True)
     aliases = EncryptedJSONField(blank=True)
     was_armed = EncryptedBooleanField(blank=True)
-    name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"))
+    name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"), canonical=("name", "date"))
 
 
 class Relative(VaultModel):
