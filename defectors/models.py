@@ -66,21 +66,21 @@ class Region(models.TextChoices):
 
 
 class CaseQuerySet(VaultQuerySet):
-    def named(self, name: str, born: datetime.date) -> list[Case]:
-        """Cases with ``name`` as their full name or one of their aliases, born on ``born``.
+    def named(self, *names: str, born: datetime.date) -> list[Case]:
+        """Cases with one of ``names`` as their full name or an alias, born on ``born``: one query.
 
         Compared in canonical form (vault/normalise.py) through ``CaseNameIndex``'s
         tags, then confirmed by decrypting each candidate: never a false match.
         """
-        tag = blind_tag(Case, "name_dob_index", [name, born])
-        if tag is None:
+        tags = {blind_tag(Case, "name_dob_index", [name, born]) for name in names} - {None}
+        if not tags:
             return []
-        wanted = canonical("name", name)
-        tagged = CaseNameIndex.objects.filter(tag=tag).values("case_id")
+        wanted = {canonical("name", name) for name in names}
+        tagged = CaseNameIndex.objects.filter(tag__in=tags).values("case_id")
         return [
             case
             for case in self.defer(None).filter(pk__in=tagged)
-            if case.date_of_birth == born and any(canonical("name", form) == wanted for form in case.name_forms)
+            if case.date_of_birth == born and any(canonical("name", form) in wanted for form in case.name_forms)
         ]
 
     def visible_to(self, user) -> CaseQuerySet:  # type: ignore[no-untyped-def]

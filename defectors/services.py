@@ -200,9 +200,8 @@ def check_duplicates(*, case: Case, by: User, request_id: str = "") -> Duplicate
         for other in Case.objects.matching(service_number=case.service_number):
             matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.SERVICE_NUMBER))
     if case.date_of_birth:
-        for name in case.name_forms:
-            for other in Case.objects.named(name, case.date_of_birth):
-                matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.NAME_AND_BIRTH))
+        for other in Case.objects.named(*case.name_forms, born=case.date_of_birth):
+            matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.NAME_AND_BIRTH))
     matches.pop(case.pk, None)
     visible_ids = set(Case.objects.visible_to(by).filter(pk__in=matches).values_list("pk", flat=True))
     report = DuplicateReport()

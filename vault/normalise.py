@@ -289,9 +289,26 @@ def _reorder_run(run: str, visual: bool) -> str:
     return "".join(out)
 
 
+def _out_of_order() -> re.Pattern[str]:
+    # Two adjacent marks in decreasing rank, or a mark before a stacked consonant
+    # (kinzi's asat excepted): text without any is in storage order already.
+    pairs = [
+        f"{first}[{''.join(second for second, low in _RANK.items() if low < high)}]"
+        for first, high in _RANK.items()
+        if any(low < high for low in _RANK.values())
+    ]
+    before_stack = "".join(mark for mark in _RANK if mark != "\u103a")
+    return re.compile("|".join([*pairs, f"[{before_stack}]\u1039"]))
+
+
+_OUT_OF_ORDER = _out_of_order()
+
+
 def _reorder(text: str) -> str:
     """Myanmar syllables in UTN #11 storage order, whichever order they were typed in."""
     visual = _VISUAL_ORDER.search(text) is not None
+    if not visual and not _OUT_OF_ORDER.search(text):
+        return text  # the common case, and ten times faster than sorting every syllable
     return _MYANMAR_RUN.sub(lambda run: _reorder_run(run.group(), visual), text)
 
 

@@ -50,7 +50,7 @@ def _search(user: User, form: CaseSearchForm) -> list[Case]:
     if data.get("service_number"):
         found.update((case.pk, case) for case in visible.matching(service_number=data["service_number"]))
     if data.get("full_name"):
-        by_name = visible.named(data["full_name"], data["date_of_birth"])  # full names and aliases
+        by_name = visible.named(data["full_name"], born=data["date_of_birth"])  # full names and aliases
         found = {case.pk: case for case in by_name if not data.get("service_number") or case.pk in found}
     return list(found.values())
 
