@@ -143,12 +143,12 @@ _DIGITS = str.maketrans(
     {**{0x1040 + i: str(i) for i in range(10)}, **{0x1090 + i: str(i) for i in range(10)}},
 )
 
-# Identifiers: separators of every kind disappear (Dash_Punctuation, minus signs,
-# slashes, dots, underscores, whitespace, after NFKC has made full-width ones ASCII).
-_SEPARATORS = re.compile(
-    "[\\s\\-_./\\\\\u058a\u05be\u1400\u1806\u2010-\u2015\u2043\u2044\u2212\u2215"
-    "\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d]+"
-)
+# Identifiers: separators of every kind disappear: whitespace, underscores, dots,
+# slashes (after NFKC has made full-width ones ASCII), the minus sign, and every
+# dash, taken from the Unicode Character Database (Dash_Punctuation, general
+# category Pd; all of them lie below U+11000) rather than listed by hand.
+_DASHES = "".join(chr(code) for code in range(0x11000) if unicodedata.category(chr(code)) == "Pd")
+_SEPARATORS = re.compile(f"[\\s_./\\\\\u2044\u2215\u2212{re.escape(_DASHES)}]+")
 
 # Storage order of a Myanmar syllable, UTN #11 (version 4) table "Unicode storage
 # order": kinzi, consonant, asat, stacked consonant, medials ျ ြ ွ ှ, vowel ေ,

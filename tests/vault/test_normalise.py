@@ -351,6 +351,17 @@ def test_an_identifier_matches_with_any_separator_digits_or_case(typed: str) -> 
     assert canonical_identifier(typed) == "BC51001"
 
 
+def test_every_unicode_dash_is_a_separator_in_an_identifier() -> None:
+    dashes = icu.UnicodeSet("[:Pd:]")
+    kept = [
+        f"U+{code:04X}"
+        for index in range(dashes.getRangeCount())
+        for code in range(ord(dashes.getRangeStart(index)), ord(dashes.getRangeEnd(index)) + 1)
+        if canonical_identifier(f"BC{chr(code)}51001") != "BC51001"
+    ]
+    assert kept == []
+
+
 def test_identifiers_that_differ_in_a_digit_or_its_place_do_not_match() -> None:
     assert canonical_identifier("BC51001") != canonical_identifier("BC51010")
     assert canonical_identifier("BC-51001") != canonical_identifier("BC-51002")
