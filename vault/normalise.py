@@ -70,9 +70,9 @@ from typing import Any
 __all__ = ["ZAWGYI_THRESHOLD", "canonical_identifier", "canonical_name"]
 
 ZAWGYI_THRESHOLD = 0.95
-# Above this, text holding a Zawgyi-only sequence is converted: the level the
-# myanmartools authors give for "possibly Zawgyi". Unicode Shan and Mon, which
-# use the code points Zawgyi borrowed, score 0.0.
+# Above this, text holding a sequence typical of Zawgyi (``_ZAWGYI_LIKELY``) is
+# converted: the level the myanmartools authors give for "possibly Zawgyi".
+# Unicode Shan and Mon, which use the code points Zawgyi borrowed, score 0.0.
 ZAWGYI_MARKED_THRESHOLD = 0.05
 
 _MYANMAR = re.compile("[\u1000-\u109f]")
@@ -82,9 +82,10 @@ _MYANMAR = re.compile("[\u1000-\u109f]")
 _ZAWGYI_CANDIDATE = re.compile("[\u1000-\u103f\u104a-\u109f]")
 
 _CONSONANT = "\u1000-\u1021"
-# Sequences valid Unicode never holds but Zawgyi typing does (Zawgyi's code
-# point use from the Rabbit converter's rule set, github.com/Rabbit-Converter;
-# Unicode's from UTN #11): U+1039 is Zawgyi's asat, while Unicode's virama
+# Sequences valid Unicode never holds but Zawgyi typing does (what Zawgyi's code
+# points stand for as in CLDR's Zawgyi-my transform, which ICU runs here, and
+# the Rabbit converter's rules, github.com/Rabbit-Converter; Unicode's order
+# from UTN #11): U+1039 is Zawgyi's asat, while Unicode's virama
 # always precedes a consonant, stacks only consonants of one row of the
 # alphabet (က-row ... ပ-row, as in ဗုဒ္ဓ, ကမ္ဘာ) and writes a stacked-under nga
 # as kinzi (with asat); U+103B is Zawgyi's medial ra, typed before its
