@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit.services import log_event
@@ -125,6 +125,22 @@ def shred(*, owner: models.Model, by: User | None = None, reason: str = "", requ
             model._base_manager.filter(**{model.VAULT_KEY: key}).update(**indexes)  # type: ignore[attr-defined]
 
 
+def _write_tags(model: type[models.Model], indexes: list[BlindIndexField], rows: list[Any]) -> None:
+    # One UPDATE per row, pipelined by executemany: several times faster than
+    # bulk_update's CASE expressions, which Django builds in Python row by row.
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    assert pk is not None
+    assignments = ", ".join(f"{quote(index.column)} = %s" for index in indexes)
+    # Names from the model's metadata, quoted; every value is a parameter.
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608
+    params = [
+        [*(getattr(row, index.attname) for index in indexes), pk.get_db_prep_value(row.pk, connection)] for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 def rebuild_blind_indexes(
     *,
     batch_size: int = 1000,
@@ -175,7 +191,7 @@ def rebuild_blind_indexes(
                         except RecordDamaged:
                             continue  # keeps its old tag; the damage shows wherever the row is opened
                         setattr(row, index.attname, blind_tag(model, index.name, values))
-                model._base_manager.bulk_update(batch, [index.attname for index in indexes])
+                _write_tags(model, indexes, batch)
                 refresh = getattr(model, "refresh_index_rows", None)
                 if refresh is not None:
                     refresh(batch)
