@@ -354,16 +354,22 @@ class ShredRequest(models.Model):
 
 class CaseNameIndexQuerySet(models.QuerySet):
     def refresh(self, cases: list[Case]) -> None:
-        """Replace the rows of ``cases`` with a tag per name form (full name, each alias).
+        """Make the rows of ``cases`` one tag per name form (full name, each alias): two to four queries.
 
-        A case without a date of birth, or shredded, gets none.
+        A case without a date of birth, or shredded, gets none. Cases whose
+        tags are already right are left alone (a rebuild rewrites only what changed).
         """
-        rows = []
+        wanted: dict[uuid.UUID, set[int]] = {}
         for case in cases:
             tags = {blind_tag(Case, "name_dob_index", [name, case.date_of_birth]) for name in case.name_forms}
-            rows += [CaseNameIndex(case=case, tag=tag) for tag in tags if tag is not None]
-        self.filter(case__in=cases).delete()
-        self.bulk_create(rows)
+            wanted[case.pk] = {tag for tag in tags if tag is not None}
+        stored: dict[uuid.UUID, set[int]] = {pk: set() for pk in wanted}
+        for case_id, tag in self.filter(case__in=cases).values_list("case_id", "tag"):
+            stored[case_id].add(tag)
+        stale = [pk for pk in wanted if wanted[pk] != stored[pk]]
+        if stale:
+            self.filter(case__in=stale).delete()
+            self.bulk_create([CaseNameIndex(case_id=pk, tag=tag) for pk in stale for tag in wanted[pk]])
 
 
 class CaseNameIndex(models.Model):

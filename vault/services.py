@@ -137,6 +137,8 @@ def _write_tags(model: type[models.Model], indexes: list[BlindIndexField], rows:
     params = [
         [*(getattr(row, index.attname) for index in indexes), pk.get_db_prep_value(row.pk, connection)] for row in rows
     ]
+    if not params:
+        return
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
@@ -184,14 +186,18 @@ def rebuild_blind_indexes(
                 batch = list(rows[:batch_size])
                 if not batch:
                     break
+                changed = []
                 for row in batch:
+                    old = [getattr(row, index.attname) for index in indexes]
                     for index in indexes:
                         try:
                             values = [getattr(row, source) for source in index.sources]
                         except RecordDamaged:
                             continue  # keeps its old tag; the damage shows wherever the row is opened
                         setattr(row, index.attname, blind_tag(model, index.name, values))
-                _write_tags(model, indexes, batch)
+                    if [getattr(row, index.attname) for index in indexes] != old:
+                        changed.append(row)
+                _write_tags(model, indexes, changed)  # only rows whose tags changed: most, or few
                 refresh = getattr(model, "refresh_index_rows", None)
                 if refresh is not None:
                     refresh(batch)
