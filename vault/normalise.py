@@ -108,11 +108,14 @@ _ZAWGYI_LIKELY = re.compile(
 )
 # Sequences Zawgyi never holds: Unicode's asat closing a syllable (Zawgyi's
 # U+103A is medial ya, which only a few consonants take, and then a vowel sign
-# usually follows), Unicode's kinzi (asat, virama, consonant), and medial ha
-# U+103E (Zawgyi's is U+103D; U+103E is unused).
+# usually follows, or ေ comes before: Zawgyi "ကျေး" is ေ က ya း; စ is left out
+# of the second set, as Zawgyi typists write ဈ as စ and ya),
+# Unicode's kinzi (asat, virama, consonant), medial ha U+103E (Zawgyi's is
+# U+103D; U+103E is unused), and medial ya U+103B after its consonant and
+# before a sign (Zawgyi's U+103B, medial ra, comes before its consonant).
 _UNICODE_ONLY = re.compile(
-    f"[{_CONSONANT}]\u103a(?:$|[\\s\u1037\u1038])|[\u1004\u1005\u1009-\u100b\u100d-\u1014\u101a\u101e]\u103a"
-    f"|[\u102b\u102c]\u103a|\u103a\u1039[{_CONSONANT}]|\u103e"
+    f"(?<!\u1031)[{_CONSONANT}]\u103a(?:$|[\\s\u1037\u1038])|[\u1004\u1009-\u100b\u100d-\u1014\u101a\u101e]\u103a"
+    f"|[\u102b\u102c]\u103a|\u103a\u1039[{_CONSONANT}]|\u103e|[{_CONSONANT}]\u103b(?![{_CONSONANT}])"
 )
 
 # Default_Ignorable_Code_Point (Unicode 15, the same set as ICU 72's

@@ -306,6 +306,8 @@ def test_look_alikes_are_folded_only_where_they_cannot_be_meant() -> None:
         ("ဉာဏ္စု", "ဉာဏ်စု"),  # asat followed by a consonant of another row: 0.0008
         ("ခင္ခင္", "ခင်ခင်"),  # Zawgyi asat at the end
         ("ျမ", "မြ"),  # medial ra before its consonant
+        ("ေစ်း", "ဈေး"),  # jha typed as sa and medial ya, then visarga: not Unicode's closing asat
+        ("ေက်းဇူး", "ကျေးဇူး"),  # medial ya (Zawgyi U+103A) before visarga
     ],
 )
 def test_zawgyi_the_detector_scores_low_is_converted_by_its_markers(zawgyi: str, unicode: str) -> None:
