@@ -45,6 +45,10 @@ RUN python -m vault.keyring generate /tmp/build-keyring.json > /dev/null \
         python manage.py collectstatic --noinput \
     && rm /tmp/build-keyring.json
 
+# The one writable place besides /tmp: the audit checkpoints volume (a new
+# named volume takes this directory's owner).
+RUN mkdir -p /var/lib/haven && chown haven:haven /var/lib/haven && chmod 0700 /var/lib/haven
+
 USER haven
 
 EXPOSE 8000

@@ -1,7 +1,14 @@
 # Haven: `make run` for a laptop, `make test` for the whole suite.
+# Another Python: make run PYTHON=python3.12 (3.11 to 3.13; a .venv made by another is replaced).
+PYTHON ?= python3
+PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+# Named for the Python version, so that switching PYTHON reinstalls.
+STAMP := $(VENV)/.installed-$(PYVER)
+# Checks the machine first: each missing thing on one line, with the command that installs it.
+PREREQS := command -v $(PYTHON) >/dev/null || { echo "Missing: $(PYTHON). Install it: sudo apt-get install python3 python3-venv (or run make with PYTHON=python3.11)" >&2; exit 1; }; \
+	$(PYTHON) bin/check_prereqs.py --venv $(VENV)
 
 # The suite runs with debug off, against PostgreSQL and Redis.
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/haven
@@ -14,17 +21,25 @@ TEST_ENV := DJANGO_DEBUG=0 \
 	HAVEN_KEYRING_FILE=var/test-keyring.json HAVEN_EXTRA_APPS=tests.vaultapp \
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) CELERY_BROKER_URL=$(CELERY_BROKER_URL)
 DEV_ENV := DJANGO_DEBUG=1
+# Where make run serves: make run ADDR=127.0.0.1:8001
+ADDR ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench bench-cases
+.PHONY: install run test lint bench bench-cases prereqs-run prereqs-test
 
 $(STAMP): pyproject.toml constraints.txt
-	test -d $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	@$(PREREQS) install
+	$(PY) -m pip install --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
+prereqs-run:
+	@$(PREREQS) run
+
+prereqs-test:
+	@$(PREREQS) test
+
+run: prereqs-run $(STAMP)
 	mkdir -p var
 	$(PY) -m vault.keyring generate var/keyring.json --if-missing
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
@@ -33,9 +48,9 @@ run: $(STAMP)
 	@echo "Demo users: var/demo-credentials.json (username, password and TOTP secret for each role)."
 	@echo "A current code for a role: $(DEV_ENV) $(PY) manage.py seed_demo --code admin"
 	@echo ""
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(PY) manage.py runserver $(ADDR)
 
-test: $(STAMP)
+test: prereqs-test $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) tests/require_services.py
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)

@@ -1,9 +1,15 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from accounts.navigation import NavEntry
+from accounts.roles import Role
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+    nav = [NavEntry("accounts:people", _("People"), roles={Role.ADMIN})]
+    home = {Role.ADMIN: "accounts:people"}
 
     def ready(self) -> None:
         from accounts import receivers  # noqa: F401  (connects the audit receivers)

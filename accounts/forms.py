@@ -3,12 +3,19 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account import forms as allauth_forms
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.base import forms as mfa_forms
+from allauth.mfa.base.internal.flows import check_rate_limit
+from allauth.mfa.internal.flows.add import validate_can_add_authenticator
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp import forms as totp_forms
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.totp import accept_second_factor_code, accept_totp_code
 
 username_validator = RegexValidator(
     r"^[a-zA-Z0-9][a-zA-Z0-9._-]{2,39}$",
@@ -92,3 +99,48 @@ class LoginForm(allauth_forms.LoginForm):
         )
         self.fields["login"].widget.attrs.pop("placeholder", None)
         self.fields["password"].widget.attrs.pop("placeholder", None)
+
+
+class ActivateTOTPForm(totp_forms.ActivateTOTPForm):
+    """Enrolment spends its code like a login does, so it cannot be replayed at login."""
+
+    def clean_code(self) -> str:
+        validate_can_add_authenticator(self.user)
+        clear_rate_limit = check_rate_limit(self.user, error_key="rate_limited")
+        code = self.cleaned_data["code"]
+        if not accept_totp_code(user_id=self.user.pk, secret=self.secret, code=code):
+            raise get_mfa_adapter().validation_error("incorrect_code")
+        clear_rate_limit()
+        return code
+
+
+class _SpendsCode:
+    """allauth's code check for login and re-authentication, through accept_second_factor_code."""
+
+    user: Any
+    authenticator: Any
+    cleaned_data: dict[str, Any]
+
+    def clean_code(self) -> str:
+        clear_rate_limit = check_rate_limit(self.user)
+        code = self.cleaned_data["code"]
+        authenticator = accept_second_factor_code(user=self.user, code=code)
+        if authenticator is None:
+            typed = Authenticator.objects.filter(user=self.user).exclude(type=Authenticator.Type.WEBAUTHN)
+            # Failure is announced to the main factor only, as allauth does.
+            main = min(typed, key=lambda a: a.type != Authenticator.Type.TOTP, default=None)
+            if main is not None:
+                self._emit_authentication_failed(main)  # type: ignore[attr-defined]
+            raise get_mfa_adapter().validation_error("incorrect_code")
+        authenticator.user = self.user
+        self.authenticator = authenticator
+        clear_rate_limit()
+        return code
+
+
+class AuthenticateForm(_SpendsCode, mfa_forms.AuthenticateForm):
+    pass
+
+
+class ReauthenticateForm(_SpendsCode, mfa_forms.ReauthenticateForm):
+    pass

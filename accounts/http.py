@@ -4,7 +4,6 @@ from accounts.models import User
 
 
 class AuthenticatedRequest(HttpRequest):
-    """The request a view sees behind LoginRequiredMiddleware and RequestIdMiddleware (for type checking)."""
+    """The request a view sees behind LoginRequiredMiddleware (for type checking)."""
 
     user: User
-    request_id: str

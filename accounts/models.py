@@ -8,15 +8,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import roles
+
 
 class User(AbstractUser):
-    class Role(models.TextChoices):
-        ADMIN = "admin", _("Administrator")
-        SUPERVISOR = "supervisor", _("Supervisor")
-        CASEWORKER = "caseworker", _("Caseworker")
-        DEBRIEFER = "debriefer", _("Debriefer")
-        DONOR = "donor", _("Donor")
-        AUDITOR = "auditor", _("Auditor")
+    Role = roles.Role
+    CASE_ROLES = roles.CASE_ROLES
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
 
@@ -24,13 +21,18 @@ class User(AbstractUser):
         verbose_name = _("user")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(role__in=["admin", "supervisor", "caseworker", "debriefer", "donor", "auditor"]),
+                condition=models.Q(role__in=roles.Role.values),
                 name="accounts_user_role_valid",
             )
         ]
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def works_on_cases(self) -> bool:
+        """Takes intakes and works on cases (a supervisor or a caseworker)."""
+        return self.role in self.CASE_ROLES
 
 
 def hash_token(token: str) -> str:

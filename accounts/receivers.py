@@ -22,22 +22,18 @@ from audit.services import log_event
 LOGIN_AT_SESSION_KEY = "haven_login_at"
 
 
-def _request_id(request: HttpRequest | None) -> str:
-    return getattr(request, "request_id", "") if request is not None else ""
-
-
 @receiver(user_logged_in)
 def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[LOGIN_AT_SESSION_KEY] = time.time()
-    log_event(action="accounts.login", actor=user, object_ref=user.get_username(), request_id=_request_id(request))
+    log_event(action="accounts.login", actor=user, object_ref=user.get_username())
 
 
 @receiver(user_logged_out)
 def on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if user is None:
         return
-    log_event(action="accounts.logout", actor=user, object_ref=user.get_username(), request_id=_request_id(request))
+    log_event(action="accounts.logout", actor=user, object_ref=user.get_username())
 
 
 @receiver(user_login_failed)
@@ -50,7 +46,6 @@ def on_login_failed(sender: Any, credentials: dict, request: HttpRequest | None 
         action="accounts.login.failed",
         object_ref=account.get_username() if account else "",
         reason="password",
-        request_id=_request_id(request),
     )
 
 
@@ -64,7 +59,6 @@ def on_authenticator_added(sender: Any, request: HttpRequest, user: Any, authent
         actor=user,
         object_ref=user.get_username(),
         reason=str(authenticator.type),
-        request_id=_request_id(request),
     )
 
 
@@ -75,7 +69,6 @@ def on_authenticator_removed(sender: Any, request: HttpRequest, user: Any, authe
         actor=user,
         object_ref=user.get_username(),
         reason=str(authenticator.type),
-        request_id=_request_id(request),
     )
 
 
@@ -87,5 +80,4 @@ def on_second_factor_failed(
         action="accounts.login.failed",
         object_ref=user.get_username(),
         reason="second factor (reauthentication)" if reauthentication else "second factor",
-        request_id=_request_id(request),
     )

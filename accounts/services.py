@@ -18,9 +18,7 @@ from accounts.models import Invitation, User, hash_token
 from audit.services import log_event
 
 
-def _issue(
-    *, by: User | None, username: str, email: str, role: str, user: User | None, request_id: str
-) -> tuple[Invitation, str]:
+def _issue(*, by: User | None, username: str, email: str, role: str, user: User | None) -> tuple[Invitation, str]:
     now = timezone.now()
     # A newer link replaces any older one still open for the same person.
     Invitation.objects.open().filter(username__iexact=username).update(revoked_at=now)
@@ -40,13 +38,12 @@ def _issue(
         actor=by,
         object_ref=username,
         reason=_("role: %(role)s") % {"role": role},
-        request_id=request_id,
     )
     return invitation, token
 
 
 @transaction.atomic
-def invite_user(*, by: User, username: str, email: str, role: str, request_id: str = "") -> tuple[Invitation, str]:
+def invite_user(*, by: User, username: str, email: str, role: str) -> tuple[Invitation, str]:
     """Invite a new person. Returns the invitation and its token (shown once, never stored)."""
     if by.role != User.Role.ADMIN:
         raise PermissionDenied
@@ -56,7 +53,7 @@ def invite_user(*, by: User, username: str, email: str, role: str, request_id: s
             % {"username": username},
             code="exists",
         )
-    return _issue(by=by, username=username, email=email, role=role, user=None, request_id=request_id)
+    return _issue(by=by, username=username, email=email, role=role, user=None)
 
 
 @transaction.atomic
@@ -73,18 +70,17 @@ def invite_from_server(*, username: str, role: str = User.Role.ADMIN) -> tuple[I
         email=existing.email if existing else "",
         role=role,
         user=existing,
-        request_id="command-line",
     )
 
 
 @transaction.atomic
-def reinvite_user(*, by: User, user: User, request_id: str = "") -> tuple[Invitation, str]:
+def reinvite_user(*, by: User, user: User) -> tuple[Invitation, str]:
     """Reset an account: a new link to set a password and enrol MFA again."""
     if by.role != User.Role.ADMIN:
         raise PermissionDenied
     if user.pk == by.pk:
         raise ValidationError(_("You cannot reset your own account. Ask another administrator."), code="self")
-    return _issue(by=by, username=user.username, email=user.email, role=user.role, user=user, request_id=request_id)
+    return _issue(by=by, username=user.username, email=user.email, role=user.role, user=user)
 
 
 def find_open_invitation(token: str) -> Invitation | None:
@@ -97,7 +93,7 @@ def end_sessions(user: User) -> None:
 
 
 @transaction.atomic
-def accept_invitation(*, token: str, password: str, request_id: str = "") -> User:
+def accept_invitation(*, token: str, password: str) -> User:
     """Use an invitation once: set the password, remove old authenticators, end old sessions."""
     invitation = Invitation.objects.select_for_update().filter(token_hash=hash_token(token)).first()
     if invitation is None or not invitation.is_open:
@@ -115,7 +111,6 @@ def accept_invitation(*, token: str, password: str, request_id: str = "") -> Use
             action="accounts.user.role_changed",
             object_ref=user.username,
             reason=f"{user.role} -> {invitation.role} (server invitation)",
-            request_id=request_id,
         )
         user.role = invitation.role
     validate_password(password, user)
@@ -128,12 +123,12 @@ def accept_invitation(*, token: str, password: str, request_id: str = "") -> Use
     invitation.user = user
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["user", "accepted_at"])
-    log_event(action="accounts.invitation.accepted", actor=user, object_ref=user.username, request_id=request_id)
+    log_event(action="accounts.invitation.accepted", actor=user, object_ref=user.username)
     return user
 
 
 @transaction.atomic
-def change_role(*, by: User, user: User, role: str, request_id: str = "") -> None:
+def change_role(*, by: User, user: User, role: str) -> None:
     if by.role != User.Role.ADMIN:
         raise PermissionDenied
     if role not in User.Role.values:
@@ -150,12 +145,11 @@ def change_role(*, by: User, user: User, role: str, request_id: str = "") -> Non
         actor=by,
         object_ref=user.username,
         reason=f"{old} -> {role}",
-        request_id=request_id,
     )
 
 
 @transaction.atomic
-def deactivate_user(*, by: User, user: User, request_id: str = "") -> None:
+def deactivate_user(*, by: User, user: User) -> None:
     """Lock a person out at once: no login, every session ended, open invitations revoked."""
     if by.role != User.Role.ADMIN:
         raise PermissionDenied
@@ -167,4 +161,4 @@ def deactivate_user(*, by: User, user: User, request_id: str = "") -> None:
     user.save(update_fields=["is_active"])
     Invitation.objects.open().filter(username__iexact=user.username).update(revoked_at=timezone.now())
     end_sessions(user)
-    log_event(action="accounts.user.deactivated", actor=by, object_ref=user.username, request_id=request_id)
+    log_event(action="accounts.user.deactivated", actor=by, object_ref=user.username)

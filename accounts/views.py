@@ -15,7 +15,9 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services
@@ -24,21 +26,32 @@ from accounts.decorators import role_required
 from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
 from accounts.http import AuthenticatedRequest
 from accounts.models import Invitation, User
+from accounts.navigation import role_home
 
 INVITATION_LINK_SESSION_KEY = "haven_invitation_link"
-ROLE_HOMES: dict[str, str] = {
-    User.Role.ADMIN: "accounts:people",
-    User.Role.AUDITOR: "audit:event_list",
-    User.Role.SUPERVISOR: "defectors:case_list",
-    User.Role.CASEWORKER: "defectors:case_list",
+# What the roles whose app is not installed yet find on the general home page.
+NOT_YET: dict[str, tuple[str | Promise, str | Promise]] = {
+    User.Role.DEBRIEFER: (
+        gettext_lazy("Debriefer"),
+        gettext_lazy(
+            "Debriefs assigned to you will be listed here. Debriefing is not switched on in this installation yet."
+        ),
+    ),
+    User.Role.DONOR: (
+        gettext_lazy("Donor"),
+        gettext_lazy("Published, anonymised reports will appear here. None has been published yet."),
+    ),
 }
 
 
 def home(request: AuthenticatedRequest) -> HttpResponse:
+    """The role's home page when an installed app gives it one (accounts.navigation); else a general page."""
     role = request.user.role
-    if role in ROLE_HOMES:
-        return redirect(ROLE_HOMES[role])
-    return render(request, "accounts/home.html", {"role": role, "idle_minutes": settings.SESSION_IDLE_MINUTES})
+    url_name = role_home(role)
+    if url_name is not None:
+        return redirect(url_name)
+    context = {"role": role, "not_yet": NOT_YET.get(role), "idle_minutes": settings.SESSION_IDLE_MINUTES}
+    return render(request, "accounts/home.html", context)
 
 
 @role_required(User.Role.ADMIN)
@@ -70,9 +83,7 @@ def invite(request: AuthenticatedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if form.is_valid():
         try:
-            invitation, token = services.invite_user(
-                by=request.user, request_id=request.request_id, **form.cleaned_data
-            )
+            invitation, token = services.invite_user(by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error("username", error)
         else:
@@ -104,9 +115,7 @@ def change_role(request: AuthenticatedRequest, username: str) -> HttpResponse:
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.change_role(
-                by=request.user, user=subject, role=form.cleaned_data["role"], request_id=request.request_id
-            )
+            services.change_role(by=request.user, user=subject, role=form.cleaned_data["role"])
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
@@ -121,7 +130,7 @@ def change_role(request: AuthenticatedRequest, username: str) -> HttpResponse:
 def deactivate(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     try:
-        services.deactivate_user(by=request.user, user=subject, request_id=request.request_id)
+        services.deactivate_user(by=request.user, user=subject)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -136,7 +145,7 @@ def deactivate(request: AuthenticatedRequest, username: str) -> HttpResponse:
 def reinvite(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     try:
-        invitation, token = services.reinvite_user(by=request.user, user=subject, request_id=request.request_id)
+        invitation, token = services.reinvite_user(by=request.user, user=subject)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("accounts:person", username=subject.username)
@@ -158,9 +167,7 @@ def accept_invitation(request: HttpRequest) -> HttpResponse:
     )
     if form.is_valid():
         try:
-            user = services.accept_invitation(
-                token=token, password=form.cleaned_data["password1"], request_id=getattr(request, "request_id", "")
-            )
+            user = services.accept_invitation(token=token, password=form.cleaned_data["password1"])
         except ValidationError as error:
             form.add_error(None, error)
         else:

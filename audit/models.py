@@ -21,7 +21,8 @@ class AuditEvent(models.Model):
     ``seq`` is assigned under a table lock so the chain has no gaps; ``hash`` is
     HMAC-SHA256 with the audit key over the previous hash and this event's
     canonical content. Events name who, what, which object and why: never the
-    contents of a field.
+    contents of a field. The why is sealed; the hash covers the sealed form, so
+    verifying the chain needs only the audit key.
     """
 
     seq = models.PositiveBigIntegerField(primary_key=True)
@@ -38,7 +39,9 @@ class AuditEvent(models.Model):
     actor_username = models.CharField(_("actor"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=80, db_index=True)
     object_ref = models.CharField(_("object"), max_length=150, blank=True, db_index=True)
-    reason = models.TextField(_("reason"), blank=True)
+    # Sealed with the organisation key, bound to ``seq``: a reason is free text a
+    # person typed and may name people. Read it through ``reason``.
+    sealed_reason = models.TextField(_("reason (sealed)"), blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
@@ -60,6 +63,20 @@ class AuditEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("Audit events are append-only.")
 
+    @property
+    def reason(self) -> str:
+        """The reason in the clear ("" for none), or a plain marker when it cannot be opened
+        (ciphertext changed or moved from another event: verify_audit names the event)."""
+        if not self.sealed_reason:
+            return ""
+        from vault.crypto import Damaged
+        from vault.services import open_string
+
+        try:
+            return open_string(self.sealed_reason, reason_context(self.seq))
+        except Damaged:
+            return str(_("[damaged: this reason cannot be read]"))
+
     def canonical_content(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
@@ -68,6 +85,11 @@ class AuditEvent(models.Model):
             "actor": self.actor_username,
             "action": self.action,
             "object": self.object_ref,
-            "reason": self.reason,
+            "reason": self.sealed_reason,
             "request_id": self.request_id,
         }
+
+
+def reason_context(seq: int) -> str:
+    """The associated data a reason is sealed with: it opens only on its own event."""
+    return f"audit.reason.{seq}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,10 +14,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.checkpoints import Checkpoint, record_checkpoint
+from audit.context import current_request_id
+from audit.models import AuditEvent, reason_context
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 AUDIT_CHAIN_LOCK = 0x4A75_D17  # any fixed number: every append takes this one lock
@@ -34,9 +39,8 @@ def log_event(
     actor: User | None = None,
     object_ref: str = "",
     reason: str = "",
-    request_id: str = "",
 ) -> AuditEvent:
-    """Append one event to the chain.
+    """Append one event to the chain, stamped with the current request's id (audit.context).
 
     Runs inside the caller's transaction when there is one, so an action that
     rolls back leaves no event, and an event that cannot be written stops the
@@ -50,20 +54,41 @@ def log_event(
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
         last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+        seq = (last.seq + 1) if last else 1
         event = AuditEvent(
-            seq=(last.seq + 1) if last else 1,
+            seq=seq,
             at=timezone.now(),
             actor=actor if actor is not None and actor.is_authenticated else None,
             actor_username=actor.get_username() if actor is not None and actor.is_authenticated else "",
             action=action,
             object_ref=object_ref[:150],
-            reason=reason,
-            request_id=request_id[:64],
+            sealed_reason=seal_reason(reason, seq=seq),
+            request_id=current_request_id(),
             prev_hash=last.hash if last else GENESIS_HASH,
         )
         event.hash = compute_hash(event.prev_hash, event)
         event.save(force_insert=True)
+        transaction.on_commit(lambda: _checkpoint_after_commit(event.seq, event.hash))
     return event
+
+
+def seal_reason(reason: str, *, seq: int) -> str:
+    """``reason`` sealed with the organisation key for event ``seq``; "" stays "" (nothing typed)."""
+    if not reason:
+        return ""
+    # vault.services imports this module: import it when first needed.
+    from vault.services import seal_string
+
+    return seal_string(reason, reason_context(seq))
+
+
+def _checkpoint_after_commit(seq: int, head: str) -> None:
+    # The event is committed whatever happens here: a checkpoint that cannot be
+    # written is reported, and the next one (or verify_audit) anchors the chain.
+    try:
+        record_checkpoint(seq=seq, head=head)
+    except Exception:
+        logger.exception("audit checkpoint for seq=%s could not be written", seq)
 
 
 @dataclass(frozen=True)
@@ -78,8 +103,13 @@ class ChainReport:
         return not self.error
 
 
-def verify_chain(batch_size: int = 2000) -> ChainReport:
-    """Walk the whole chain in order and report the first event that breaks it."""
+def verify_chain(batch_size: int = 2000, checkpoint: Checkpoint | None = None) -> ChainReport:
+    """Walk the whole chain in order and report the first event that breaks it.
+
+    With a ``checkpoint`` (see audit.checkpoints), the chain must also reach its
+    ``seq`` and hold its ``head`` there: this finds a table emptied or cut short
+    behind the triggers' back, which the chain alone cannot show.
+    """
     expected_seq = 1
     prev_hash = GENESIS_HASH
     count = 0
@@ -93,7 +123,18 @@ def verify_chain(batch_size: int = 2000) -> ChainReport:
             return ChainReport(count, prev_hash, f"event {event.seq} does not follow event {event.seq - 1}", event.seq)
         if not hmac.compare_digest(event.hash, compute_hash(prev_hash, event)):
             return ChainReport(count, prev_hash, f"event {event.seq} was changed after it was written", event.seq)
+        if checkpoint is not None and event.seq == checkpoint.seq and event.hash != checkpoint.head:
+            error = f"event {event.seq} is not the one the checkpoint at event {event.seq} names"
+            return ChainReport(count, prev_hash, error, event.seq)
         prev_hash = event.hash
         expected_seq += 1
         count += 1
+    if checkpoint is not None and count < checkpoint.seq:
+        return ChainReport(
+            count,
+            prev_hash,
+            f"the chain ends at event {count}, before the checkpoint at event {checkpoint.seq} "
+            f"(written {checkpoint.at}): events were removed",
+            count + 1,
+        )
     return ChainReport(count, prev_hash)

@@ -12,8 +12,8 @@ ordinary index on service_number and on (full_name, date_of_birth).
 What is measured: whole requests through Django's test Client, as a signed-in
 supervisor (both factors), through every middleware, view and template. Haven's
 pages are the real view (defectors.views.cases.case_list); the twin's are a copy
-of that view over PlainCase (same form, filters, paginator, template), where the
-search is an ordinary ``filter(service_number=...)``. Times are medians of wall
+of that view over PlainCase (same form, filters, paginator, template, and the same
+defectors.search functions), where ``matching`` is an ordinary ``filter(...)``. Times are medians of wall
 time around ``client.get``/``client.post`` (server time plus the test client's
 small overhead, the same for both). Query counts are taken at 10 cases and
 again at the full count. Tables are VACUUM ANALYZEd after seeding, as
@@ -58,6 +58,7 @@ from accounts.models import User  # noqa: E402
 from defectors import demo  # noqa: E402
 from defectors.forms import CaseFilterForm, CaseSearchForm  # noqa: E402
 from defectors.models import Case, DuplicateAlert  # noqa: E402
+from defectors.search import filter_cases, search_cases  # noqa: E402
 from defectors.views.cases import LIST_FIELDS, PAGE_SIZE  # noqa: E402
 from tests.conftest import login_with_mfa  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
@@ -68,45 +69,32 @@ RUNS = 40
 WARM_UP = 3
 
 
-# The twin: defectors.views.cases.case_list over PlainCase, line for line, with plain SQL search.
-def _twin_filter(cases: Any, form: CaseFilterForm) -> Any:
-    data = form.cleaned_data
-    for name in ("status", "urgency", "branch"):
-        if data.get(name):
-            cases = cases.filter(**{name: data[name]})
-    if data.get("intake_month"):
-        cases = cases.filter(intake_month=data["intake_month"].replace(day=1))
-    return cases
-
-
-def _twin_search(cases: Any, form: CaseSearchForm) -> Any:
-    data = form.cleaned_data
-    if data.get("service_number"):
-        cases = cases.filter(service_number=data["service_number"])
-    if data.get("full_name"):
-        cases = cases.filter(full_name=data["full_name"], date_of_birth=data["date_of_birth"])
-    return cases
-
-
-@role_required("supervisor", "caseworker")
+# The twin: defectors.views.cases.case_list over PlainCase, line for line; the same filter and
+# search functions, PlainCase's ``matching`` being a plain SQL equality.
+@role_required(*User.CASE_ROLES)
 def twin_case_list(request: Any) -> HttpResponse:
     filters = CaseFilterForm(request.GET or None)
     search = CaseSearchForm(request.POST or None)
-    cases = PlainCase.objects.all()
-    if request.user.role != "supervisor":
-        cases = cases.filter(assigned_to=request.user)
-    cases = cases.select_related("assigned_to").only(*LIST_FIELDS, "assigned_to__username")
+    all_cases = request.user.role == User.Role.SUPERVISOR
+    visible = PlainCase.objects.all() if all_cases else PlainCase.objects.filter(assigned_to=request.user)
+    cases = visible.select_related("assigned_to").only(*LIST_FIELDS, "assigned_to__username")
     if request.method == "POST":
-        cases = _twin_search(cases, search) if search.is_valid() else cases.none()
+        found = [case.pk for case in search_cases(visible, **search.cleaned_data)] if search.is_valid() else []
+        cases = cases.filter(pk__in=found)
     elif filters.is_bound:
-        cases = _twin_filter(cases, filters) if filters.is_valid() else cases.none()
+        cases = filter_cases(cases, filters.cleaned_data) if filters.is_valid() else cases.none()
     page = Paginator(cases.order_by("-urgency", "-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    open_alerts = (
-        DuplicateAlert.objects.filter(resolved_at__isnull=True).count() if request.user.role == "supervisor" else 0
-    )
-    context = {"form": filters, "search": search, "page": page, "query": query.urlencode(), "open_alerts": open_alerts}
+    open_alerts = DuplicateAlert.objects.filter(resolved_at__isnull=True).count() if all_cases else 0
+    context = {
+        "form": filters,
+        "search": search,
+        "page": page,
+        "query": query.urlencode(),
+        "open_alerts": open_alerts,
+        "all_cases": all_cases,
+    }
     return render(request, "defectors/case_list.html", context)
 
 

@@ -87,6 +87,12 @@ def database_from_url(url: str) -> dict:
     return {}
 
 
+def redis_url_is_guarded(url: str) -> bool:
+    """A password, or a server on this machine: anything else lets the network write to Redis."""
+    parts = urlsplit(url)
+    return bool(parts.password) or parts.hostname in {"127.0.0.1", "localhost", "::1"}
+
+
 DEBUG = envbool("DJANGO_DEBUG")
 
 SECRET_KEY = envsecret("DJANGO_SECRET_KEY")
@@ -115,6 +121,12 @@ if sys.argv[1:2] != ["generate_keyring"]:  # the one command that runs before a 
 # The audit chain is keyed so that someone who can write to the database cannot
 # recompute the chain after changing a row.
 AUDIT_KEY = KEYRING.audit_key.hex()
+# Signed checkpoints of the chain's head, outside the database (audit/checkpoints.py):
+# a table emptied or cut short no longer verifies. Beside the keyring unless named.
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("HAVEN_AUDIT_CHECKPOINT_FILE")
+    or (Path(KEYRING_FILE) if KEYRING_FILE else VAR_DIR / "keyring.json").with_name("audit-checkpoints.jsonl")
+)
 
 # Blind-index tags keep this many bits, so that each tag matches several records
 # (see README, "Blind indexes"). Changing it needs the indexes rebuilt.
@@ -159,6 +171,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Last: with debug on, the site's own 404 page instead of a list of every URL pattern.
+    "config.errors.PlainNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -189,12 +203,20 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
 )
+
+
+if not DEBUG:
+    for name, url in (("CELERY_BROKER_URL", CELERY_BROKER_URL), ("REDIS_URL", REDIS_URL)):
+        if url.startswith(("redis://", "rediss://")) and not redis_url_is_guarded(url):
+            _fail(f"{name} names a Redis server on another host without a password. Use redis://:PASSWORD@host/db.")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "haven",
+            # JSON, never pickle: whoever can write to Redis must not run code here.
+            "OPTIONS": {"serializer": "config.cache.JSONSerializer"},
         }
     }
 else:
@@ -245,6 +267,12 @@ ACCOUNT_RATE_LIMITS = {
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = envint("HAVEN_TRUSTED_PROXY_COUNT", 0)
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+# Every form that takes a typed code spends it through accounts.totp (no replay).
+MFA_FORMS = {
+    "activate_totp": "accounts.forms.ActivateTOTPForm",
+    "authenticate": "accounts.forms.AuthenticateForm",
+    "reauthenticate": "accounts.forms.ReauthenticateForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Haven"
@@ -265,6 +293,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Messages can name what was done ("Role saved for ..."): keep them in the sealed
+# session, not in a readable cookie without the __Host- prefix.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Haven sends no email: email is a watched channel. Links are handed over in person.
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
@@ -345,9 +376,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A 403 or 400 is one line: Django would add a traceback that points at no fault.
+    "filters": {"client_errors_without_traceback": {"()": "config.errors.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors_without_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("HAVEN_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # No handlers of its own: Django's default console handler on "django",
+        # active with debug on, printed each record a second time, unformatted
+        # and with a 403's traceback. Its records reach the console through root.
+        "django": {"handlers": [], "propagate": True},
     },
 }

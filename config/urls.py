@@ -6,9 +6,17 @@ tests/test_access.py; a new one that is not fails the suite.
 """
 
 from allauth.account import views as account_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
+from accounts.converters import UsernameConverter
 from accounts.views import remove_webauthn
+from defectors.converters import CaseCodeConverter
+
+# Path values that name an object are typed: one that cannot be valid answers 404
+# before any view or query sees it (tests/test_access.py walks them). Registered
+# here, before any app's URLs, so every app can use them.
+register_converter(CaseCodeConverter, "case_code")
+register_converter(UsernameConverter, "username")
 
 urlpatterns = [
     path("", include("accounts.urls")),

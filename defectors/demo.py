@@ -3,10 +3,10 @@
 ``generate(index)`` describes demo case number ``index``; the same index always
 gives the same person (a fixed seed per index), so topping up 100 cases to
 1,000 adds the same 900 a fresh run of 1,000 would have made. ``write()``
-inserts a batch with one INSERT per table: the data keys are made here (wrapped
-under the active KEK, like ``vault.keys.new_data_key`` but without a query per
-key), then ``bulk_create`` seals every encrypted field and computes every blind
-index through the fields' own ``pre_save``, as ``save()`` would.
+inserts a batch with one INSERT per table: the data keys by
+``vault.keys.new_data_keys``, then ``bulk_create`` seals every encrypted field
+and computes every blind index through the fields' own ``pre_save``, as
+``save()`` would.
 
 Names are built from common Burmese given-name syllables (some written in
 Myanmar script); well-known public figures' names are never produced. Service
@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import itertools
 import random
-import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,8 +40,6 @@ from defectors.models import (
     new_case_code,
 )
 from vault import keys
-from vault.crypto import OpenKey
-from vault.models import DataKey
 
 SEED = 20210201  # the coup: every demo case derives its own generator from this
 MAX_CASES = 1_000_000  # service numbers are unique below this
@@ -358,15 +355,6 @@ def _consents(rng: random.Random, given_on: datetime.date) -> list[dict[str, Any
     return [{"kind": kind, "given_on": given_on, "method": method} for kind in kinds]
 
 
-def _data_key() -> DataKey:
-    """A new owner key, wrapped under the active KEK and open: ``new_data_key`` without its INSERT."""
-    key = DataKey(purpose=DataKey.Purpose.OWNER)
-    plain = secrets.token_bytes(32)
-    key.kek_id, key.wrapped = keys.wrap(key.id, plain)
-    key._open = OpenKey.from_bytes(key.id, plain)
-    return key
-
-
 @contextmanager
 def given_timestamps(model: type[models.Model]) -> Iterator[None]:
     """Let ``bulk_create`` keep the created/updated times given (auto_now would overwrite them).
@@ -392,12 +380,10 @@ def write(batch: Sequence[DemoCase], caseworkers: Sequence[User]) -> list[Case]:
 
     Cases go round-robin (by index) to ``caseworkers``, who also created them.
     """
-    data_keys, cases, family, needs, consents = [], [], [], [], []
+    cases, family, needs, consents = [], [], [], []
     for spec in batch:
-        key = _data_key()
         worker = caseworkers[spec.index % len(caseworkers)]
-        case = Case(data_key=key, created_by=worker, assigned_to=worker, **spec.fields)
-        data_keys.append(key)
+        case = Case(created_by=worker, assigned_to=worker, **spec.fields)
         cases.append(case)
         family += [FamilyMember(case=case, position=n, **member) for n, member in enumerate(spec.family)]
         needs += [Need(case=case, **need) for need in spec.needs]
@@ -408,7 +394,8 @@ def write(batch: Sequence[DemoCase], caseworkers: Sequence[User]) -> list[Case]:
         while case.code in taken:
             case.code = new_case_code()
     with transaction.atomic(), given_timestamps(Case):
-        DataKey.objects.bulk_create(data_keys, batch_size=BATCH_SIZE)
+        for case, key in zip(cases, keys.new_data_keys(len(cases), batch_size=BATCH_SIZE), strict=True):
+            case.data_key = key
         Case.objects.bulk_create(cases, batch_size=BATCH_SIZE)  # pre_save seals and indexes each row
         CaseNameIndex.objects.refresh(cases)
         FamilyMember.objects.bulk_create(family, batch_size=BATCH_SIZE)

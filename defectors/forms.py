@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from defectors.models import Case, Consent, FamilyMember, Level, Need
+from defectors.models import Case, CaseNote, Consent, FamilyMember, Level, Need
 
 EARLIEST_DEFECTION = datetime.date(1988, 1, 1)
 MIN_AGE, MAX_AGE = 14, 90
@@ -238,7 +238,12 @@ class RevealForm(forms.Form):
     )
 
 
+UNASSIGNED = "-"  # the caseworker filter's value for cases nobody holds (no username can be "-")
+
+
 class CaseFilterForm(forms.Form):
+    """The list's filters (defectors.search.filter_cases); the caseworker filter only for those who see all cases."""
+
     status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any")), *Case.Status.choices], required=False)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=[("", _("Any")), *Case.Urgency.choices], required=False)
     branch = forms.ChoiceField(label=_("Branch"), choices=[("", _("Any")), *Case.Branch.choices], required=False)
@@ -248,6 +253,30 @@ class CaseFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "month"}),
         input_formats=["%Y-%m"],
     )
+    caseworker = forms.ChoiceField(label=_("Caseworker"), required=False)
+    follow_up = forms.ChoiceField(
+        label=_("Follow-up"),
+        choices=[("", _("Any")), ("overdue", _("Overdue")), ("this_week", _("Due in the next 7 days"))],
+        required=False,
+    )
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        choices=[("", _("Urgent first, newest first")), ("follow_up", _("Next follow-up first"))],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, all_cases: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not all_cases:
+            del self.fields["caseworker"]
+            return
+        people = User.objects.filter(role=User.Role.CASEWORKER).order_by("username").values_list("username", flat=True)
+        field: forms.ChoiceField = self.fields["caseworker"]  # type: ignore[assignment]
+        field.choices = [
+            ("", _("Anyone")),
+            (UNASSIGNED, _("Unassigned")),
+            *((name, name) for name in people),
+        ]
 
 
 class CaseSearchForm(forms.Form):
@@ -283,4 +312,94 @@ class ShredRequestForm(forms.Form):
         label=_("Reason for shredding"),
         max_length=300,
         help_text=_("Written to the audit log, which outlives the case. Do not write names here."),
+    )
+
+
+class ChangeReasonForm(forms.Form):
+    """Why an identifying section is changed: written, sealed, to the audit trail (use prefix="change")."""
+
+    reason = forms.CharField(
+        label=_("Reason for this change"),
+        min_length=3,
+        max_length=300,
+        help_text=_("Written to the audit log. Do not write names here."),
+    )
+
+
+class NeedAddForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Need"), choices=Need.Kind.choices)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NeedChangeForm(forms.Form):
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    met = forms.BooleanField(label=_("This need is met"), required=False)
+
+
+class NoteForm(forms.ModelForm):
+    # One per page shown: a resent form writes one note (record.add_note).
+    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = CaseNote
+        fields = ["kind", "happened_on", "text"]
+        widgets = {"happened_on": DateInput, "text": forms.Textarea(attrs={"rows": 5})}
+        help_texts = {"text": _("Encrypted with the case. Corrections after a short while are new notes.")}
+
+    def clean_happened_on(self) -> datetime.date:
+        day: datetime.date = self.cleaned_data["happened_on"]
+        _not_in_future(day, _("The date is in the future."))
+        return day
+
+
+class FollowUpForm(forms.Form):
+    on = forms.DateField(
+        label=_("Next follow-up"), required=False, widget=DateInput, help_text=_("Leave empty to clear.")
+    )
+    purpose = forms.CharField(label=_("What it is for"), max_length=300, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        on = data.get("on")
+        if on and on < timezone.localdate():
+            self.add_error("on", _("This date is in the past."))
+        if on and not data.get("purpose", "").strip():
+            self.add_error("purpose", _("Say what the follow-up is for."))
+        return data
+
+
+class GiveConsentForm(forms.Form):
+    given_on = forms.DateField(label=_("Date given"), widget=DateInput)
+    method = forms.ChoiceField(label=_("How given"), choices=Consent.Method.choices)
+
+    def clean_given_on(self) -> datetime.date:
+        day: datetime.date = self.cleaned_data["given_on"]
+        _not_in_future(day, _("This date is in the future."))
+        return day
+
+
+class WithdrawConsentForm(forms.Form):
+    withdrawn_on = forms.DateField(
+        label=_("Date withdrawn"), widget=DateInput, help_text=_("The day the person withdrew it, not only today.")
+    )
+
+    def clean_withdrawn_on(self) -> datetime.date:
+        day: datetime.date = self.cleaned_data["withdrawn_on"]
+        _not_in_future(day, _("This date is in the future."))
+        return day
+
+
+class WithdrawalDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("shred", _("Request shredding (an administrator approves)")), ("keep", _("Keep the closed record"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason for the decision"),
+        min_length=3,
+        max_length=300,
+        help_text=_("Written to the audit log. Do not write names here."),
     )

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from vault.fields import (
     BlindIndexField,
     EncryptedBooleanField,
@@ -86,17 +87,43 @@ class CaseQuerySet(VaultQuerySet):
     def visible_to(self, user) -> CaseQuerySet:  # type: ignore[no-untyped-def]
         """The cases ``user`` may see: need-to-know (DESIGN.md, Access control)."""
         role = getattr(user, "role", None)
-        if role == "supervisor":
+        if role == Role.SUPERVISOR:
             return self
-        if role == "caseworker":
+        if role == Role.CASEWORKER:
             return self.filter(assigned_to=user)
         return self.none()  # debriefers see cases through their debriefs (a later app)
 
+    def follow_up_overdue(self, *, today: datetime.date) -> CaseQuerySet:
+        """Open cases whose next follow-up is before ``today`` (the support app reads this too)."""
+        return self.filter(follow_up_overdue_q(today))
+
+    def follow_up_due_within(self, *, start: datetime.date, end: datetime.date) -> CaseQuerySet:
+        """Open cases with a follow-up from ``start`` to ``end``, both included."""
+        return self.filter(follow_up_within_q(start, end))
+
+    def with_follow_up_state(self, *, today: datetime.date) -> CaseQuerySet:
+        """Each case annotated ``follow_up_is_overdue`` (bool), for the list's marker, in the same query."""
+        overdue = models.ExpressionWrapper(follow_up_overdue_q(today), output_field=models.BooleanField())
+        return self.annotate(follow_up_is_overdue=overdue)
+
+
+# The follow-up rules, once: the QuerySet methods above and defectors.search.filter_cases use them.
+# Shredded and discarded cases are closed, so "open" covers them.
+def follow_up_overdue_q(today: datetime.date) -> models.Q:
+    return models.Q(next_follow_up__lt=today, status__in=OPEN_STATUSES)
+
+
+def follow_up_within_q(start: datetime.date, end: datetime.date) -> models.Q:
+    return models.Q(next_follow_up__range=(start, end), status__in=OPEN_STATUSES)
+
 
 CaseManager = VaultManager.from_queryset(CaseQuerySet)
+OPEN_STATUSES = ("active", "reopened")  # Case.Status.ACTIVE, REOPENED (Case is defined below)
 
 
 class Case(VaultModel):
+    VAULT_KEY = "data_key"
+
     class Status(models.TextChoices):
         INTAKE = "intake", _("Intake in progress")
         ACTIVE = "active", _("Active")
@@ -144,7 +171,11 @@ class Case(VaultModel):
     intake_submitted_at = models.DateTimeField(null=True, blank=True)
     # The start form's one-time token: sending it twice opens one draft, not two.
     intake_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # The next follow-up: when (plaintext, for lists and reminders) and what it is for (it may name people).
     next_follow_up = models.DateField(_("next follow-up"), null=True, blank=True)
+    follow_up_purpose = EncryptedTextField(_("what the follow-up is for"), max_length=300, blank=True)
+    # Set when consent to data processing is withdrawn: the case should be closed and a shred decided.
+    processing_withdrawn_on = models.DateField(_("consent to data processing withdrawn on"), null=True, blank=True)
     shredded_at = models.DateTimeField(null=True, blank=True)
 
     # Coarse reporting dimensions: plaintext, never shown to donors below the suppression threshold.
@@ -214,7 +245,42 @@ class Case(VaultModel):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.ACTIVE, self.Status.REOPENED)
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_discarded(self) -> bool:
+        """A draft thrown away before it was opened (services.discard_intake): never an ordinary closed case."""
+        return self.shredded_at is not None and self.intake_submitted_at is None
+
+    @property
+    def status_label(self) -> str:
+        if self.is_discarded:
+            return str(_("Discarded draft"))
+        if self.shredded_at is not None:
+            return str(_("Shredded"))
+        return str(self.get_status_display())
+
+    def opening_problems(self) -> list[str]:
+        """What keeps this intake from being opened as a case: [] when it may be opened.
+
+        The review page lists these and services.submit_intake refuses with them (one query).
+        """
+        problems = []
+        if not self.full_name and not self.other_names:
+            problems.append(str(_("Give a name or an alias (Identity).")))
+        if not self.consents.filter(kind=Consent.Kind.DATA_PROCESSING, withdrawn_on__isnull=True).exists():
+            problems.append(str(_("Consent to data processing is needed to open a case (Consents).")))
+        return problems
+
+    def next_statuses(self) -> list[str]:
+        """The statuses this case may be changed to (services.change_status), in Status order.
+
+        An intake leaves its status only by being submitted; a shredded case never changes.
+        """
+        if self.shredded_at:
+            return []
+        allowed = CASE_TRANSITIONS.get(self.status, frozenset())
+        return [status for status in self.Status.values if status in allowed]
 
     @property
     def name_forms(self) -> list[str]:
@@ -225,6 +291,14 @@ class Case(VaultModel):
     @classmethod
     def refresh_index_rows(cls, rows: list[Case]) -> None:
         CaseNameIndex.objects.refresh(rows)
+
+
+# The one table of status changes: the service enforces it, the case page offers exactly these.
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    Case.Status.ACTIVE: frozenset({Case.Status.CLOSED}),
+    Case.Status.REOPENED: frozenset({Case.Status.CLOSED}),
+    Case.Status.CLOSED: frozenset({Case.Status.REOPENED}),
+}
 
 
 class FamilyMember(VaultModel):
@@ -263,6 +337,7 @@ class Need(VaultModel):
     kind = models.CharField(_("need"), max_length=20, choices=Kind.choices)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Level.choices)
     note = EncryptedLongTextField(_("note"), max_length=2_000, blank=True)
+    met_on = models.DateField(_("met on"), null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "kind"], name="defectors_one_need_per_kind")]
@@ -293,7 +368,15 @@ class Consent(models.Model):
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="defectors_one_consent_per_kind")]
+        # A consent can be given, withdrawn and given again: one row each time, at most one in force.
+        ordering = ["kind", "-given_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind"],
+                condition=models.Q(withdrawn_on__isnull=True),
+                name="defectors_one_active_consent_per_kind",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
@@ -301,6 +384,104 @@ class Consent(models.Model):
     @property
     def is_active(self) -> bool:
         return self.withdrawn_on is None
+
+
+class RiskAssessment(models.Model):
+    """One assessment of the threat levels: the case keeps the latest, this keeps them all (plaintext levels)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="risk_assessments")
+    threat_to_defector = models.CharField(_("threat to the defector"), max_length=10, choices=Level.choices, blank=True)
+    threat_to_family = models.CharField(_("threat to the family"), max_length=10, choices=Level.choices, blank=True)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assessed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} risk {self.assessed_at:%Y-%m-%d}"
+
+
+class CaseNote(VaultModel):
+    """A dated note or contact: the text is encrypted with the case's key, author and times are plaintext.
+
+    Its author may change it for EDIT_WINDOW after writing it; after that it is
+    append-only (a correction is a new note).
+    """
+
+    VAULT_KEY = "case__data_key"
+    EDIT_WINDOW = datetime.timedelta(minutes=30)
+
+    class Kind(models.TextChoices):
+        VISIT = "visit", _("Visit")
+        CALL = "call", _("Call")
+        MESSAGE = "message", _("Message")
+        MEETING = "meeting", _("Meeting")
+        OTHER = "other", _("Other note")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    happened_on = models.DateField(_("date"))
+    text = EncryptedLongTextField(_("note"), max_length=10_000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # The form's one-time token: a double tap on "Save" writes one note, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["-happened_on", "-created_at"]
+        indexes = [models.Index(fields=["case", "-happened_on", "-created_at"], name="defectors_note_case_order")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} note {self.happened_on}"
+
+    def editable_by(self, user_id: int, now: datetime.datetime) -> bool:
+        """Whether ``user_id`` may still change this note at ``now`` (aware datetime)."""
+        return self.author_id == user_id and now - self.created_at <= self.EDIT_WINDOW
+
+
+class WithdrawalTaskQuerySet(models.QuerySet["WithdrawalTask"]):
+    def visible_to(self, user) -> WithdrawalTaskQuerySet:  # type: ignore[no-untyped-def]
+        return self if getattr(user, "role", None) == Role.SUPERVISOR else self.none()
+
+
+class WithdrawalTask(models.Model):
+    """Consent to data processing was withdrawn: a supervisor decides whether to request shredding."""
+
+    class Outcome(models.TextChoices):
+        SHRED_REQUESTED = "shred_requested", _("Shredding requested")
+        KEPT = "kept", _("Kept (closed, not shredded)")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="withdrawal_tasks")
+    withdrawn_on = models.DateField(_("withdrawn on"))
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+
+    objects = WithdrawalTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(decided_at__isnull=True), name="defectors_one_open_withdrawal_task"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"withdrawal task {self.case_id}"
+
+
+class DuplicateAlertQuerySet(models.QuerySet["DuplicateAlert"]):
+    def visible_to(self, user) -> DuplicateAlertQuerySet:  # type: ignore[no-untyped-def]
+        """Supervisors only: an alert names a matched case its caseworker may not see."""
+        return self if getattr(user, "role", None) == Role.SUPERVISOR else self.none()
 
 
 class DuplicateAlert(models.Model):
@@ -320,12 +501,25 @@ class DuplicateAlert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    objects = DuplicateAlertQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["case", "matched_case"], name="defectors_one_alert_per_pair")]
 
     def __str__(self) -> str:
         return f"possible duplicate {self.case_id} ~ {self.matched_case_id}"
+
+
+class ShredRequestQuerySet(models.QuerySet["ShredRequest"]):
+    def visible_to(self, user) -> ShredRequestQuerySet:  # type: ignore[no-untyped-def]
+        """Administrators decide every request; a supervisor sees those on cases visible to them."""
+        role = getattr(user, "role", None)
+        if role == Role.ADMIN:
+            return self
+        if role == Role.SUPERVISOR:
+            return self.filter(case__in=Case.objects.visible_to(user))
+        return self.none()
 
 
 class ShredRequest(models.Model):
@@ -339,6 +533,8 @@ class ShredRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     approved = models.BooleanField(null=True)
+
+    objects = ShredRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at"]

@@ -1,9 +1,9 @@
-"""Every change to a case: intake, duplicate check, identity reveal and edits, assignment,
-status, consents and shredding. Each is atomic and writes its audit event."""
+"""Every change to a case: intake, duplicate check, identity reveal and edits, the sections after
+intake, notes, follow-ups, assignment, status, consents and shredding. Each is atomic and writes
+its audit event."""
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,22 +23,33 @@ from defectors.models import (
     FamilyMember,
     Level,
     Need,
+    RiskAssessment,
     ShredRequest,
+    WithdrawalTask,
     new_case_code,
 )
 from vault import services as vault_services
+from vault.fields import is_shredded
 
-ORGANISERS = (User.Role.SUPERVISOR, User.Role.CASEWORKER)
+
+def _audit(action: str, *, case: Case, by: User, reason: str = "") -> None:
+    log_event(action=f"defectors.case.{action}", actor=by, object_ref=case.code, reason=reason)
 
 
-def _audit(action: str, *, case: Case, by: User, reason: str = "", request_id: str = "") -> None:
-    log_event(action=f"defectors.case.{action}", actor=by, object_ref=case.code, reason=reason, request_id=request_id)
+def refuse_if_shredded(*, case: Case) -> None:
+    """The one guard before reading or changing a case's contents: ValidationError once it is shredded.
+
+    Its values would read as SHREDDED (falsy: "No", "empty"), and a reveal of
+    nothing would still be audited as a reveal.
+    """
+    if case.shredded_at is not None or is_shredded(case):
+        raise ValidationError(_("This case is shredded: nothing in it can be read or changed."))
 
 
 @transaction.atomic
-def start_intake(*, by: User, token: uuid.UUID, request_id: str = "") -> Case:
+def start_intake(*, by: User, token: uuid.UUID) -> Case:
     """Open a draft case. The form's one-time token makes a double submission open only one."""
-    if by.role not in ORGANISERS:
+    if not by.works_on_cases:
         raise PermissionDenied
     existing = Case.objects.filter(intake_token=token).first()
     if existing is not None:
@@ -64,78 +75,74 @@ def start_intake(*, by: User, token: uuid.UUID, request_id: str = "") -> Case:
             case.code = new_case_code()  # a code collision: one in millions, draw again
     else:
         raise RuntimeError("could not draw a free case code")
-    _audit("intake_started", case=case, by=by, request_id=request_id)
+    _audit("intake_started", case=case, by=by)
     return case
 
 
 @transaction.atomic
-def save_intake_step(*, case: Case, by: User, step: str, fields: dict[str, Any], request_id: str = "") -> None:
+def save_intake_step(*, case: Case, by: User, step: str, fields: dict[str, Any]) -> None:
     """Save one step's fields. Saving the same step again overwrites it: safe to resend."""
+    refuse_if_shredded(case=case)
     for name, value in fields.items():
         setattr(case, name, value)
     if step == "risk":
         critical = Level.CRITICAL in (case.threat_to_defector, case.threat_to_family)
         case.urgency = Case.Urgency.URGENT if critical else Case.Urgency.NORMAL
         fields = {**fields, "urgency": case.urgency}
-    case.save(update_fields=[*fields, "updated_at", *_index_fields(fields)])
+    case.save(update_fields=[*fields, "updated_at"])  # the vault adds the blind indexes
     if NAME_SOURCES & set(fields):
         CaseNameIndex.objects.refresh([case])
-    _audit("intake_step_saved", case=case, by=by, reason=step, request_id=request_id)
+    _audit("intake_step_saved", case=case, by=by, reason=step)
 
 
 # The fields a case's name tags (CaseNameIndex) are made of.
 NAME_SOURCES = {"full_name", "other_names", "date_of_birth"}
 
 
-def _index_fields(fields: dict[str, Any]) -> list[str]:
-    touched = []
-    if "service_number" in fields:
-        touched.append("service_number_index")
-    if {"full_name", "date_of_birth"} & set(fields):
-        touched.append("name_dob_index")
-    return touched
-
-
-def record_intake_opened(*, case: Case, by: User, step: str, request_id: str = "") -> None:
+def record_intake_opened(*, case: Case, by: User, step: str) -> None:
     """An intake form about to show identifying values: written before the page is rendered."""
+    refuse_if_shredded(case=case)
     with transaction.atomic():
-        _audit("intake_opened", case=case, by=by, reason=step, request_id=request_id)
+        _audit("intake_opened", case=case, by=by, reason=step)
 
 
 @transaction.atomic
-def replace_family(*, case: Case, by: User, members: list[dict[str, Any]], request_id: str = "") -> None:
+def replace_family(*, case: Case, by: User, members: list[dict[str, Any]]) -> None:
     """The family list as submitted replaces the stored one: a resent step leaves no duplicates."""
+    refuse_if_shredded(case=case)
     FamilyMember.objects.filter(case=case).delete()
     FamilyMember.objects.bulk_create(
         [FamilyMember(case=case, position=n, **member) for n, member in enumerate(members)]
     )
-    _audit("intake_step_saved", case=case, by=by, reason="family", request_id=request_id)
+    _audit("intake_step_saved", case=case, by=by, reason="family")
 
 
 @transaction.atomic
-def replace_needs(*, case: Case, by: User, needs: list[dict[str, Any]], request_id: str = "") -> None:
+def replace_needs(*, case: Case, by: User, needs: list[dict[str, Any]]) -> None:
+    refuse_if_shredded(case=case)
     Need.objects.filter(case=case).delete()
     for need in needs:
         Need(case=case, **need).save()
-    _audit("intake_step_saved", case=case, by=by, reason="needs", request_id=request_id)
+    _audit("intake_step_saved", case=case, by=by, reason="needs")
 
 
 @transaction.atomic
-def record_consents(*, case: Case, by: User, consents: list[dict[str, Any]], request_id: str = "") -> None:
+def record_consents(*, case: Case, by: User, consents: list[dict[str, Any]]) -> None:
     """Record consents given at intake; a consent already recorded keeps its history."""
+    refuse_if_shredded(case=case)
     for item in consents:
-        consent = Consent.objects.filter(case=case, kind=item["kind"]).first()
+        consent = Consent.objects.filter(case=case, kind=item["kind"], withdrawn_on__isnull=True).first()
         if consent is None:
             Consent.objects.create(case=case, recorded_by=by, **item)
         elif consent.is_active:
             consent.given_on, consent.method = item["given_on"], item["method"]
             consent.save(update_fields=["given_on", "method"])
-        # A withdrawn consent stays withdrawn: its history is part of the record.
+        # A withdrawn consent stays withdrawn: ticked again, it is given again (a new row).
     kinds = {item["kind"] for item in consents}
     # A consent unticked during intake (before submission) was never really given.
     if case.status == Case.Status.INTAKE:
         Consent.objects.filter(case=case).exclude(kind__in=kinds).delete()
-    _audit("intake_step_saved", case=case, by=by, reason="consents", request_id=request_id)
+    _audit("intake_step_saved", case=case, by=by, reason="consents")
 
 
 def has_consent(case: Case, kind: str) -> bool:
@@ -143,36 +150,40 @@ def has_consent(case: Case, kind: str) -> bool:
 
 
 @transaction.atomic
-def submit_intake(*, case: Case, by: User, request_id: str = "") -> None:
+def submit_intake(*, case: Case, by: User) -> None:
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status != Case.Status.INTAKE:
         return  # already submitted: a second click changes nothing
-    problems = []
-    if not case.full_name and not case.other_names:
-        problems.append(_("Give a name or an alias (Identity)."))
-    if not has_consent(case, Consent.Kind.DATA_PROCESSING):
-        problems.append(_("Consent to data processing is needed to open a case (Consents)."))
+    problems = case.opening_problems()
     if problems:
         raise ValidationError(problems)
     case.status = Case.Status.ACTIVE
     case.intake_submitted_at = timezone.now()
     case.save(update_fields=["status", "intake_submitted_at", "updated_at"])
-    _audit("intake_submitted", case=case, by=by, request_id=request_id)
+    if case.threat_to_defector or case.threat_to_family:
+        # The first entry of the risk history: later assessments (edit_section "risk") add to it.
+        RiskAssessment.objects.create(
+            case=case,
+            threat_to_defector=case.threat_to_defector,
+            threat_to_family=case.threat_to_family,
+            assessed_by=by,
+        )
+    _audit("intake_submitted", case=case, by=by)
 
 
 @transaction.atomic
-def discard_intake(*, case: Case, by: User, request_id: str = "") -> None:
+def discard_intake(*, case: Case, by: User) -> None:
     """Abandon a draft that was never opened (a duplicate, a mistake): its key is destroyed.
 
     Opened cases are shredded only by two people; a draft, by the person taking it.
     """
-    if by.role not in ORGANISERS:
+    if not by.works_on_cases:
         raise PermissionDenied
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status != Case.Status.INTAKE:
         raise ValidationError(_("Only an unfinished intake can be discarded."))
-    _audit("intake_discarded", case=case, by=by, request_id=request_id)
-    vault_services.shred(owner=case, by=by, reason="intake discarded", request_id=request_id)
+    _audit("intake_discarded", case=case, by=by)
+    vault_services.shred(owner=case, by=by, reason="intake discarded")
     CaseNameIndex.objects.filter(case=case).delete()
     case.status, case.shredded_at = Case.Status.CLOSED, timezone.now()
     case.save(update_fields=["status", "shredded_at", "updated_at"])
@@ -188,7 +199,7 @@ class DuplicateReport:
 
 
 @transaction.atomic
-def check_duplicates(*, case: Case, by: User, request_id: str = "") -> DuplicateReport:
+def check_duplicates(*, case: Case, by: User) -> DuplicateReport:
     """Matches on service number, or on any of its names (full name, aliases) with date of birth.
 
     Compared in canonical form (vault/normalise.py) through the blind indexes
@@ -214,52 +225,56 @@ def check_duplicates(*, case: Case, by: User, request_id: str = "") -> Duplicate
             case=case, matched_case=other, defaults={"matched_on": matched_on, "raised_by": by}
         )
         if created:
-            _audit("possible_duplicate", case=case, by=by, reason=matched_on, request_id=request_id)
+            _audit("possible_duplicate", case=case, by=by, reason=matched_on)
     return report
 
 
 @transaction.atomic
-def resolve_alert(*, alert: DuplicateAlert, by: User, request_id: str = "") -> None:
+def resolve_alert(*, alert: DuplicateAlert, by: User) -> None:
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
     if alert.resolved_at is None:
         alert.resolved_at, alert.resolved_by = timezone.now(), by
         alert.save(update_fields=["resolved_at", "resolved_by"])
-        _audit("duplicate_resolved", case=alert.case, by=by, reason=alert.matched_case.code, request_id=request_id)
+        _audit("duplicate_resolved", case=alert.case, by=by, reason=alert.matched_case.code)
 
 
-def reveal_identity(*, case: Case, by: User, reason: str, request_id: str = "") -> None:
-    """Record the reveal. Call before decrypting anything: if the event cannot be written, show nothing."""
-    if by.role not in ORGANISERS:
+def reveal_identity(*, case: Case, by: User, reason: str) -> None:
+    """Record the reveal. Call before decrypting anything: if the event cannot be written, show nothing.
+
+    Raises PermissionDenied for a role that may not, ValidationError for a short
+    reason or a shredded case (nothing is recorded then).
+    """
+    if not by.works_on_cases:
         raise PermissionDenied
+    refuse_if_shredded(case=case)
     reason = reason.strip()
     if len(reason) < 3:
         raise ValidationError(_("Give the reason for seeing this person's identity."))
     with transaction.atomic():
-        _audit("identity_revealed", case=case, by=by, reason=reason, request_id=request_id)
+        _audit("identity_revealed", case=case, by=by, reason=reason)
 
 
 @transaction.atomic
-def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str, request_id: str = "") -> None:
-    if by.role not in ORGANISERS:
+def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str) -> None:
+    if not by.works_on_cases:
         raise PermissionDenied
     # Compare with what is stored: a bound ModelForm has already written the new values onto ``case``.
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.shredded_at:
-        raise ValidationError(_("This case is shredded: nothing in it can be changed."))
+    refuse_if_shredded(case=case)
     changed = [name for name, value in fields.items() if getattr(case, name) != value]
     if not changed:
         return
     for name in changed:
         setattr(case, name, fields[name])
-    case.save(update_fields=[*changed, "updated_at", *_index_fields(dict.fromkeys(changed))])
+    case.save(update_fields=[*changed, "updated_at"])
     if NAME_SOURCES & set(changed):
         CaseNameIndex.objects.refresh([case])
-    _audit("identity_edited", case=case, by=by, reason=f"{reason}: {', '.join(changed)}", request_id=request_id)
+    _audit("identity_edited", case=case, by=by, reason=f"{reason}: {', '.join(changed)}")
 
 
 @transaction.atomic
-def assign_case(*, case: Case, by: User, caseworker: User, request_id: str = "") -> None:
+def assign_case(*, case: Case, by: User, caseworker: User) -> None:
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
     if caseworker.role != User.Role.CASEWORKER or not caseworker.is_active:
@@ -269,27 +284,22 @@ def assign_case(*, case: Case, by: User, caseworker: User, request_id: str = "")
     previous = case.assigned_to.username if case.assigned_to else "-"
     case.assigned_to = caseworker
     case.save(update_fields=["assigned_to", "updated_at"])
-    _audit("assigned", case=case, by=by, reason=f"{previous} -> {caseworker.username}", request_id=request_id)
-
-
-TRANSITIONS: dict[str, set[str]] = {
-    Case.Status.ACTIVE: {Case.Status.CLOSED},
-    Case.Status.REOPENED: {Case.Status.CLOSED},
-    Case.Status.CLOSED: {Case.Status.REOPENED},
-}
+    _audit("assigned", case=case, by=by, reason=f"{previous} -> {caseworker.username}")
 
 
 @transaction.atomic
-def change_status(*, case: Case, by: User, status: str, reason: str = "", request_id: str = "") -> None:
-    """active → closed (with a reason) → reopened → closed …; intake ends by submitting it."""
-    if by.role not in ORGANISERS:
+def change_status(*, case: Case, by: User, status: str, reason: str = "") -> None:
+    """Move the case to one of ``case.next_statuses()``; closing needs a reason. Resending is a no-op.
+
+    Raises PermissionDenied (role), ValidationError (shredded, not allowed from here, no reason).
+    """
+    if not by.works_on_cases:
         raise PermissionDenied
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.shredded_at:
-        raise ValidationError(_("This case is shredded: nothing in it can be changed."))
+    refuse_if_shredded(case=case)
     if case.status == status:
         return  # a double click
-    if status not in TRANSITIONS.get(case.status, set()):
+    if status not in case.next_statuses():
         raise ValidationError(_("A case cannot go from %(old)s to %(new)s.") % {"old": case.status, "new": status})
     fields = ["status", "updated_at"]
     if status == Case.Status.CLOSED:
@@ -300,40 +310,31 @@ def change_status(*, case: Case, by: User, status: str, reason: str = "", reques
     case.status = status
     case.save(update_fields=fields)
     # The closing reason may name people: it is encrypted on the case, not copied into the audit trail.
-    _audit("status_changed", case=case, by=by, reason=status, request_id=request_id)
+    _audit("status_changed", case=case, by=by, reason=status)
 
 
 @transaction.atomic
-def withdraw_consent(*, case: Case, by: User, kind: str, on: datetime.date | None = None, request_id: str = "") -> None:
-    if by.role not in ORGANISERS:
-        raise PermissionDenied
-    consent = Consent.objects.select_for_update().filter(case=case, kind=kind, withdrawn_on__isnull=True).first()
-    if consent is None:
-        return
-    consent.withdrawn_on = on or timezone.localdate()
-    consent.withdrawal_recorded_by = by
-    consent.save(update_fields=["withdrawn_on", "withdrawal_recorded_by"])
-    _audit("consent_withdrawn", case=case, by=by, reason=kind, request_id=request_id)
-
-
-@transaction.atomic
-def request_shred(*, case: Case, by: User, reason: str, request_id: str = "") -> ShredRequest:
+def request_shred(*, case: Case, by: User, reason: str) -> ShredRequest:
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
     if not reason.strip():
         raise ValidationError(_("Give the reason for shredding."))
     if case.shredded_at:
         raise ValidationError(_("This case is already shredded."))
+    # A request answers an open withdrawal task on the case (defectors.record): the supervisor has decided.
+    WithdrawalTask.objects.filter(case=case, decided_at__isnull=True).update(
+        decided_at=timezone.now(), decided_by=by, outcome=WithdrawalTask.Outcome.SHRED_REQUESTED
+    )
     existing = ShredRequest.objects.filter(case=case, decided_at__isnull=True).first()
     if existing:
         return existing
     shred_request = ShredRequest.objects.create(case=case, requested_by=by)
-    _audit("shred_requested", case=case, by=by, reason=reason.strip(), request_id=request_id)
+    _audit("shred_requested", case=case, by=by, reason=reason.strip())
     return shred_request
 
 
 @transaction.atomic
-def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool, request_id: str = "") -> None:
+def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool) -> None:
     """An administrator approves (the key is destroyed at once) or declines a supervisor's request."""
     if by.role != User.Role.ADMIN:
         raise PermissionDenied
@@ -346,9 +347,9 @@ def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool, reques
     shred_request.save(update_fields=["decided_by", "decided_at", "approved"])
     case = shred_request.case
     if not approve:
-        _audit("shred_declined", case=case, by=by, request_id=request_id)
+        _audit("shred_declined", case=case, by=by)
         return
-    vault_services.shred(owner=case, by=by, reason="approved shred request", request_id=request_id)
+    vault_services.shred(owner=case, by=by, reason="approved shred request")
     CaseNameIndex.objects.filter(case=case).delete()
     case.shredded_at = timezone.now()
     case.status = Case.Status.CLOSED

@@ -155,3 +155,27 @@ def test_app_service_waits_for_migrations(services: dict[str, dict[str, list[str
     depends_on = [line.strip() for line in services[name].get("depends_on", [])]
     assert "migrate:" in depends_on, f"{name} does not depend on migrate"
     assert depends_on[depends_on.index("migrate:") + 1] == "condition: service_completed_successfully"
+
+
+def test_redis_is_not_published_on_the_host(services: dict[str, dict[str, list[str]]]) -> None:
+    # Anyone who can write to Redis can poison the cache and the broker: only the
+    # project's own network reaches it.
+    assert services["redis"].get("ports", []) == []
+
+
+def test_redis_requires_a_password_and_every_client_gives_it(services: dict[str, dict[str, list[str]]]) -> None:
+    command = " ".join(line.strip() for line in services["redis"]["command"])
+    assert "--requirepass" in command
+    for name in APP_SERVICES:
+        environment = {
+            key.strip(): value.strip()
+            for key, _, value in (line.strip().partition(":") for line in services[name]["environment"])
+        }
+        for variable in ("CELERY_BROKER_URL", "REDIS_URL"):
+            assert environment[variable].startswith("redis://:"), (name, variable)
+            assert "@redis:6379/" in environment[variable], (name, variable)
+
+
+def test_the_example_env_names_the_redis_password() -> None:
+    lines = (REPO / ".env.example").read_text().splitlines()
+    assert "REDIS_PASSWORD=" in lines  # empty on purpose: compose refuses to start without one

@@ -9,7 +9,6 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.models import User
 from tests.test_access import ROLES, TABLE, world  # noqa: F401  (the world fixture)
 
 EXTERNAL = re.compile(r"""(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
@@ -91,8 +90,8 @@ def test_stylesheets_load_nothing_from_another_host():
         assert not CSS_EXTERNAL.search(sheet.read_text()), sheet
 
 
-def test_a_role_without_access_gets_403_with_the_same_headers(client_for, make_user):
-    response = client_for(make_user(User.Role.DONOR)).get("/audit/")
+def test_a_role_without_access_gets_403_with_the_same_headers(client_for, donor):
+    response = client_for(donor).get("/audit/")
     assert response.status_code == 403
     assert_security_headers(response)
 
@@ -104,3 +103,11 @@ def test_a_form_sent_without_its_csrf_token_gets_a_plain_explanation(db):
     assert response.status_code == 403
     assert "This form expired" in response.content.decode()
     assert_security_headers(response)
+
+
+def test_messages_are_kept_in_the_session_not_in_a_cookie(admin_client, make_user):
+    subject = make_user()
+    response = admin_client.post(f"/people/{subject.username}/role/", {"role": "supervisor"})
+    assert response.status_code == 302
+    assert "messages" not in response.cookies
+    assert "Role saved." in admin_client.get(response["Location"]).content.decode()

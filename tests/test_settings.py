@@ -100,3 +100,22 @@ def test_the_cache_is_redis_when_configured():
     # The suite runs with REDIS_URL set: rate limits and TOTP replay protection
     # are shared between processes only through it.
     assert real_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+
+
+@pytest.mark.parametrize("variable", ["REDIS_URL", "CELERY_BROKER_URL"])
+def test_without_debug_a_remote_redis_without_a_password_is_refused(variable):
+    result = run_manage({**PRODUCTION, variable: "redis://redis.internal:6379/0"}, "check")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0], result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://:s3cret@redis.internal:6379/0", "redis://127.0.0.1:6379/0", "redis://localhost:6379/1"]
+)
+def test_redis_with_a_password_or_on_this_host_is_accepted(url):
+    assert run_manage({**PRODUCTION, "REDIS_URL": url, "CELERY_BROKER_URL": url}, "check").returncode == 0, url
+
+
+def test_the_cache_uses_the_json_serializer():
+    assert real_settings.CACHES["default"]["OPTIONS"]["serializer"] == "config.cache.JSONSerializer"

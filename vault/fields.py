@@ -17,9 +17,22 @@ Each blind index declares the canonical form of each of its sources
 index, never guessed from a field's name.
 
 Values are opened lazily, on first access, with the key the queryset loaded
-alongside (``VaultManager`` joins it in: never a query per row). A value is in
-one of four states: a value, empty, ``SHREDDED`` (its key was destroyed), or
-damaged (opening raises ``RecordDamaged``; the middleware shows a plain page).
+alongside (``VaultManager`` joins it in: never a query per row). Rows that read
+their owners through relations load those owners' keys the same way::
+
+    for member in FamilyMember.objects.with_keys("case"):  # one query, any number of rows
+        member.case.full_name
+
+A stored row whose key was not loaded with it fetches the key with a query of
+its own and warns ``OwnerKeyQuery`` (an error in the test suite). New children
+of an owner in memory use its key. ``save(update_fields=[...])`` writes the
+blind indexes over the fields named. vault/checks.py fails start-up for a model
+whose primary key or ``VAULT_KEY`` would lose data.
+
+A value is in one of four states: a value, empty, ``SHREDDED`` (its key was
+destroyed; falsy), or damaged (opening raises ``RecordDamaged``; the middleware
+shows a plain page). Templates show all four with ``{% vault_value %}``
+(vault/templatetags/vault.py).
 """
 
 from __future__ import annotations
@@ -30,7 +43,8 @@ import functools
 import hashlib
 import hmac
 import json
-from typing import Any
+import warnings
+from typing import Any, Self
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -38,6 +52,7 @@ from django import forms
 from django.conf import settings
 from django.core import validators
 from django.db import models
+from django.db.models.query import ModelIterable
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext
 
@@ -84,6 +99,15 @@ class RecordDamaged(Exception):
         super().__init__(f"{self.label} {self.pk} field {self.field}: {reason}")
 
 
+class OwnerKeyQuery(RuntimeWarning):
+    """A stored row's data key was fetched with a query of its own: in a list, one query per row.
+
+    An error in the test suite (pyproject's filterwarnings), a console warning under
+    ``runserver``: load the rows with ``.with_keys(relation)`` or through their
+    own ``VaultManager`` instead.
+    """
+
+
 def owner_key(instance: models.Model):  # type: ignore[no-untyped-def]
     """The DataKey that seals ``instance``'s fields, following ``VAULT_KEY``."""
     path: str = instance.VAULT_KEY  # type: ignore[attr-defined]
@@ -91,6 +115,15 @@ def owner_key(instance: models.Model):  # type: ignore[no-untyped-def]
         return keys.organisation_key()
     target: Any = instance
     for part in path.split("__"):
+        if not instance._state.adding and not target._meta.get_field(part).is_cached(target):
+            warnings.warn(
+                OwnerKeyQuery(
+                    f"{instance._meta.label} {instance.pk}: its data key ({path}) is fetched by a query of its "
+                    "own. Load these rows with Model.objects, or with .with_keys(relation) from the rows that "
+                    "reach them."
+                ),
+                stacklevel=4,
+            )
         parent, target = target, getattr(target, part)
         if target is None:
             if parent is not instance:
@@ -112,10 +145,24 @@ def open_owner_key(instance: models.Model) -> crypto.OpenKey:
     if key is None:
         if data.get("_vk_id") is not None:
             key = keys.open_key_parts(data["_vk_id"], data["_vk_kek"], data["_vk_wrapped"])
+        elif (owner := _owner_in_memory(instance)) is not None:
+            key = open_owner_key(owner)  # a child of a loaded (or new) owner: its key, no query
         else:
             key = keys.open_key(owner_key(instance))
         data["_vault_key"] = key
     return key
+
+
+def _owner_in_memory(instance: models.Model) -> models.Model | None:
+    """The related row already in memory whose own key seals ``instance`` (a family member's case)."""
+    head, _sep, rest = instance.VAULT_KEY.partition("__")  # type: ignore[attr-defined]
+    if not rest:
+        return None
+    field = instance._meta.get_field(head)
+    if not field.is_cached(instance):  # type: ignore[union-attr]
+        return None
+    owner = field.get_cached_value(instance)  # type: ignore[union-attr]
+    return owner if owner is not None and getattr(owner, "VAULT_KEY", None) == rest else None
 
 
 def _context(instance: models.Model, field: models.Field) -> bytes:
@@ -462,7 +509,79 @@ class BlindIndexField(models.IntegerField):
         return tag
 
 
+def _related_owner(model: type[models.Model], relation: str) -> type[models.Model]:
+    current: Any = model
+    for part in relation.split("__"):
+        try:
+            field = current._meta.get_field(part)
+        except Exception:
+            field = None
+        if field is None or not (field.is_relation and (field.many_to_one or field.one_to_one) and field.concrete):
+            current = None
+            break
+        current = field.related_model
+    if not hasattr(current, "VAULT_KEY"):
+        raise ValueError(f"{model._meta.label}: {relation!r} is not a relation to a model with encrypted fields")
+    return current  # type: ignore[no-any-return]
+
+
+class _RowsWithOwnerKeys(ModelIterable):
+    """Rows as usual; each related owner named in ``with_keys`` gets its key columns."""
+
+    def __iter__(self) -> Any:
+        relations = self.queryset._vault_relations  # type: ignore[attr-defined]
+        for row in super().__iter__():
+            data = row.__dict__
+            for n, relation in enumerate(relations):
+                columns = {name: data.pop(f"_vkr{n}{name}", None) for name in ("_vk_id", "_vk_kek", "_vk_wrapped")}
+                owner: Any = row
+                for part in relation.split("__"):
+                    owner = getattr(owner, part) if owner is not None else None  # joined: no query
+                if owner is not None and columns["_vk_id"] is not None:
+                    owner.__dict__.update(columns)
+            yield row
+
+
 class VaultQuerySet(models.QuerySet):
+    _vault_relations: tuple[str, ...] = ()
+
+    def _clone(self) -> Self:
+        clone = super()._clone()  # type: ignore[misc]
+        clone._vault_relations = self._vault_relations
+        return clone  # type: ignore[no-any-return]
+
+    def with_keys(self, *relations: str) -> Self:
+        """Join the owners named by ``relations`` and load their data keys in the same query.
+
+        ``Note.objects.with_keys("case")`` is ``select_related("case")`` that also
+        brings the case's key columns, so ``[note.case.full_name for note in ...]``
+        is one query for any number of rows. A relation path ("referral__case")
+        works too. Raises ValueError for a relation that does not lead to a model
+        with encrypted fields. Without it, reading a joined owner's values costs a
+        query per row and warns (``OwnerKeyQuery``).
+        """
+        from vault.models import DataKey
+
+        clone = self.select_related(*relations)
+        for relation in relations:
+            owner = _related_owner(self.model, relation)
+            path: str = owner.VAULT_KEY  # type: ignore[attr-defined]
+            if path == "organisation":
+                continue  # one key for all, remembered per request
+            prefix = f"_vkr{len(clone._vault_relations)}"
+            key_id = models.F(f"{relation}__{path}__id" if "__" in path else f"{relation}__{path}_id")
+            keys_row = DataKey.objects.filter(pk=models.OuterRef(f"{prefix}_vk_id"))
+            clone = clone.annotate(**{f"{prefix}_vk_id": key_id}).annotate(
+                **{
+                    f"{prefix}_vk_kek": models.Subquery(keys_row.values("kek_id")[:1]),
+                    f"{prefix}_vk_wrapped": models.Subquery(keys_row.values("wrapped")[:1]),
+                }
+            )
+            clone._vault_relations = (*clone._vault_relations, relation)
+        if clone._iterable_class is ModelIterable:
+            clone._iterable_class = _RowsWithOwnerKeys
+        return clone
+
     def matching(self, **values: Any) -> list[Any]:
         """Rows whose encrypted fields equal ``values`` in the index's canonical forms.
 
@@ -496,32 +615,70 @@ class VaultManager(models.Manager.from_queryset(VaultQuerySet)):  # type: ignore
     """Loads each row's data key in the same query: no query per row when values are opened."""
 
     def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
-        path = self.model.VAULT_KEY
-        if path == "organisation":
-            return queryset
-        # The key's columns ride along as annotations: cheaper than select_related's
-        # model objects. For an owner they are subqueries on the key's primary key,
-        # run only for the rows fetched: count() drops them instead of joining every row.
-        from vault.models import DataKey
+        return _with_own_key(super().get_queryset())
 
-        key_id = models.F(f"{path}__id" if "__" in path else f"{path}_id")
-        keys_row = DataKey.objects.filter(pk=models.OuterRef("_vk_id"))
-        return queryset.annotate(_vk_id=key_id).annotate(
-            _vk_kek=models.Subquery(keys_row.values("kek_id")[:1]),
-            _vk_wrapped=models.Subquery(keys_row.values("wrapped")[:1]),
-        )
+
+def _with_own_key(queryset: Any) -> Any:
+    """``queryset`` with each row's data key columns as annotations (``_vk_id``, ``_vk_kek``, ``_vk_wrapped``)."""
+    path = queryset.model.VAULT_KEY
+    if path == "organisation":
+        return queryset
+    # The key's columns ride along as annotations: cheaper than select_related's
+    # model objects. For an owner they are subqueries on the key's primary key,
+    # run only for the rows fetched: count() drops them instead of joining every row.
+    from vault.models import DataKey
+
+    key_id = models.F(f"{path}__id" if "__" in path else f"{path}_id")
+    keys_row = DataKey.objects.filter(pk=models.OuterRef("_vk_id"))
+    return queryset.annotate(_vk_id=key_id).annotate(
+        _vk_kek=models.Subquery(keys_row.values("kek_id")[:1]),
+        _vk_wrapped=models.Subquery(keys_row.values("wrapped")[:1]),
+    )
 
 
 class VaultModel(models.Model):
-    """Base for models with encrypted fields: names ``VAULT_KEY`` and uses ``VaultManager``."""
+    """Base for models with encrypted fields: uses ``VaultManager``.
 
-    VAULT_KEY = "data_key"
+    Each concrete model declares ``VAULT_KEY`` itself (there is no default:
+    vault.checks fails start-up without it).
+    """
+
+    VAULT_KEY: str
 
     objects = VaultManager()
 
     class Meta:
         abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save as Django does; a blind index is written whenever one of its sources is.
+
+        ``save(update_fields=["service_number"])``, and the save of a row loaded
+        with ``only()``, would otherwise leave the index tag of the old value:
+        search and duplicate checks would find neither the old nor the new one.
+        """
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None and not kwargs.get("force_insert") and not self._state.adding:
+            deferred = self.get_deferred_fields()
+            if deferred:  # Django would save the loaded columns only: name them, with their indexes
+                fields = self._meta.concrete_fields
+                loaded = [f.attname for f in fields if not f.primary_key and f.attname not in deferred]
+                update_fields = loaded or None
+        if update_fields is not None:
+            kwargs["update_fields"] = with_blind_indexes(type(self), update_fields)
+        super().save(*args, **kwargs)
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None, from_queryset: Any = None) -> None:
+        """Django's, with the data key read in the same query; refreshed values do not count as changed."""
+        if from_queryset is None:
+            from_queryset = _with_own_key(type(self)._base_manager.db_manager(using, hints={"instance": self}).all())
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        data = self.__dict__
+        encrypted = {f.attname for f in self._meta.concrete_fields if isinstance(f, EncryptedField)}
+        refreshed = encrypted if fields is None else encrypted & set(fields)
+        data.get("_vault_changed", set()).difference_update(refreshed)
+        if any(data.get(name) is SHREDDED for name in refreshed):
+            data.pop("_vault_key", None)  # shredded since it was loaded: never seal with the old key
 
     @classmethod
     def refresh_index_rows(cls, rows: list[Any]) -> None:
@@ -530,6 +687,35 @@ class VaultModel(models.Model):
         ``rebuild_blind_indexes`` calls it for each batch, inside the batch's
         transaction; a model with such a table overrides it.
         """
+
+
+def with_blind_indexes(model: type[models.Model], update_fields: Any) -> list[str]:
+    """``update_fields`` and the blind indexes over any of them (field names or attnames)."""
+    names = set(update_fields)
+    named = {
+        field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedField) and (field.name in names or field.attname in names)
+    }
+    indexes = [
+        field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, BlindIndexField) and named & set(field.sources) and field.name not in names
+    ]
+    return [*update_fields, *indexes]
+
+
+def is_shredded(instance: models.Model) -> bool:
+    """Whether the data key sealing ``instance`` was destroyed (no query for a row from VaultManager)."""
+    data = instance.__dict__
+    if "_vault_key" in data:
+        return False
+    if data.get("_vk_id") is not None:
+        return data["_vk_wrapped"] is None
+    owner = _owner_in_memory(instance)
+    if owner is not None:
+        return is_shredded(owner)
+    return bool(owner_key(instance).is_shredded)
 
 
 def state(instance: models.Model, field_name: str) -> str:

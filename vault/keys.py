@@ -52,16 +52,34 @@ def unwrap_bytes(key_id: uuid.UUID, kek_id: str, wrapped: bytes) -> bytes:
         raise Damaged(f"data key {key_id} does not unwrap") from None
 
 
-def new_data_key(purpose: str = "owner") -> DataKey:
-    """A fresh data key, saved wrapped under the active KEK; usable at once."""
+def _fresh_key(purpose: str) -> DataKey:
     from vault.models import DataKey
 
     key = DataKey(purpose=purpose)
     plain = secrets.token_bytes(32)
     key.kek_id, key.wrapped = wrap(key.id, plain)
-    key.save(force_insert=True)
     key._open = OpenKey.from_bytes(key.id, plain)
     return key
+
+
+def new_data_key(purpose: str = "owner") -> DataKey:
+    """A fresh data key, saved wrapped under the active KEK; usable at once."""
+    key = _fresh_key(purpose)
+    key.save(force_insert=True)
+    return key
+
+
+def new_data_keys(count: int, *, batch_size: int = 1000) -> list[DataKey]:
+    """``count`` fresh owner keys, saved in one INSERT per ``batch_size``; each usable at once.
+
+    For bulk writes (demo data, imports): give one to each new owner before its
+    ``bulk_create``. Call inside the caller's transaction, so that keys and owners
+    are written, or not, together.
+    """
+    from vault.models import DataKey
+
+    made = [_fresh_key(DataKey.Purpose.OWNER) for _ in range(count)]
+    return DataKey.objects.bulk_create(made, batch_size=batch_size)
 
 
 def open_key_parts(key_id: uuid.UUID, kek_id: str, wrapped: bytes | None) -> OpenKey:

@@ -26,13 +26,18 @@ class VaultMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, RecordDamaged):
             return None
-        # The exception names the table, row id and field: never a value.
-        logger.error("Damaged record: %s", exception)
-        log_event(
-            action="vault.record.damaged",
-            actor=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
-            object_ref=f"{exception.label}:{exception.pk}",
-            reason=exception.field,
-            request_id=getattr(request, "request_id", ""),
-        )
+        record_damage(request, exception)
         return render(request, "vault/damaged.html", status=500)
+
+
+def record_damage(request: HttpRequest | None, damage: RecordDamaged) -> None:
+    """Log and audit a value that does not open (the page, or ``{% vault_value %}``, says "damaged")."""
+    # The exception names the table, row id and field: never a value.
+    logger.error("Damaged record: %s", damage)
+    user = getattr(request, "user", None)
+    log_event(
+        action="vault.record.damaged",
+        actor=user if user is not None and user.is_authenticated else None,
+        object_ref=f"{damage.label}:{damage.pk}",
+        reason=damage.field,
+    )

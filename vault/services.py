@@ -94,7 +94,7 @@ def _owned_models() -> list[type[models.Model]]:
 
 
 @transaction.atomic
-def shred(*, owner: models.Model, by: User | None = None, reason: str = "", request_id: str = "") -> None:
+def shred(*, owner: models.Model, by: User | None = None, reason: str = "") -> None:
     """Destroy an owner's data key: every value sealed with it is unreadable from now on.
 
     The audit event is written first, in the same transaction: a shred that
@@ -112,7 +112,6 @@ def shred(*, owner: models.Model, by: User | None = None, reason: str = "", requ
         actor=by,
         object_ref=getattr(owner, "code", "") or f"{owner._meta.label}:{owner.pk}",
         reason=reason,
-        request_id=request_id,
     )
     key.wrapped = None
     key.shredded_at = timezone.now()

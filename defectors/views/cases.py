@@ -6,15 +6,18 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from defectors import services
-from defectors.access import get_case_for_user
+from defectors import record, services
+from defectors.access import get_alert_for_user, get_case_for_user, get_shred_request_for_user
 from defectors.forms import (
     AssignForm,
     CaseFilterForm,
@@ -23,76 +26,97 @@ from defectors.forms import (
     IdentityForm,
     RevealForm,
     ShredRequestForm,
+    WithdrawConsentForm,
 )
-from defectors.models import Case, CaseQuerySet, Consent, DuplicateAlert, ShredRequest
+from defectors.models import Case, Consent, DuplicateAlert, ShredRequest, WithdrawalTask
+from defectors.search import filter_cases, search_cases
 
-ORGANISERS = ("supervisor", "caseworker")
 PAGE_SIZE = 25
 LEVEL_ORDER = ["critical", "high", "medium", "low"]
-LIST_FIELDS = ("code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at")
+# How the case page offers each status change, and the form that change needs (if any).
+STATUS_ACTIONS: dict[str, tuple[str | Promise, type[CloseForm] | None]] = {
+    Case.Status.CLOSED: (gettext_lazy("Close the case"), CloseForm),
+    Case.Status.REOPENED: (gettext_lazy("Reopen the case"), None),
+}
+LIST_FIELDS = (
+    "code", "status", "urgency", "assigned_to", "next_follow_up", "intake_month", "created_at", "shredded_at",
+    "intake_submitted_at",
+)  # fmt: skip
+LIST_ORDER = {"": ("-urgency", "-created_at"), "follow_up": ("next_follow_up", "-urgency", "-created_at")}
 
 
-def _filter(cases: CaseQuerySet, form: CaseFilterForm) -> CaseQuerySet:
-    data = form.cleaned_data
-    for name in ("status", "urgency", "branch"):
-        if data.get(name):
-            cases = cases.filter(**{name: data[name]})
-    if data.get("intake_month"):
-        cases = cases.filter(intake_month=data["intake_month"].replace(day=1))
-    return cases
-
-
-def _search(user: User, form: CaseSearchForm) -> list[Case]:
-    """Matches in canonical form through the blind indexes; candidates are confirmed by decrypting them."""
-    data = form.cleaned_data
-    visible = Case.objects.visible_to(user)
-    found: dict[object, Case] = {}
-    if data.get("service_number"):
-        found.update((case.pk, case) for case in visible.matching(service_number=data["service_number"]))
-    if data.get("full_name"):
-        by_name = visible.named(data["full_name"], born=data["date_of_birth"])  # full names and aliases
-        found = {case.pk: case for case in by_name if not data.get("service_number") or case.pk in found}
-    return list(found.values())
-
-
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 def case_list(request: AuthenticatedRequest) -> HttpResponse:
-    filters = CaseFilterForm(request.GET or None)
+    all_cases = request.user.role == User.Role.SUPERVISOR
+    filters = CaseFilterForm(request.GET or None, all_cases=all_cases)
     search = CaseSearchForm(request.POST or None)
+    today = timezone.localdate()
     cases = (
-        Case.objects.visible_to(request.user).select_related("assigned_to").only(*LIST_FIELDS, "assigned_to__username")
+        Case.objects.visible_to(request.user)
+        .select_related("assigned_to")
+        .only(*LIST_FIELDS, "assigned_to__username")
+        .with_follow_up_state(today=today)
     )
     if request.method == "POST":
         # Search results: a handful of exact matches, shown on this response only.
-        found = [case.pk for case in _search(request.user, search)] if search.is_valid() else []
+        visible = Case.objects.visible_to(request.user)
+        found = [case.pk for case in search_cases(visible, **search.cleaned_data)] if search.is_valid() else []
         cases = cases.filter(pk__in=found)
     elif filters.is_bound:
-        cases = _filter(cases, filters) if filters.is_valid() else cases.none()
-    page = Paginator(cases.order_by("-urgency", "-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
+        cases = filter_cases(cases, filters.cleaned_data, today=today) if filters.is_valid() else cases.none()
+    order = LIST_ORDER[filters.cleaned_data.get("sort", "") if filters.is_bound and filters.is_valid() else ""]
+    page = Paginator(cases.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    open_alerts = (
-        DuplicateAlert.objects.filter(resolved_at__isnull=True).count() if request.user.role == "supervisor" else 0
-    )
-    context = {"form": filters, "search": search, "page": page, "query": query.urlencode(), "open_alerts": open_alerts}
+    open_alerts = DuplicateAlert.objects.filter(resolved_at__isnull=True).count() if all_cases else 0
+    context = {
+        "form": filters,
+        "search": search,
+        "page": page,
+        "query": query.urlencode(),
+        "open_alerts": open_alerts,
+        "all_cases": all_cases,
+    }
     return render(request, "defectors/case_list.html", context)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
-    consents = {consent.kind: consent for consent in case.consents.select_related("recorded_by")}
+    history: dict[str, list[Consent]] = {kind: [] for kind in Consent.Kind.values}
+    for consent in case.consents.select_related("recorded_by", "withdrawal_recorded_by"):
+        history[consent.kind].append(consent)  # newest first (Consent.Meta.ordering)
+    now = timezone.now()
+    notes = list(case.notes.select_related("author"))
     context = {
         "case": case,
-        "needs": sorted(case.needs.all(), key=lambda need: LEVEL_ORDER.index(need.urgency)),
-        "consents": [(kind, label, consents.get(kind)) for kind, label in Consent.Kind.choices],
+        # Unmet needs first, the most urgent first; met ones after.
+        "needs": sorted(case.needs.all(), key=lambda need: (need.met_on is not None, LEVEL_ORDER.index(need.urgency))),
+        # (kind, label, the latest consent or None, its history newest first, the withdrawal form)
+        "consents": [
+            (
+                kind,
+                label,
+                history[kind][0] if history[kind] else None,
+                history[kind],
+                WithdrawConsentForm(prefix=kind, initial={"withdrawn_on": timezone.localdate()}),
+            )
+            for kind, label in Consent.Kind.choices
+        ],
+        "notes": [(note, note.editable_by(request.user.pk, now)) for note in notes],
+        "risk_history": case.risk_assessments.select_related("assessed_by")[:10],
+        "follow_up_overdue": case.is_open and case.next_follow_up and case.next_follow_up < timezone.localdate(),
+        "editable": case.status != Case.Status.INTAKE and not case.shredded_at,
         "family_count": case.family.count(),
         "reveal_form": RevealForm(),
         "assign_form": AssignForm(initial={"caseworker": case.assigned_to})
-        if request.user.role == "supervisor"
+        if request.user.role == User.Role.SUPERVISOR
         else None,
-        "close_form": CloseForm(),
-        "shred_form": ShredRequestForm() if request.user.role == "supervisor" else None,
+        "status_actions": [
+            (status, STATUS_ACTIONS[status][0], form() if (form := STATUS_ACTIONS[status][1]) else None)
+            for status in case.next_statuses()
+        ],
+        "shred_form": ShredRequestForm() if request.user.role == User.Role.SUPERVISOR else None,
         "open_shred_request": case.shred_requests.filter(decided_at__isnull=True)
         .select_related("requested_by")
         .first(),
@@ -100,7 +124,7 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return render(request, "defectors/case_detail.html", context)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 @require_POST
 def reveal(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """Show identifying fields once, after the audit event is written; nothing is kept afterwards."""
@@ -109,20 +133,24 @@ def reveal(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the reason for seeing this person's identity (at least 3 characters)."))
         return redirect(case)
-    services.reveal_identity(
-        case=case, by=request.user, reason=form.cleaned_data["reason"], request_id=request.request_id
-    )
+    try:
+        services.reveal_identity(case=case, by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect(case)
     return render(request, "defectors/identity.html", {"case": case, "family": case.family.all()})
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
-    if case.shredded_at:
-        messages.error(request, _("This case is shredded: nothing in it can be changed."))
+    try:
+        services.refuse_if_shredded(case=case)  # before a form shows (or takes) any value
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
         return redirect(case)
     if request.method == "GET":
-        services.reveal_identity(case=case, by=request.user, reason="opened for editing", request_id=request.request_id)
+        services.reveal_identity(case=case, by=request.user, reason="opened for editing")
     form = IdentityForm(request.POST or None, instance=case)
     reason_form = RevealForm(request.POST or None, prefix="change")
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():
@@ -131,29 +159,26 @@ def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
             by=request.user,
             fields={name: form.cleaned_data[name] for name in IdentityForm.Meta.fields},
             reason=reason_form.cleaned_data["reason"],
-            request_id=request.request_id,
         )
         messages.success(request, _("Identity saved."))
         return redirect(case)
     return render(request, "defectors/identity_edit.html", {"case": case, "form": form, "reason_form": reason_form})
 
 
-@role_required("supervisor")
+@role_required(User.Role.SUPERVISOR)
 @require_POST
 def assign(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     form = AssignForm(request.POST)
     if form.is_valid():
-        services.assign_case(
-            case=case, by=request.user, caseworker=form.cleaned_data["caseworker"], request_id=request.request_id
-        )
+        services.assign_case(case=case, by=request.user, caseworker=form.cleaned_data["caseworker"])
         messages.success(request, _("Case assigned."))
     else:
         messages.error(request, _("Choose an active caseworker."))
     return redirect(case)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 @require_POST
 def change_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
@@ -166,7 +191,7 @@ def change_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
             return redirect(case)
         reason = form.cleaned_data["reason"]
     try:
-        services.change_status(case=case, by=request.user, status=status, reason=reason, request_id=request.request_id)
+        services.change_status(case=case, by=request.user, status=status, reason=reason)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -174,19 +199,27 @@ def change_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return redirect(case)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 @require_POST
 def withdraw_consent(request: AuthenticatedRequest, code: str, kind: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     if kind not in Consent.Kind.values:
         messages.error(request, _("No such consent."))
         return redirect(case)
-    services.withdraw_consent(case=case, by=request.user, kind=kind, request_id=request.request_id)
-    messages.success(request, _("The withdrawal is recorded."))
+    form = WithdrawConsentForm(request.POST, prefix=kind)  # one form per consent on the case page
+    if not form.is_valid():
+        messages.error(request, _("Give the date the consent was withdrawn (not in the future)."))
+        return redirect(case)
+    try:
+        record.withdraw_consent(case=case, by=request.user, kind=kind, on=form.cleaned_data["withdrawn_on"])
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("The withdrawal is recorded."))
     return redirect(case)
 
 
-@role_required("supervisor")
+@role_required(User.Role.SUPERVISOR)
 @require_POST
 def request_shred(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
@@ -195,9 +228,7 @@ def request_shred(request: AuthenticatedRequest, code: str) -> HttpResponse:
         messages.error(request, _("Give the reason for shredding."))
         return redirect(case)
     try:
-        services.request_shred(
-            case=case, by=request.user, reason=form.cleaned_data["reason"], request_id=request.request_id
-        )
+        services.request_shred(case=case, by=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -205,22 +236,21 @@ def request_shred(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return redirect(case)
 
 
-@role_required("admin")
+@role_required(User.Role.ADMIN)
 def shred_requests(request: AuthenticatedRequest) -> HttpResponse:
-    pending = ShredRequest.objects.filter(decided_at__isnull=True).select_related("case", "requested_by")
-    decided = ShredRequest.objects.filter(decided_at__isnull=False).select_related("case", "requested_by", "decided_by")
+    requests = ShredRequest.objects.visible_to(request.user)
+    pending = requests.filter(decided_at__isnull=True).select_related("case", "requested_by")
+    decided = requests.filter(decided_at__isnull=False).select_related("case", "requested_by", "decided_by")
     return render(request, "defectors/shred_requests.html", {"pending": pending, "decided": decided[:50]})
 
 
-@role_required("admin")
+@role_required(User.Role.ADMIN)
 @require_POST
 def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    shred_request = get_object_or_404(ShredRequest, pk=pk)
+    shred_request = get_shred_request_for_user(request.user, pk)
     approve = request.POST.get("decision") == "approve"
     try:
-        services.decide_shred(
-            shred_request=shred_request, by=request.user, approve=approve, request_id=request.request_id
-        )
+        services.decide_shred(shred_request=shred_request, by=request.user, approve=approve)
     except PermissionDenied:
         messages.error(request, _("Another administrator must decide: you asked for this yourself."))
     else:
@@ -228,16 +258,26 @@ def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("defectors:shred_requests")
 
 
-@role_required("supervisor")
+@role_required(User.Role.SUPERVISOR)
 def tasks(request: AuthenticatedRequest) -> HttpResponse:
-    alerts = DuplicateAlert.objects.filter(resolved_at__isnull=True).select_related("case", "matched_case", "raised_by")
-    return render(request, "defectors/tasks.html", {"alerts": alerts})
+    alerts = (
+        DuplicateAlert.objects.visible_to(request.user)
+        .filter(resolved_at__isnull=True)
+        .select_related("case", "matched_case", "raised_by")
+    )
+    withdrawals = (
+        WithdrawalTask.objects.visible_to(request.user)
+        .filter(decided_at__isnull=True)
+        .select_related("case", "raised_by")
+    )
+    context = {"alerts": alerts, "withdrawals": withdrawals}
+    return render(request, "defectors/tasks.html", context)
 
 
-@role_required("supervisor")
+@role_required(User.Role.SUPERVISOR)
 @require_POST
 def resolve_task(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    alert = get_object_or_404(DuplicateAlert, pk=pk)
-    services.resolve_alert(alert=alert, by=request.user, request_id=request.request_id)
+    alert = get_alert_for_user(request.user, pk)
+    services.resolve_alert(alert=alert, by=request.user)
     messages.success(request, _("Marked as dealt with."))
     return redirect("defectors:tasks")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
+from accounts.models import User
 from defectors import services
 from defectors.access import get_case_for_user
 from defectors.forms import (
@@ -50,17 +51,16 @@ MODEL_FORMS = {
 DUPLICATE_CHECKED = {"identity", "service"}
 # Steps whose form shows identifying values already typed: opening one is audited.
 SHOWS_IDENTITY = {"identity", "service", "defection", "family", "contact"}
-ORGANISERS = ("supervisor", "caseworker")
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 def start(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             token = uuid.UUID(request.POST.get("token", ""))
         except ValueError:
             token = uuid.uuid4()  # a forged or missing token still opens one draft
-        case = services.start_intake(by=request.user, token=token, request_id=request.request_id)
+        case = services.start_intake(by=request.user, token=token)
         return redirect("defectors:intake_step", code=case.code, step="identity")
     drafts = Case.objects.visible_to(request.user).filter(status=Case.Status.INTAKE).only("code", "created_at")
     return render(request, "defectors/intake_start.html", {"token": uuid.uuid4(), "drafts": drafts[:20]})
@@ -88,7 +88,7 @@ def _step_form(step: str, case: Case, data: Any = None) -> Any:
 
 
 def _save_step(request: AuthenticatedRequest, case: Case, step: str, form: Any) -> None:
-    common: dict[str, Any] = {"case": case, "by": request.user, "request_id": request.request_id}
+    common: dict[str, Any] = {"case": case, "by": request.user}
     if step in MODEL_FORMS:
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         services.save_intake_step(step=step, fields=fields, **common)
@@ -105,7 +105,7 @@ def _save_step(request: AuthenticatedRequest, case: Case, step: str, form: Any) 
         services.record_consents(consents=form.consents(), **common)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     if step not in STEP_NAMES:
@@ -115,13 +115,13 @@ def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     index = STEP_NAMES.index(step)
     next_step = STEP_NAMES[index + 1] if index + 1 < len(STEPS) else None
     if request.method == "GET" and step in SHOWS_IDENTITY:
-        services.record_intake_opened(case=case, by=request.user, step=step, request_id=request.request_id)
+        services.record_intake_opened(case=case, by=request.user, step=step)
     form = _step_form(step, case, request.POST if request.method == "POST" else None)
     duplicates = None
     if request.method == "POST" and form is not None and form.is_valid():
         _save_step(request, case, step, form)
         if step in DUPLICATE_CHECKED:
-            duplicates = services.check_duplicates(case=case, by=request.user, request_id=request.request_id)
+            duplicates = services.check_duplicates(case=case, by=request.user)
         if not duplicates:
             return redirect("defectors:intake_step", code=case.code, step=next_step)
     context = {
@@ -136,6 +136,7 @@ def step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     }
     if step == "review":
         context["summary"] = _review(case)
+        context["still_needed"] = case.opening_problems()
     return render(request, "defectors/intake_step.html", context)
 
 
@@ -154,12 +155,12 @@ def _review(case: Case) -> list[tuple[str, Any, bool]]:
     return [(name, label, filled[name]) for name, label in STEPS if name in filled]
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 @require_POST
 def submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     try:
-        services.submit_intake(case=case, by=request.user, request_id=request.request_id)
+        services.submit_intake(case=case, by=request.user)
     except ValidationError as error:
         return render(
             request,
@@ -178,12 +179,12 @@ def submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return redirect(case)
 
 
-@role_required(*ORGANISERS)
+@role_required(*User.CASE_ROLES)
 @require_POST
 def discard(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     try:
-        services.discard_intake(case=case, by=request.user, request_id=request.request_id)
+        services.discard_intake(case=case, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect(case)

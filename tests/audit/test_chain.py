@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import log_event, verify_chain
+from audit.services import GENESIS_HASH, compute_hash, log_event, verify_chain
 
 
 def write_events(n: int, actor=None) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
@@ -56,29 +59,38 @@ class TestChain:
 
     def test_the_model_refuses_updates_and_deletes(self):
         (event,) = write_events(1)
-        event.reason = "changed"
+        event.action = "changed"
         with pytest.raises(TypeError):
             event.save()
         with pytest.raises(TypeError):
             event.delete()
         with pytest.raises(TypeError):
-            AuditEvent.objects.filter(seq=event.seq).update(reason="changed")
+            AuditEvent.objects.filter(seq=event.seq).update(sealed_reason="changed")
         with pytest.raises(TypeError):
             AuditEvent.objects.all().delete()
 
     def test_the_database_refuses_update(self):
         write_events(1)
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            raw("UPDATE audit_auditevent SET reason = 'changed'")
+            raw("UPDATE audit_auditevent SET sealed_reason = 'changed'")
 
     def test_the_database_refuses_delete(self):
         write_events(1)
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             raw("DELETE FROM audit_auditevent")
 
+    def test_the_database_refuses_truncate(self):
+        write_events(1)
+        raw("SET CONSTRAINTS ALL IMMEDIATE")  # else PostgreSQL refuses for pending foreign-key checks first
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            raw("TRUNCATE audit_auditevent")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            raw("TRUNCATE accounts_user CASCADE")  # reaches the audit table through its foreign key
+        assert AuditEvent.objects.count() == 1
+
     def test_a_row_changed_behind_the_triggers_back_is_found(self):
         write_events(4)
-        tamper("UPDATE audit_auditevent SET reason = 'nothing to see' WHERE seq = 3")
+        tamper("UPDATE audit_auditevent SET sealed_reason = 'nothing to see' WHERE seq = 3")
         with pytest.raises(CommandError, match="event 3 was changed"):
             verify_output()
 
@@ -151,7 +163,7 @@ def test_a_least_privilege_role_can_append_but_never_change_or_unhook_the_trail(
         raw("SET LOCAL ROLE haven_app_check")
         event = log_event(action="tests.thing.done", object_ref="HV-ROLE-0001")
         for statement in (
-            f"UPDATE {table} SET reason = 'x'",
+            f"UPDATE {table} SET sealed_reason = 'x'",
             f"DELETE FROM {table}",
             f"TRUNCATE {table}",
             f"ALTER TABLE {table} DISABLE TRIGGER audit_event_append_only",
@@ -163,3 +175,50 @@ def test_a_least_privilege_role_can_append_but_never_change_or_unhook_the_trail(
     raw(f"REVOKE ALL ON {table} FROM haven_app_check")
     raw("REVOKE ALL ON accounts_user FROM haven_app_check")
     raw("DROP ROLE haven_app_check")
+
+
+def historical_apps():  # type: ignore[no-untyped-def]
+    """The models as the sealing migration sees them (plain managers, no append-only guards)."""
+    return MigrationLoader(connection).project_state(("audit", "0004_seal_reasons")).apps
+
+
+@pytest.mark.django_db
+class TestSealedReasons:
+    def test_a_reason_is_stored_sealed_and_read_in_the_clear(self):
+        event = log_event(action="tests.thing.done", reason="Daw Sentinel Reason")
+        stored = AuditEvent.objects.get(seq=event.seq)
+        assert "Sentinel" not in stored.sealed_reason and stored.sealed_reason.startswith("hv1:")
+        assert stored.reason == "Daw Sentinel Reason"
+        assert log_event(action="tests.thing.done").sealed_reason == ""  # nothing typed, nothing sealed
+
+    def test_a_reason_moved_to_another_event_does_not_open_and_breaks_the_chain(self):
+        first, _second = write_events(2)
+        tamper(f"UPDATE audit_auditevent SET sealed_reason = '{first.sealed_reason}' WHERE seq = 2")
+        assert "damaged" in AuditEvent.objects.get(seq=2).reason
+        assert verify_chain().bad_seq == 2
+
+    def test_the_migration_seals_old_plaintext_reasons_and_records_the_old_head(self):
+        """Events written before reasons were sealed (hash over the plaintext) are sealed and re-chained."""
+        migration = importlib.import_module("audit.migrations.0004_seal_reasons")
+        prev = GENESIS_HASH
+        for seq, reason in enumerate(["old plaintext reason", ""], start=1):
+            old = AuditEvent(seq=seq, at=timezone.now(), action="tests.old", sealed_reason=reason, prev_hash=prev)
+            old.hash = compute_hash(prev, old)
+            old.save(force_insert=True)
+            prev = old.hash
+        migration.seal_existing(historical_apps(), connection.schema_editor())
+        assert "old plaintext" not in AuditEvent.objects.get(seq=1).sealed_reason
+        assert AuditEvent.objects.get(seq=1).reason == "old plaintext reason"
+        resealed = AuditEvent.objects.get(seq=3)
+        assert (resealed.action, resealed.object_ref) == ("audit.chain.resealed", f"2:{prev}")
+        assert verify_chain().ok
+
+    def test_the_migration_refuses_to_launder_a_changed_trail(self):
+        migration = importlib.import_module("audit.migrations.0004_seal_reasons")
+        old = AuditEvent(seq=1, at=timezone.now(), action="tests.old", sealed_reason="x", prev_hash=GENESIS_HASH)
+        old.hash = compute_hash(GENESIS_HASH, old)
+        old.save(force_insert=True)
+        tamper("UPDATE audit_auditevent SET sealed_reason = 'changed' WHERE seq = 1")
+        with pytest.raises(RuntimeError, match="event 1 was changed"):
+            migration.seal_existing(historical_apps(), connection.schema_editor())
+        assert AuditEvent.objects.get(seq=1).sealed_reason == "changed"

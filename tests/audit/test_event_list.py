@@ -12,11 +12,6 @@ from audit.models import AuditEvent
 from audit.services import log_event
 
 
-@pytest.fixture
-def auditor_client(client_for, make_user):  # type: ignore[no-untyped-def]
-    return client_for(make_user(User.Role.AUDITOR, username="audrey"))
-
-
 def rows(response) -> int:  # type: ignore[no-untyped-def]
     return response.content.decode().count("<code>")
 
@@ -70,7 +65,7 @@ def test_the_page_runs_a_constant_number_of_queries(auditor_client, django_asser
     with django_assert_num_queries(9) as few:
         auditor_client.get("/audit/")
     for _n in range(60):
-        log_event(action="tests.thing.done")
+        log_event(action="tests.thing.done", reason="sealed, opened with one organisation key")
     with django_assert_num_queries(len(few.captured_queries)):
         auditor_client.get("/audit/")
 
@@ -86,5 +81,5 @@ def test_every_other_role_is_refused(client_for, make_user, role):
 def test_events_hold_no_field_contents(client, admin_client, make_user):
     """Role changes and failed logins record who and what, not what was typed."""
     client.post("/accounts/login/", {"login": "U Kyaw Zin Oo", "password": "hunter2-secret"})
-    assert not AuditEvent.objects.filter(reason__icontains="hunter2").exists()
+    assert not any("hunter2" in event.reason for event in AuditEvent.objects.all())
     assert not AuditEvent.objects.filter(object_ref__icontains="Kyaw").exists()

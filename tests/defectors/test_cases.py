@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
 
-from accounts.models import User
 from audit.models import AuditEvent
 from defectors.models import Case, Consent, ShredRequest
 from defectors.services import has_consent
@@ -15,47 +15,20 @@ from tests.factories import CaseFactory
 from vault.fields import SHREDDED
 
 
-@pytest.fixture
-def caseworker(make_user) -> User:  # type: ignore[no-untyped-def]
-    return make_user(User.Role.CASEWORKER, username="cora")
-
-
-@pytest.fixture
-def cw(client_for, caseworker):  # type: ignore[no-untyped-def]
-    return client_for(caseworker)
-
-
-@pytest.fixture
-def supervisor(make_user) -> User:  # type: ignore[no-untyped-def]
-    return make_user(User.Role.SUPERVISOR, username="sam")
-
-
-@pytest.fixture
-def sup(client_for, supervisor):  # type: ignore[no-untyped-def]
-    return client_for(supervisor)
-
-
-@pytest.fixture
-def case(caseworker) -> Case:  # type: ignore[no-untyped-def]
-    return CaseFactory(created_by=caseworker, full_name="Ko Secret Name", service_number="BA-424242")
-
-
 def codes_in(response) -> set[str]:  # type: ignore[no-untyped-def]
-    import re
-
     return set(re.findall(r"HV-[A-Z0-9]{4}-[A-Z0-9]{4}", response.content.decode()))
 
 
 class TestList:
-    def test_a_caseworker_sees_only_assigned_cases_and_no_names(self, cw, caseworker, case, make_user):
-        other = CaseFactory(created_by=make_user(User.Role.CASEWORKER))
+    def test_a_caseworker_sees_only_assigned_cases_and_no_names(self, cw, case, outsider):
+        other = CaseFactory(created_by=outsider)
         response = cw.get("/cases/")
         assert codes_in(response) == {case.code}
         assert other.code not in response.content.decode()
         assert "Secret" not in response.content.decode()
 
-    def test_a_supervisor_sees_every_case(self, sup, case, make_user):
-        other = CaseFactory(created_by=make_user(User.Role.CASEWORKER))
+    def test_a_supervisor_sees_every_case(self, sup, case, outsider):
+        other = CaseFactory(created_by=outsider)
         assert codes_in(sup.get("/cases/")) == {case.code, other.code}
 
     def test_filters_narrow_the_list(self, sup, caseworker):
@@ -79,8 +52,8 @@ class TestList:
         assert "needs the date of birth" in response.content.decode()
         assert codes_in(response) == set()
 
-    def test_a_caseworker_cannot_find_another_caseworkers_case_by_search(self, cw, make_user):
-        theirs = CaseFactory(created_by=make_user(User.Role.CASEWORKER), service_number="BA-999999")
+    def test_a_caseworker_cannot_find_another_caseworkers_case_by_search(self, cw, outsider):
+        theirs = CaseFactory(created_by=outsider, service_number="BA-999999")
         assert theirs.code not in cw.post("/cases/", {"service_number": "BA-999999"}).content.decode()
 
     def test_search_terms_travel_only_in_the_request_body(self, sup, case):
@@ -96,9 +69,10 @@ class TestList:
 
     def test_the_list_runs_the_same_queries_for_10_and_200_cases(self, sup, caseworker, django_assert_num_queries):
         CaseFactory.create_batch(10, created_by=caseworker, consent=False)
-        # session, the organisation key (sessions are sealed), user, MFA check, open duplicate
-        # alerts, count, page of cases with caseworkers, session save (savepoint, update, release)
-        with django_assert_num_queries(10) as ten:
+        # session, the organisation key (sessions are sealed), user, MFA check, the caseworkers
+        # (filter), open duplicate alerts, count, page of cases with caseworkers, session save
+        # (savepoint, update, release)
+        with django_assert_num_queries(11) as ten:
             sup.get("/cases/")
         CaseFactory.create_batch(190, created_by=caseworker, consent=False)
         with django_assert_num_queries(len(ten.captured_queries)):
@@ -118,6 +92,25 @@ class TestCasePage:
         event = AuditEvent.objects.get(action="defectors.case.identity_revealed")
         assert (event.object_ref, event.reason, event.actor_username) == (case.code, "follow-up call", "cora")
         assert "no-store" in response["Cache-Control"]
+
+    def test_the_identity_page_shows_each_value_in_its_state(self, cw, case):
+        from django.db import connection
+
+        from defectors.models import FamilyMember
+
+        case.was_armed, case.brought_weapons, case.years_of_service = False, True, 0
+        case.save()
+        FamilyMember.objects.create(case=case, relationship="Mother", at_risk=False)
+        with connection.cursor() as cursor:  # one value moved into another field: damaged
+            cursor.execute("UPDATE defectors_case SET circumstances = full_name WHERE id = %s", [case.pk])
+        page = cw.post(f"/cases/{case.code}/reveal/", {"reason": "follow-up"}).content.decode()
+        facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", page))
+        assert (facts["Armed"], facts["Brought weapons"], facts["Years of service"]) == ("No", "Yes", "0")
+        assert "Not recorded" in facts["Brought documents"] and "Not recorded" in facts["Where they are"]
+        assert facts["At risk"] == "No" and facts["Full name"] == "Ko Secret Name"
+        assert "Damaged" in page
+        damaged = AuditEvent.objects.get(action="vault.record.damaged")
+        assert (damaged.object_ref, damaged.reason) == (f"defectors.Case:{case.pk}", "circumstances")
 
     def test_reveal_needs_a_reason(self, cw, case):
         response = cw.post(f"/cases/{case.code}/reveal/", {"reason": " "}, follow=True)
@@ -145,11 +138,16 @@ class TestCasePage:
         assert event.reason.startswith("typo in name: ") and "full_name" in event.reason
         assert "New Name" not in event.reason
 
-    def test_a_supervisor_assigns_a_case_and_it_is_audited(self, sup, case, make_user):
-        other = make_user(User.Role.CASEWORKER, username="ola")
-        sup.post(f"/cases/{case.code}/assign/", {"caseworker": "ola"})
-        assert Case.objects.get(pk=case.pk).assigned_to == other
-        assert AuditEvent.objects.get(action="defectors.case.assigned").reason == "cora -> ola"
+    def test_an_edited_name_is_found_by_search_and_the_old_one_is_not(self, cw, case):
+        data = {"full_name": "Ko Renamed", "date_of_birth": "1995-05-17", "change-reason": "typo in name"}
+        cw.post(f"/cases/{case.code}/identity/edit/", data)
+        assert codes_in(cw.post("/cases/", {"full_name": "ko renamed", "date_of_birth": "1995-05-17"})) == {case.code}
+        assert codes_in(cw.post("/cases/", {"full_name": "Ko Secret Name", "date_of_birth": "1995-05-17"})) == set()
+
+    def test_a_supervisor_assigns_a_case_and_it_is_audited(self, sup, case, outsider):
+        sup.post(f"/cases/{case.code}/assign/", {"caseworker": "otto"})
+        assert Case.objects.get(pk=case.pk).assigned_to == outsider
+        assert AuditEvent.objects.get(action="defectors.case.assigned").reason == "cora -> otto"
 
     @pytest.mark.parametrize("forged", ["sam", "nobody", ""])
     def test_a_forged_assignee_is_refused(self, sup, case, forged, supervisor):
@@ -170,11 +168,9 @@ class TestCasePage:
         assert case.status == Case.Status.CLOSED and case.closing_reason == "Resettled safely"
         cw.post(f"/cases/{case.code}/status/", {"status": "reopened"})
         assert Case.objects.get(pk=case.pk).status == Case.Status.REOPENED
-        reasons = list(
-            AuditEvent.objects.filter(action="defectors.case.status_changed")
-            .order_by("seq")
-            .values_list("reason", flat=True)
-        )
+        reasons = [
+            event.reason for event in AuditEvent.objects.filter(action="defectors.case.status_changed").order_by("seq")
+        ]
         assert reasons == ["closed", "reopened"]  # the closing reason stays encrypted on the case
 
     def test_an_impossible_status_change_is_explained(self, cw, case):
@@ -187,8 +183,9 @@ class TestCasePage:
             case=case, kind="debriefing", given_on=datetime.date.today(), method="written", recorded_by=caseworker
         )
         assert has_consent(case, "debriefing")
-        cw.post(f"/cases/{case.code}/consents/debriefing/withdraw/")
-        cw.post(f"/cases/{case.code}/consents/debriefing/withdraw/")  # a double click changes nothing more
+        today = {"debriefing-withdrawn_on": datetime.date.today().isoformat()}
+        cw.post(f"/cases/{case.code}/consents/debriefing/withdraw/", today)
+        cw.post(f"/cases/{case.code}/consents/debriefing/withdraw/", today)  # a double click changes nothing more
         assert not has_consent(case, "debriefing")
         assert AuditEvent.objects.filter(action="defectors.case.consent_withdrawn").count() == 1
         assert "withdrawn on" in cw.get(f"/cases/{case.code}/").content.decode()
@@ -198,10 +195,10 @@ class TestCasePage:
             Consent.objects.create(
                 case=case, kind=kind, given_on=datetime.date.today(), method="verbal", recorded_by=caseworker
             )
-        # session, the organisation key (sessions are sealed), user, MFA check, the case, needs,
-        # consents with recorders, family count, open shred request, session save (savepoint,
-        # update, release)
-        with django_assert_num_queries(13):
+        # session, the organisation key (sessions are sealed), user, MFA check, the case, consents
+        # with recorders, notes with authors, needs, risk history, family count, open shred
+        # request, session save (savepoint, update, release)
+        with django_assert_num_queries(15):
             cw.get(f"/cases/{case.code}/")
 
 
@@ -235,15 +232,42 @@ class TestShredding:
         assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
         assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
 
+    def test_the_pages_of_a_shredded_case_say_shredded_and_never_show_a_false_fact(
+        self, sup, cw, case, admin, supervisor
+    ):
+        """Replaces a check of str(SHREDDED): the real pages, with a forged reveal and edit."""
+        case.was_armed, case.brought_weapons, case.years_of_service = True, False, 0
+        case.save()
+        ShredRequest.objects.create(case=case, requested_by=supervisor)
+        from defectors.services import decide_shred
+
+        decide_shred(shred_request=ShredRequest.objects.get(), by=admin, approve=True)
+        page = sup.get(f"/cases/{case.code}/").content.decode()
+        assert "Shredded" in page and "Reveal identity" not in page
+        for client in (sup, cw):
+            # The buttons are gone; forged requests are refused in the same words.
+            for response in (
+                client.post(f"/cases/{case.code}/reveal/", {"reason": "checking"}, follow=True),
+                client.get(f"/cases/{case.code}/identity/edit/", follow=True),
+                client.post(
+                    f"/cases/{case.code}/identity/edit/", {"full_name": "New", "change-reason": "x"}, follow=True
+                ),
+            ):
+                page = response.content.decode()
+                assert "This case is shredded" in page
+                assert ">No<" not in page and "Armed" not in page and "[shredded]" not in page
+        assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
+        assert Case.objects.get(pk=case.pk).full_name is SHREDDED
+
     def test_a_declined_request_shreds_nothing(self, sup, case, admin_client):
         sup.post(f"/cases/{case.code}/shred/", {"reason": "mistake"})
         request = ShredRequest.objects.get()
         admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "decline"})
         assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
 
-    def test_a_caseworker_cannot_request_and_a_supervisor_cannot_approve(self, cw, sup, case):
+    def test_a_caseworker_cannot_request_and_a_supervisor_cannot_approve(self, cw, sup, case, caseworker):
         assert cw.post(f"/cases/{case.code}/shred/", {"reason": "x"}).status_code == 403
-        request = ShredRequest.objects.create(case=case, requested_by=User.objects.get(username="cora"))
+        request = ShredRequest.objects.create(case=case, requested_by=caseworker)
         assert sup.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "approve"}).status_code == 403
         assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
 
@@ -262,9 +286,9 @@ CASE_URLS = [
 
 
 @pytest.mark.parametrize(("method", "name", "data"), CASE_URLS)
-def test_another_caseworkers_case_is_not_found_in_every_view(cw, make_user, method, name, data):
+def test_another_caseworkers_case_is_not_found_in_every_view(cw, outsider, method, name, data):
     """IDOR: the case code of someone else's case gets 404, exactly like a code that does not exist."""
-    theirs = CaseFactory(created_by=make_user(User.Role.CASEWORKER), full_name="Their Person")
+    theirs = CaseFactory(created_by=outsider, full_name="Their Person")
     kwargs = {"code": theirs.code, **({"step": "identity"} if name == "defectors:intake_step" else {})}
     response = getattr(cw, method)(reverse(name, kwargs=kwargs), data)
     missing = getattr(cw, method)(reverse(name, kwargs={**kwargs, "code": "HV-AAAA-AAAA"}), data)
@@ -274,7 +298,7 @@ def test_another_caseworkers_case_is_not_found_in_every_view(cw, make_user, meth
     assert not AuditEvent.objects.filter(object_ref=theirs.code).exists()
 
 
-def test_another_caseworkers_consent_cannot_be_withdrawn(cw, make_user):
-    theirs = CaseFactory(created_by=make_user(User.Role.CASEWORKER))
+def test_another_caseworkers_consent_cannot_be_withdrawn(cw, outsider):
+    theirs = CaseFactory(created_by=outsider)
     assert cw.post(f"/cases/{theirs.code}/consents/data_processing/withdraw/").status_code == 404
     assert has_consent(theirs, "data_processing")

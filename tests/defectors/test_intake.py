@@ -8,7 +8,6 @@ import uuid
 import pytest
 from django.db import connection
 
-from accounts.models import User
 from audit.models import AuditEvent
 from defectors.models import Case, Consent, DuplicateAlert, FamilyMember, Need
 from tests.factories import CaseFactory
@@ -22,16 +21,6 @@ IDENTITY = {
     "ethnicity": "Bamar",
     "region_of_origin": "sagaing",
 }
-
-
-@pytest.fixture
-def caseworker(make_user) -> User:  # type: ignore[no-untyped-def]
-    return make_user(User.Role.CASEWORKER, username="cora")
-
-
-@pytest.fixture
-def cw(client_for, caseworker):  # type: ignore[no-untyped-def]
-    return client_for(caseworker)
 
 
 def start(client) -> Case:  # type: ignore[no-untyped-def]
@@ -188,10 +177,9 @@ def test_submitting_twice_opens_the_case_once(cw):
     assert AuditEvent.objects.filter(action="defectors.case.intake_submitted").count() == 1
 
 
-def test_a_forged_assignee_field_is_ignored(cw, caseworker, make_user):
-    other = make_user(User.Role.CASEWORKER)
+def test_a_forged_assignee_field_is_ignored(cw, caseworker, outsider):
     case = start(cw)
-    step(cw, case, "identity", {**IDENTITY, "assigned_to": other.pk, "status": "closed", "code": "HV-AAAA-AAAA"})
+    step(cw, case, "identity", {**IDENTITY, "assigned_to": outsider.pk, "status": "closed", "code": "HV-AAAA-AAAA"})
     case = Case.objects.get(pk=case.pk)
     assert (case.assigned_to, case.status) == (caseworker, Case.Status.INTAKE)
     assert case.code != "HV-AAAA-AAAA"
@@ -220,9 +208,8 @@ def test_a_duplicate_in_zawgyi_is_found_by_name_and_date_of_birth(cw, caseworker
     assert first.code in page
 
 
-def test_a_duplicate_the_caseworker_may_not_see_reveals_nothing_and_tasks_a_supervisor(cw, make_user, client_for):
-    stranger = make_user(User.Role.CASEWORKER)
-    theirs = CaseFactory(created_by=stranger, service_number="BA-888002", full_name="Hidden Person")
+def test_a_duplicate_the_caseworker_may_not_see_reveals_nothing_and_tasks_a_supervisor(cw, outsider, sup):
+    theirs = CaseFactory(created_by=outsider, service_number="BA-888002", full_name="Hidden Person")
     case = start(cw)
     page = step(cw, case, "service", {"service_number": "BA-888002"}).content.decode()
     assert "Possible duplicate: ask your supervisor" in page
@@ -231,8 +218,7 @@ def test_a_duplicate_the_caseworker_may_not_see_reveals_nothing_and_tasks_a_supe
     assert (alert.case, alert.matched_case) == (case, theirs)
     step(cw, case, "service", {"service_number": "BA-888002"})  # resent: still one task
     assert DuplicateAlert.objects.count() == 1
-    supervisor = client_for(make_user(User.Role.SUPERVISOR))
-    tasks = supervisor.get("/cases/tasks/").content.decode()
+    tasks = sup.get("/cases/tasks/").content.decode()
     assert case.code in tasks and theirs.code in tasks
 
 

@@ -195,3 +195,13 @@ def test_the_demo_supervisor_sees_the_seeded_cases(debug, client):
     response = client.post("/cases/", {"service_number": spec.fields["service_number"]})
     assert spec.fields["code"] in response.content.decode()
     assert "1 case" in response.content.decode()
+
+
+def test_the_cases_option_is_contributed_by_defectors_own_app_config(debug, monkeypatch):
+    from django.apps import apps
+
+    monkeypatch.setattr(apps.get_app_config("defectors"), "demo_seeder", "")
+    with pytest.raises(TypeError, match="cases"):
+        call_command("seed_demo", cases=3)
+    call_command("seed_demo", stdout=io.StringIO())
+    assert User.objects.filter(role=User.Role.CASEWORKER).exists() and not Case.objects.exists()

@@ -114,6 +114,30 @@ def test_the_tag_follows_an_edit_and_clears_when_emptied():
     assert Person.objects.get(pk=person.pk).service_number_index is None
 
 
+def test_saving_only_a_source_field_keeps_its_index_current():
+    """update_fields naming a source writes the index too, without the caller naming it."""
+    born = datetime.date(1990, 1, 2)
+    person = Person.objects.create(full_name="Old Name", service_number="SN-1", date_of_birth=born)
+    loaded = Person.objects.get(pk=person.pk)
+    loaded.service_number = "SN-2"
+    loaded.save(update_fields=["service_number"])
+    loaded.full_name = "New Name"
+    loaded.save(update_fields=["full_name"])
+    assert [p.pk for p in Person.objects.matching(service_number="SN-2")] == [person.pk]
+    assert Person.objects.matching(service_number="SN-1") == []
+    assert [p.pk for p in Person.objects.matching(full_name="New Name", date_of_birth=born)] == [person.pk]
+    assert Person.objects.matching(full_name="Old Name", date_of_birth=born) == []
+
+
+def test_saving_a_partly_loaded_row_keeps_the_index_of_a_changed_source_current():
+    person = Person.objects.create(full_name="Partly", service_number="SN-4")
+    loaded = Person.objects.only("id", "service_number").get(pk=person.pk)
+    loaded.service_number = "SN-5"
+    loaded.save()  # Django saves the loaded columns only
+    assert [p.pk for p in Person.objects.matching(service_number="SN-5")] == [person.pk]
+    assert Person.objects.matching(service_number="SN-4") == []
+
+
 def test_saving_without_touching_the_sources_keeps_the_tag_without_decrypting():
     person = Person.objects.create(full_name="Keep", service_number="SN-3")
     loaded = Person.objects.get(pk=person.pk)

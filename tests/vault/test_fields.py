@@ -11,7 +11,7 @@ from django.db import connection
 
 from tests.vaultapp.models import Person, Relative, Shelter
 from vault.crypto import Damaged
-from vault.fields import SHREDDED, RecordDamaged, Sealed, state
+from vault.fields import RecordDamaged, Sealed, state
 
 pytestmark = pytest.mark.django_db
 
@@ -208,12 +208,6 @@ def test_forms_enforce_each_fields_limit():
     assert not form.is_valid()
     assert "at most 200 characters" in str(form.errors["full_name"])
     assert "at most 50000 characters" in str(form.errors["narrative"])
-
-
-def test_a_shredded_value_is_a_distinct_falsy_state_that_renders_plainly():
-    assert not SHREDDED
-    assert str(SHREDDED) == "[shredded]"
-    assert SHREDDED is not None and SHREDDED != ""
 
 
 def test_damaged_is_an_error_code_can_catch():

@@ -13,6 +13,7 @@ from django.db import connection
 from audit.models import AuditEvent
 from tests.vaultapp.models import Person, Relative, SealedRecord
 from vault import keyring as keyring_module
+from vault import keys
 from vault.fields import SHREDDED, state
 from vault.keyring import Keyring, KeyringError, load_keyring
 from vault.keys import key_scope
@@ -281,3 +282,13 @@ class TestSigningKey:
         assert load_keyring(path).signer() is not None
         assert main(["generate", str(path), "--if-missing"]) == 0
         assert json.loads(path.read_text()) == upgraded  # a second run changes nothing
+
+
+@pytest.mark.django_db
+def test_bulk_data_keys_are_saved_in_one_insert_and_seal_at_once(django_assert_num_queries):
+    with django_assert_num_queries(1):
+        made = keys.new_data_keys(5)
+    assert DataKey.objects.filter(pk__in=[key.pk for key in made], wrapped__isnull=False).count() == 5
+    people = [Person(data_key=key, full_name=f"Bulk {n}") for n, key in enumerate(made)]
+    Person.objects.bulk_create(people)
+    assert sorted(p.full_name for p in Person.objects.all()) == [f"Bulk {n}" for n in range(5)]

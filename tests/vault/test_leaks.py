@@ -12,9 +12,11 @@ import pytest
 import redis
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+from audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory, totp_code, totp_secret
 from tests.vaultapp.models import Person, Relative, Shelter
 
@@ -28,6 +30,7 @@ SENTINELS = {
     "address": "Sentinel Street 58213",
 }
 BURMESE_SENTINEL = "စင်တီနယ်၅၈၂၁၃"
+REASON_SENTINEL = "Sentinel shred command reason 58213"
 
 
 def pg_dump() -> str:
@@ -80,6 +83,9 @@ def test_no_sentinel_reaches_the_database_dump_the_logs_or_redis(caplog):
     assert client.get("/accounts/2fa/").status_code == 200
     loaded = Person.objects.get(pk=person.pk)
     assert loaded.full_name == SENTINELS["full_name"] and loaded.aliases == SENTINELS["aliases"]
+    # A reason typed at the shred command is kept in the audit trail, sealed.
+    call_command("shred", f"vaultapp.Person:{person.pk}", "--yes", "--reason", REASON_SENTINEL)
+    assert AuditEvent.objects.get(action="vault.datakey.shredded").reason == REASON_SENTINEL
 
     dump = pg_dump()
     assert "HV-LEAK-CHECK" in dump  # the dump is real: plaintext columns are in it
@@ -98,6 +104,7 @@ def test_no_sentinel_reaches_the_database_dump_the_logs_or_redis(caplog):
         "1917-03-14",
         secret,
         *seed_codes[:3],
+        REASON_SENTINEL,
     ]
     for value in secrets_in_clear:
         assert value not in dump, f"{value!r} is in the database dump"

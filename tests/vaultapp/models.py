@@ -1,6 +1,10 @@
 """Models for the vault's tests and benchmarks, shaped like the case data to come."""
 
+from __future__ import annotations
+
+import datetime
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -20,6 +24,8 @@ from vault.fields import (
 
 
 class Person(VaultModel):
+    VAULT_KEY = "data_key"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     data_key = OwnerKeyField()
     code = models.CharField(max_length=20, blank=True)
@@ -52,6 +58,8 @@ class Shelter(VaultModel):
 class SealedRecord(VaultModel):
     """Ten encrypted fields: the benchmark's subject."""
 
+    VAULT_KEY = "data_key"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     data_key = OwnerKeyField()
     f1 = EncryptedTextField(max_length=200)
@@ -83,6 +91,16 @@ class PlainRecord(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class PlainCaseQuerySet(models.QuerySet["PlainCase"]):
+    def matching(self, **values: Any) -> list[PlainCase]:
+        """VaultQuerySet.matching's twin: plain equality on ordinary indexed columns."""
+        return list(self.filter(**values))
+
+    def named(self, *names: str, born: datetime.date) -> list[PlainCase]:
+        """CaseQuerySet.named's twin: plain equality on the full name (the twin indexes no aliases)."""
+        return list(self.filter(full_name__in=names, date_of_birth=born))
 
 
 class PlainCase(models.Model):
@@ -136,6 +154,8 @@ class PlainCase(models.Model):
     contact_channel = models.CharField(max_length=200, blank=True)
     current_location = models.CharField(max_length=200, blank=True)
     closing_reason = models.TextField(blank=True)
+
+    objects = PlainCaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import User
 from accounts.services import invite_from_server
 from accounts.views import invitation_link_for
+from audit.context import request_id_scope
 
 
 class Command(BaseCommand):
@@ -25,7 +26,8 @@ class Command(BaseCommand):
         base = options["base_url"] or f"https://{settings.ALLOWED_HOSTS[0]}"
         if not base.startswith(("https://", "http://")):
             raise CommandError("--base-url must start with https://")
-        invitation, token = invite_from_server(username=options["username"], role=options["role"])
+        with request_id_scope("command-line"):
+            invitation, token = invite_from_server(username=options["username"], role=options["role"])
         link = invitation_link_for(base, token)
         until = f"{invitation.expires_at:%Y-%m-%d %H:%M %Z}"
         self.stdout.write(f"Invitation for {invitation.username} ({invitation.role}), valid until {until}.")

@@ -3,43 +3,55 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from allauth.mfa.utils import decrypt
+from django.apps import apps
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from accounts.models import User
-from defectors import demo
 
-EXTRA_CASEWORKERS = 2  # with --cases: caseworker2, caseworker3 (no password, not in the credentials file)
+
+class DemoSeeder(Protocol):
+    """What an app names in its AppConfig's ``demo_seeder`` (a dotted path) to add demo data of its own."""
+
+    def add_arguments(self, parser: CommandParser) -> None: ...
+
+    def check(self, options: dict[str, Any]) -> None:
+        """Raise CommandError for options it cannot honour; runs before anything is written."""
+
+    def seed(self, *, users: dict[str, User], options: dict[str, Any], stdout: OutputWrapper) -> None:
+        """Add the app's demo data, given the demo user of each role (keyed by role)."""
+
+
+def demo_seeders() -> list[DemoSeeder]:
+    """One seeder per installed app that declares one, in INSTALLED_APPS order."""
+    paths = [getattr(config, "demo_seeder", "") for config in apps.get_app_configs()]
+    return [import_string(path)() for path in paths if path]
 
 
 class Command(BaseCommand):
     help = (
         "Create one demo user per role with a TOTP authenticator (debug only); write var/demo-credentials.json. "
-        "With --cases N, also top the synthetic demo cases up to N (fake people, fixed seed, assigned round-robin "
-        "to the demo caseworker and two extra ones): only the missing ones are created, so running it twice "
-        "with the same N creates nothing the second time, and an interrupted run resumes."
+        "Installed apps add demo data of their own with options listed below (e.g. --cases N)."
     )
 
-    def add_arguments(self, parser: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--code", metavar="ROLE", help="only print the current TOTP code of that role's demo user")
-        parser.add_argument(
-            "--cases",
-            type=int,
-            metavar="N",
-            help="make sure N synthetic demo cases exist (tops up; 100,000 take a few minutes)",
-        )
+        for seeder in demo_seeders():
+            seeder.add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo creates known passwords and runs only with DJANGO_DEBUG=1.")
-        if options.get("cases") is not None and not 0 <= options["cases"] <= demo.MAX_CASES:
-            raise CommandError(f"--cases takes a number from 0 to {demo.MAX_CASES:,}.")
+        seeders = demo_seeders()
+        for seeder in seeders:
+            seeder.check(options)
         path = settings.VAR_DIR / "demo-credentials.json"
         if options["code"]:
             self._print_code(path, options["code"])
@@ -70,34 +82,8 @@ class Command(BaseCommand):
         path.write_text(json.dumps(credentials, indent=2) + "\n")
         path.chmod(0o600)
         self.stdout.write(f"Demo users ready, one per role. Credentials: {path}")
-        if options.get("cases") is not None:
-            self._seed_cases(options["cases"], users[User.Role.CASEWORKER])
-
-    def _seed_cases(self, total: int, caseworker: User) -> None:
-        caseworkers = [caseworker]
-        for n in range(2, 2 + EXTRA_CASEWORKERS):
-            extra, created = User.objects.get_or_create(
-                username=f"{caseworker.username}{n}", defaults={"role": User.Role.CASEWORKER}
-            )
-            if created:
-                extra.set_unusable_password()  # assignments only: nobody signs in as them
-                extra.save(update_fields=["password"])
-            if extra.role == User.Role.CASEWORKER:
-                caseworkers.append(extra)
-        started = time.monotonic()
-        step = 10_000
-
-        def progress(done: int, todo: int) -> None:
-            if done == todo or done // step != (done - demo.BATCH_SIZE) // step:
-                self.stdout.write(f"  {done:,} of {todo:,} cases ({time.monotonic() - started:.1f} s)")
-
-        existing = demo.seeded(caseworkers).count()
-        if existing >= total:
-            self.stdout.write(f"{existing:,} demo cases already there: none created.")
-            return
-        self.stdout.write(f"Creating {total - existing:,} demo cases ({existing:,} already there)...")
-        made = demo.seed(total, caseworkers, progress=progress)
-        self.stdout.write(f"{total:,} demo cases ready: {made:,} created in {time.monotonic() - started:.1f} s.")
+        for seeder in seeders:
+            seeder.seed(users=users, options=options, stdout=self.stdout)
 
     def _print_code(self, path: Any, role: str) -> None:
         if not path.exists():

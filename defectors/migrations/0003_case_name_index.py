@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('defectors', '0001_initial'),
+        ('defectors', '0002_case_after_intake'),
     ]
 
     operations = [
