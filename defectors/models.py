@@ -292,6 +292,10 @@ class Case(VaultModel):
     def refresh_index_rows(cls, rows: list[Case]) -> None:
         CaseNameIndex.objects.refresh(rows)
 
+    @classmethod
+    def forget_index_rows(cls, owners: list[Case]) -> None:
+        CaseNameIndex.objects.filter(case__in=owners).delete()
+
 
 # The one table of status changes: the service enforces it, the case page offers exactly these.
 CASE_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -574,7 +578,8 @@ class CaseNameIndex(models.Model):
     Tags are the case's ``name_dob_index`` (same key, same truncation) for the
     full name and for each alias, so search and the duplicate check find a
     person by any name they gave. Written by the services that change a
-    case's names (``defectors.services.index_names``), deleted on shredding,
+    case's names (``CaseNameIndex.objects.refresh``), deleted when the case's
+    key is destroyed (``Case.forget_index_rows``, called by vault.services.shred),
     recomputed by ``rebuild_blind_indexes``.
     """
 

@@ -184,7 +184,6 @@ def discard_intake(*, case: Case, by: User) -> None:
         raise ValidationError(_("Only an unfinished intake can be discarded."))
     _audit("intake_discarded", case=case, by=by)
     vault_services.shred(owner=case, by=by, reason="intake discarded")
-    CaseNameIndex.objects.filter(case=case).delete()
     case.status, case.shredded_at = Case.Status.CLOSED, timezone.now()
     case.save(update_fields=["status", "shredded_at", "updated_at"])
 
@@ -350,7 +349,6 @@ def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool) -> Non
         _audit("shred_declined", case=case, by=by)
         return
     vault_services.shred(owner=case, by=by, reason="approved shred request")
-    CaseNameIndex.objects.filter(case=case).delete()
     case.shredded_at = timezone.now()
     case.status = Case.Status.CLOSED
     case.save(update_fields=["shredded_at", "status", "updated_at"])

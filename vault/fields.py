@@ -688,6 +688,10 @@ class VaultModel(models.Model):
         transaction; a model with such a table overrides it.
         """
 
+    @classmethod
+    def forget_index_rows(cls, owners: list[Any]) -> None:
+        """Delete the blind-index tags ``owners`` keep in other tables: ``shred`` calls it."""
+
 
 def with_blind_indexes(model: type[models.Model], update_fields: Any) -> list[str]:
     """``update_fields`` and the blind indexes over any of them (field names or attnames)."""

@@ -122,6 +122,9 @@ def shred(*, owner: models.Model, by: User | None = None, reason: str = "") -> N
         }
         if indexes:
             model._base_manager.filter(**{model.VAULT_KEY: key}).update(**indexes)  # type: ignore[attr-defined]
+    forget = getattr(type(owner), "forget_index_rows", None)
+    if forget is not None:
+        forget([owner])  # tags kept in other tables (a case's aliases) go too
 
 
 def _write_tags(model: type[models.Model], indexes: list[BlindIndexField], rows: list[Any]) -> None:

@@ -215,3 +215,11 @@ def test_looking_up_every_alias_costs_one_query(caseworker, django_assert_num_qu
     with django_assert_num_queries(1):  # the cases whose name tags match, with their keys' columns
         found = Case.objects.named(*names, born=born)
     assert {case.pk for case in found} == {case.pk for case in cases}
+
+
+def test_shredding_any_way_deletes_the_name_tags(caseworker):
+    case = CaseFactory(created_by=caseworker, other_names="Tiger Kyaw", date_of_birth=datetime.date(1988, 3, 4))
+    other = CaseFactory(created_by=caseworker, other_names="Lion Kyaw", date_of_birth=datetime.date(1988, 3, 4))
+    call_command("shred", f"defectors.Case:{case.pk}", "--yes", stdout=io.StringIO())
+    assert not CaseNameIndex.objects.filter(case=case).exists()
+    assert CaseNameIndex.objects.filter(case=other).count() == 2
