@@ -24,7 +24,7 @@ DEV_ENV := DJANGO_DEBUG=1
 # Where make run serves: make run ADDR=127.0.0.1:8001
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench bench-cases prereqs-run prereqs-test
+.PHONY: install run test lint bench bench-cases bench-backups prereqs-run prereqs-test
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PREREQS) install
@@ -70,3 +70,8 @@ CASES ?= 100000
 bench-cases: $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) bench/cases.py $(CASES)
+
+# Backup and restore at CASES cases (default 100,000) beside pg_dump | age by hand.
+bench-backups: $(STAMP)
+	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
+	$(TEST_ENV) $(PY) bench/backups.py $(CASES)

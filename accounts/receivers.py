@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from allauth.account.internal.flows.login import record_authentication
+from allauth.account.signals import password_changed
 from allauth.mfa.signals import authentication_failed, authenticator_added, authenticator_removed
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -81,3 +82,9 @@ def on_second_factor_failed(
         object_ref=user.get_username(),
         reason="second factor (reauthentication)" if reauthentication else "second factor",
     )
+
+
+@receiver(password_changed)
+def on_password_changed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    # A changed password is how a phished account is taken over: the auditor must see it.
+    log_event(action="accounts.password.changed", actor=user, object_ref=user.get_username())

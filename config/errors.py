@@ -1,8 +1,9 @@
 """How client errors look and are logged, the same with debug on (`make run`) as in production.
 
 With DEBUG on, Django answers a 404 with its technical page, which lists every
-URL pattern or names the view that raised it, and logs each 403 with its
-traceback. Neither helps on a laptop demo, and both show more than a user or a
+URL pattern or names the view that raised it, answers a 400 (an oversized or
+malformed request) with its full technical page of settings and request data,
+and logs each 403 with its traceback. Neither helps on a laptop demo, and both show more than a user or a
 console needs.
 """
 
@@ -10,12 +11,18 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views import defaults
 
+# What both of Django's technical pages say, and no page of Haven does: how a
+# technical page is told from a view's own 400 or 404 (a form with errors, an
+# invalid invitation), which must pass untouched.
+TECHNICAL_PAGE_MARK = b"DEBUG = True</code>"
+
 
 class PlainNotFoundMiddleware:
-    """With debug on, answer every 404 with the site's own 404 page (templates/404.html).
+    """With debug on, answer Django's technical 404 and 400 with the site's own pages (templates/404.html, 400.html).
 
     Last in MIDDLEWARE, so that it sees the 404s of URL resolution and of views,
     and the page it renders still passes out through the security headers
@@ -28,9 +35,13 @@ class PlainNotFoundMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if settings.DEBUG and response.status_code == 404:
+        if not settings.DEBUG or response.status_code not in (400, 404) or response.streaming:
+            return response
+        if TECHNICAL_PAGE_MARK not in response.content:
+            return response
+        if response.status_code == 404:
             return defaults.page_not_found(request, Http404())
-        return response
+        return defaults.bad_request(request, SuspiciousOperation())
 
 
 class ClientErrorsWithoutTraceback(logging.Filter):

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from vault.keyring import Keyring, KeyringError, load_keyring
@@ -149,6 +150,7 @@ INSTALLED_APPS = [
     "audit",
     "vault",
     "defectors",
+    "backups",
     # Apps only the test suite and benchmarks load (tests/vaultapp: models to exercise the vault).
     *envlist("HAVEN_EXTRA_APPS"),
 ]
@@ -189,6 +191,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "backups.context_processors.backup_warning",
             ],
         },
     },
@@ -233,8 +236,24 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Backups: encrypted with age to the trustees' public keys (age1...), so this
+# server can write them but never read them. See README, "Backups".
+BACKUP_DIR = Path(os.environ.get("HAVEN_BACKUP_DIR", VAR_DIR / "backups"))
+BACKUP_RECIPIENTS = envlist("HAVEN_BACKUP_RECIPIENTS")
+BACKUP_KEEP_DAILY = envint("HAVEN_BACKUP_KEEP_DAILY", 7)
+BACKUP_KEEP_WEEKLY = envint("HAVEN_BACKUP_KEEP_WEEKLY", 5)
+BACKUP_KEEP_MONTHLY = envint("HAVEN_BACKUP_KEEP_MONTHLY", 12)
+BACKUP_HOUR = envint("HAVEN_BACKUP_HOUR", 2)  # local time (HAVEN_TIME_ZONE), nightly
+BACKUP_WARN_HOURS = 26
+CELERY_BEAT_SCHEDULE = {
+    "nightly-backup": {
+        "task": "backups.tasks.nightly_backup",
+        "schedule": crontab(hour=str(BACKUP_HOUR), minute="0"),
+    },
+}
+
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+AUTHENTICATION_BACKENDS = ["accounts.backends.HavenAuthenticationBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -356,6 +375,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("my", _("Burmese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("HAVEN_TIME_ZONE", "Asia/Yangon")
+CELERY_TIMEZONE = TIME_ZONE  # beat's crontab hours (the nightly backup) are local
 USE_I18N = True
 USE_TZ = True
 

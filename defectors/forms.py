@@ -114,6 +114,9 @@ FamilyFormSet = forms.formset_factory(
     formset=BaseFamilyFormSet,
     extra=2,
     max_num=20,
+    # Without absolute_max, Django builds up to max_num + 1,000 forms for a forged
+    # TOTAL_FORMS: one request then costs seconds of server time.
+    absolute_max=20,
     validate_max=True,
     can_delete=True,
     can_delete_extra=False,

@@ -293,8 +293,8 @@ class Case(VaultModel):
         CaseNameIndex.objects.refresh(rows)
 
     @classmethod
-    def forget_index_rows(cls, owners: list[Case]) -> None:
-        CaseNameIndex.objects.filter(case__in=owners).delete()
+    def forget_index_rows(cls, key_ids: list[uuid.UUID]) -> None:
+        CaseNameIndex.objects.filter(case__data_key__in=key_ids).delete()
 
 
 # The one table of status changes: the service enforces it, the case page offers exactly these.
@@ -579,7 +579,7 @@ class CaseNameIndex(models.Model):
     full name and for each alias, so search and the duplicate check find a
     person by any name they gave. Written by the services that change a
     case's names (``CaseNameIndex.objects.refresh``), deleted when the case's
-    key is destroyed (``Case.forget_index_rows``, called by vault.services.shred),
+    key is destroyed (``Case.forget_index_rows``, called by vault.services.shred_data_keys),
     recomputed by ``rebuild_blind_indexes``.
     """
 

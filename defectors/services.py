@@ -46,6 +46,16 @@ def refuse_if_shredded(*, case: Case) -> None:
         raise ValidationError(_("This case is shredded: nothing in it can be read or changed."))
 
 
+def record_search(*, by: User, fields: list[str], found: int) -> None:
+    """A search by identifying values: which fields were searched and how many matched, never the values.
+
+    Searching is how someone tests whether a person is registered, so each one
+    leaves a trace for the auditor, as a reveal does.
+    """
+    with transaction.atomic():
+        log_event(action="defectors.case.searched", actor=by, reason=f"{', '.join(fields)}: {found} found")
+
+
 @transaction.atomic
 def start_intake(*, by: User, token: uuid.UUID) -> Case:
     """Open a draft case. The form's one-time token makes a double submission open only one."""
@@ -276,6 +286,7 @@ def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str) 
 def assign_case(*, case: Case, by: User, caseworker: User) -> None:
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
+    refuse_if_shredded(case=case)  # nobody is left to work on; a new assignee would only add a name to it
     if caseworker.role != User.Role.CASEWORKER or not caseworker.is_active:
         raise ValidationError(_("Choose an active caseworker."))
     if case.assigned_to_id == caseworker.pk:

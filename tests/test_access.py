@@ -279,6 +279,9 @@ TABLE: dict[str, Rule] = {
         kwargs=lambda w: {"pk": w["shred_request"].pk},
         data=lambda w: {"decision": "approve"},
     ),
+    "backups:index": Rule(ADMIN_ONLY, post=ADMIN_POST_ONLY),
+    # Starting a backup asks for the password again first (allauth's reauthentication).
+    "backups:start": Rule(ADMIN_POST_ONLY, post=only({"admin": REAUTH})),
     # allauth: login and account self-service, the same for every role
     "account_login": Rule(everyone(302), anonymous=200),
     "account_logout": Rule(everyone(200), anonymous=302),

@@ -126,3 +126,23 @@ def test_the_filter_keeps_the_traceback_of_a_server_error_and_of_other_records(s
     assert ClientErrorsWithoutTraceback().filter(record)
     assert record.exc_info is not None
     assert "Ko Sentinel Tracebackname" in logging.Formatter().format(record)
+
+
+def test_with_debug_an_oversized_request_gets_the_sites_400_page_not_the_technical_one(debug, client_for, make_user):
+    """Django's technical 400 shows settings and request details; a plain page says nothing was saved."""
+    debug.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client_for(make_user()).post("/cases/", {"q": "x" * 5000})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Request not accepted" in body
+    assert "DEBUG = True" not in body and "Traceback" not in body
+
+
+def test_with_debug_a_views_own_400_form_page_passes_untouched(debug, client_for, make_user):
+    """Only Django's technical pages are replaced: a form answered with 400 keeps its errors."""
+    user = make_user()
+    client = client_for(user)
+    case = CaseFactory(assigned_to=user, created_by=user)
+    response = client.post(reverse("defectors:edit_identity", kwargs={"code": case.code}), {"full_name": ""})
+    assert response.status_code in (200, 400)
+    assert "Request not accepted" not in response.content.decode()

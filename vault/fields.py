@@ -689,8 +689,11 @@ class VaultModel(models.Model):
         """
 
     @classmethod
-    def forget_index_rows(cls, owners: list[Any]) -> None:
-        """Delete the blind-index tags ``owners`` keep in other tables: ``shred`` calls it."""
+    def forget_index_rows(cls, key_ids: list[Any]) -> None:
+        """Delete the blind-index tags kept in other tables by rows sealed with these data keys.
+
+        ``vault.services.shred_data_keys`` (shredding, and a restore's shred list) calls it.
+        """
 
 
 def with_blind_indexes(model: type[models.Model], update_fields: Any) -> list[str]:

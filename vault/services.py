@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -113,18 +114,42 @@ def shred(*, owner: models.Model, by: User | None = None, reason: str = "") -> N
         object_ref=getattr(owner, "code", "") or f"{owner._meta.label}:{owner.pk}",
         reason=reason,
     )
-    key.wrapped = None
-    key.shredded_at = timezone.now()
-    key.save(update_fields=["wrapped", "shredded_at"])
-    for model in _owned_models():
-        indexes: dict[str, Any] = {
-            field.attname: None for field in model._meta.concrete_fields if isinstance(field, BlindIndexField)
-        }
-        if indexes:
-            model._base_manager.filter(**{model.VAULT_KEY: key}).update(**indexes)  # type: ignore[attr-defined]
-    forget = getattr(type(owner), "forget_index_rows", None)
-    if forget is not None:
-        forget([owner])  # tags kept in other tables (a case's aliases) go too
+    shred_data_keys(key_ids=[key.pk])
+
+
+@transaction.atomic
+def shred_data_keys(*, key_ids: Iterable[uuid.UUID | str], batch_size: int = 500) -> list[uuid.UUID]:
+    """Destroy the live owner data keys among ``key_ids`` and clear their rows' blind-index tags.
+
+    Returns the ids destroyed now (already shredded or unknown ids are
+    skipped). Writes no audit event: ``shred`` and a restore that re-applies
+    a backup's shred list each record their own. The organisation key is
+    never destroyed here.
+    """
+    wanted = [uuid.UUID(str(key_id)) for key_id in key_ids]
+    destroyed: list[uuid.UUID] = []
+    now = timezone.now()
+    for start in range(0, len(wanted), batch_size):
+        live = list(
+            DataKey.objects.select_for_update()
+            .filter(pk__in=wanted[start : start + batch_size], shredded_at__isnull=True, purpose=DataKey.Purpose.OWNER)
+            .values_list("pk", flat=True)
+        )
+        if not live:
+            continue
+        DataKey.objects.filter(pk__in=live).update(wrapped=None, shredded_at=now)
+        for model in _owned_models():
+            indexes: dict[str, Any] = {
+                field.attname: None for field in model._meta.concrete_fields if isinstance(field, BlindIndexField)
+            }
+            if indexes:
+                lookup = f"{model.VAULT_KEY}__in"  # type: ignore[attr-defined]
+                model._base_manager.filter(**{lookup: live}).update(**indexes)
+            forget = getattr(model, "forget_index_rows", None)
+            if forget is not None:
+                forget(live)  # tags kept in other tables (a case's aliases) go too
+        destroyed += live
+    return destroyed
 
 
 def _write_tags(model: type[models.Model], indexes: list[BlindIndexField], rows: list[Any]) -> None:

@@ -61,6 +61,9 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
         # Search results: a handful of exact matches, shown on this response only.
         visible = Case.objects.visible_to(request.user)
         found = [case.pk for case in search_cases(visible, **search.cleaned_data)] if search.is_valid() else []
+        if search.is_valid():
+            searched = [name for name, value in search.cleaned_data.items() if value]
+            services.record_search(by=request.user, fields=searched, found=len(found))
         cases = cases.filter(pk__in=found)
     elif filters.is_bound:
         cases = filter_cases(cases, filters.cleaned_data, today=today) if filters.is_valid() else cases.none()
@@ -171,8 +174,12 @@ def assign(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     form = AssignForm(request.POST)
     if form.is_valid():
-        services.assign_case(case=case, by=request.user, caseworker=form.cleaned_data["caseworker"])
-        messages.success(request, _("Case assigned."))
+        try:
+            services.assign_case(case=case, by=request.user, caseworker=form.cleaned_data["caseworker"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Case assigned."))
     else:
         messages.error(request, _("Choose an active caseworker."))
     return redirect(case)

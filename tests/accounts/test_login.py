@@ -300,3 +300,22 @@ def test_the_client_limit_ignores_forwarded_addresses_beyond_the_trusted_proxy(c
     fresh_lie = Client(HTTP_X_FORWARDED_FOR="198.51.100.99, 203.0.113.5")
     response = fresh_lie.post(LOGIN_URL, {"login": user.username, "password": PASSWORD})
     assert "Too many failed login attempts. Try again later." in response.content.decode()
+
+
+def test_a_password_change_is_audited_without_the_password(client_for, make_user):
+    user = make_user(User.Role.DONOR, username="pat")
+    user.set_password("Old-passphrase-for-pat-1")
+    user.save()
+    client = client_for(user)
+    response = client.post(
+        "/accounts/password/change/",
+        {
+            "oldpassword": "Old-passphrase-for-pat-1",
+            "password1": "New-Sentinel-phrase-77",
+            "password2": "New-Sentinel-phrase-77",
+        },
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="accounts.password.changed")
+    assert event.object_ref == "pat" and event.actor == user
+    assert "Sentinel" not in event.reason

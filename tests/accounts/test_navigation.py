@@ -20,7 +20,10 @@ DOMAIN_APPS = {"defectors", "support", "debriefing", "reporting", "backups"}
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (User.Role.ADMIN, [("/people/", "People"), ("/cases/shred-requests/", "Shred requests")]),
+        (
+            User.Role.ADMIN,
+            [("/people/", "People"), ("/cases/shred-requests/", "Shred requests"), ("/backups/", "Backups")],
+        ),
         (User.Role.SUPERVISOR, [("/cases/", "Cases"), ("/cases/new/", "New intake"), ("/cases/tasks/", "Tasks")]),
         (User.Role.CASEWORKER, [("/cases/", "My cases"), ("/cases/new/", "New intake")]),
         (User.Role.AUDITOR, [("/audit/", "Audit log")]),

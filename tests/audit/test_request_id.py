@@ -20,7 +20,8 @@ def test_an_audited_request_stamps_its_event_with_the_response_id(admin_client):
     assert len(event.request_id) == 32 and event.request_id == response["X-Request-ID"]
 
 
-def test_a_proxys_request_id_is_kept_on_the_event(admin_client):
+def test_a_proxys_request_id_is_kept_on_the_event(admin_client, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     response = admin_client.post(
         "/people/invite/",
         {"username": "newcomer", "email": "", "role": "caseworker"},
@@ -28,6 +29,19 @@ def test_a_proxys_request_id_is_kept_on_the_event(admin_client):
     )
     assert response["X-Request-ID"] == "proxy-4f1c-9a2b"
     assert AuditEvent.objects.get(action="accounts.invitation.sent").request_id == "proxy-4f1c-9a2b"
+
+
+def test_without_a_trusted_proxy_a_clients_request_id_is_replaced(admin_client, settings):
+    """The header came from the client itself: it must not choose how the auditor correlates its events."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    response = admin_client.post(
+        "/people/invite/",
+        {"username": "newcomer", "email": "", "role": "caseworker"},
+        headers={"X-Request-ID": "deadbeefdeadbeefdeadbeefdeadbeef"},
+    )
+    event = AuditEvent.objects.get(action="accounts.invitation.sent")
+    assert event.request_id == response["X-Request-ID"] != "deadbeefdeadbeefdeadbeefdeadbeef"
+    assert len(event.request_id) == 32
 
 
 def test_the_id_is_forgotten_when_the_response_is_made(admin_client, admin):
@@ -43,8 +57,9 @@ def test_a_command_sets_its_own_id(db):
     assert event.request_id == "command-line" and current_request_id() == ""
 
 
-def test_two_concurrent_requests_keep_their_own_ids():
+def test_two_concurrent_requests_keep_their_own_ids(settings):
     """Both requests are inside the middleware at the same moment; each sees only its own id."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     both_inside = threading.Barrier(2, timeout=5)
     seen: dict[str, str] = {}
 

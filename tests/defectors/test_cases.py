@@ -56,6 +56,12 @@ class TestList:
         theirs = CaseFactory(created_by=outsider, service_number="BA-999999")
         assert theirs.code not in cw.post("/cases/", {"service_number": "BA-999999"}).content.decode()
 
+    def test_each_search_is_audited_with_the_fields_searched_never_their_values(self, sup, case):
+        sup.post("/cases/", {"service_number": "BA-424242"})
+        event = AuditEvent.objects.get(action="defectors.case.searched")
+        assert event.actor_username == "sam" and event.reason == "service_number: 1 found"
+        assert "424242" not in event.reason
+
     def test_search_terms_travel_only_in_the_request_body(self, sup, case):
         page = sup.get("/cases/").content.decode()
         form = page[page.index("Find a person") :]
@@ -231,6 +237,16 @@ class TestShredding:
         assert "This case is shredded" in response.content.decode()
         assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
         assert not AuditEvent.objects.filter(action="defectors.case.identity_revealed").exists()
+
+    def test_a_shredded_case_cannot_be_assigned(self, sup, case, admin, outsider):
+        from vault.services import shred
+
+        shred(owner=case, by=admin)
+        Case.objects.filter(pk=case.pk).update(shredded_at=datetime.datetime.now(datetime.UTC), status="closed")
+        response = sup.post(f"/cases/{case.code}/assign/", {"caseworker": outsider.username}, follow=True)
+        assert "This case is shredded" in response.content.decode()
+        assert Case.objects.get(pk=case.pk).assigned_to.username == "cora"
+        assert not AuditEvent.objects.filter(action="defectors.case.assigned").exists()
 
     def test_the_pages_of_a_shredded_case_say_shredded_and_never_show_a_false_fact(
         self, sup, cw, case, admin, supervisor

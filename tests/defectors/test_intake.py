@@ -257,3 +257,18 @@ def test_a_recorded_family_member_can_be_removed_and_empty_rows_offer_no_removal
     data["family-INITIAL_FORMS"] = "1"
     step(cw, case, "family", data)
     assert not FamilyMember.objects.filter(case=case).exists()
+
+
+def test_a_forged_family_form_count_is_refused_quickly_and_saves_nothing(cw):
+    """TOTAL_FORMS=100000 must not make the server build a thousand forms, nor save any of them."""
+    import time
+
+    case = start(cw)
+    data = family_data(*[{"relationship": "Brother", "name": f"Sentinel {n}"} for n in range(25)])
+    data["family-TOTAL_FORMS"] = "100000"
+    began = time.monotonic()
+    response = step(cw, case, "family", data)
+    assert time.monotonic() - began < 2
+    assert response.status_code in (200, 400)
+    assert "20" in response.content.decode()  # the limit is named
+    assert not FamilyMember.objects.filter(case=case).exists()

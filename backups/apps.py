@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from accounts.navigation import NavEntry
+from accounts.roles import Role
+
+
+class BackupsConfig(AppConfig):
+    name = "backups"
+    default_auto_field = "django.db.models.BigAutoField"
+    nav = [NavEntry("backups:index", _("Backups"), roles={Role.ADMIN})]

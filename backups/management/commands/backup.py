@@ -1,0 +1,20 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from backups import services
+from backups.models import Backup
+
+
+class Command(BaseCommand):
+    help = "Back up the database and keyring, encrypted to HAVEN_BACKUP_RECIPIENTS, with a signed manifest."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--nightly", action="store_true", help="also verify and prune, as beat does")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        backup = services.back_up_and_verify() if options["nightly"] else services.create_backup()
+        if backup.status != Backup.Status.OK:
+            raise CommandError(f"Backup failed: {backup.error}")
+        seconds = backup.duration.total_seconds() if backup.duration else 0.0
+        self.stdout.write(f"Backup {backup.name}: {backup.size} bytes in {seconds:.1f} s, in {services.backup_dir()}")

@@ -1,0 +1,45 @@
+"""The administrators' backups page: history, age of the last good backup, and starting one."""
+
+from __future__ import annotations
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import role_required
+from accounts.http import AuthenticatedRequest
+from backups import services
+from backups.models import Backup
+
+HISTORY = 50
+
+
+@role_required("admin")
+@require_GET
+def index(request: AuthenticatedRequest) -> HttpResponse:
+    backups = list(Backup.objects.select_related("started_by")[:HISTORY])
+    last_good = Backup.objects.last_good()
+    running = any(backup.is_in_progress for backup in backups)
+    context = {
+        "backups": backups,
+        "last_good": last_good,
+        "running": running,  # the page refreshes itself while a backup runs: that is the progress
+    }
+    return render(request, "backups/index.html", context)
+
+
+@role_required("admin")
+@require_POST
+@reauthentication_required
+def start(request: AuthenticatedRequest) -> HttpResponse:
+    try:
+        services.start_backup(by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Backup started."))
+    return redirect("backups:index")

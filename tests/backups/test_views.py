@@ -1,0 +1,107 @@
+"""The administrators' backups page, the warning on every admin page, and starting a backup."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from backups.models import Backup
+
+STALE_WARNING = "There has been no good backup for more than 26 hours."
+FAILED_WARNING = "The last backup failed."
+
+
+@pytest.fixture
+def reauthenticated(admin_client):
+    """The administrator has just confirmed their password (allauth's reauthentication)."""
+    session = admin_client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY][-1]["reauthenticated"] = True
+    session.save()
+    return admin_client
+
+
+@pytest.fixture
+def good_backup(db) -> Backup:
+    return Backup.objects.create(
+        name="haven-20260101T000000Z-aaaaaa", status=Backup.Status.OK, started_at=timezone.now() - timedelta(hours=2),
+        finished_at=timezone.now() - timedelta(hours=2) + timedelta(seconds=42), size=123_456,
+        recipients=["age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq"],
+        verified_at=timezone.now(),
+    )  # fmt: skip
+
+
+def test_an_administrator_sees_each_backup_and_the_time_since_the_last_good_one(admin_client, good_backup):
+    page = admin_client.get(reverse("backups:index")).content.decode()
+    assert "Last good backup: 2\xa0hours ago." in page
+    assert "120.6\xa0KB" in page and "42.0 s" in page and "age1qyqszqgpqyq…" in page
+    assert STALE_WARNING not in page and 'http-equiv="refresh"' not in page
+
+
+@pytest.mark.parametrize("age_hours", [27, None])
+def test_every_admin_page_warns_when_the_last_good_backup_is_too_old_or_missing(admin_client, age_hours):
+    if age_hours:
+        Backup.objects.create(status=Backup.Status.OK, started_at=timezone.now() - timedelta(hours=age_hours))
+    for name in ("accounts:people", "defectors:shred_requests", "backups:index"):
+        assert STALE_WARNING in admin_client.get(reverse(name)).content.decode(), name
+
+
+def test_every_admin_page_warns_when_the_last_backup_failed(admin_client, good_backup):
+    Backup.objects.create(status=Backup.Status.FAILED, error="pg_dump failed (exit 1): connection lost")
+    page = admin_client.get(reverse("accounts:people")).content.decode()
+    assert FAILED_WARNING in page
+
+
+def test_other_roles_never_see_the_warning(client_for, make_user, db):
+    supervisor = make_user(User.Role.SUPERVISOR)
+    page = client_for(supervisor).get(reverse("defectors:case_list")).content.decode()
+    assert STALE_WARNING not in page and reverse("backups:index") not in page
+
+
+def test_starting_a_backup_asks_for_the_password_again_first(admin_client, admin):
+    session = admin_client.session
+    for method in session[AUTHENTICATION_METHODS_SESSION_KEY]:
+        method["at"] = time.time() - 3600
+    session.save()
+
+    response = admin_client.post(reverse("backups:start"))
+
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_reauthenticate"))
+    assert not Backup.objects.exists()
+
+
+def test_starting_a_backup_queues_it_for_the_worker_and_the_page_follows_it(
+    reauthenticated, admin, django_capture_on_commit_callbacks
+):
+    admin_client = reauthenticated
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(reverse("backups:start"))
+
+    assert response.status_code == 302
+    backup = Backup.objects.get()
+    assert backup.status == Backup.Status.QUEUED and backup.started_by == admin
+    # The task is sent once the row is committed (the audit trail has on-commit work of its own).
+    assert [c for c in callbacks if "start_backup" in c.__qualname__] != []
+    page = admin_client.get(reverse("backups:index")).content.decode()
+    assert 'http-equiv="refresh"' in page and "A backup is running" in page
+
+
+def test_a_second_backup_cannot_start_while_one_runs(reauthenticated, django_capture_on_commit_callbacks):
+    admin_client = reauthenticated
+    Backup.objects.create(status=Backup.Status.RUNNING)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(reverse("backups:start"), follow=True)
+    assert "A backup is already running." in response.content.decode()
+    assert Backup.objects.count() == 1 and [c for c in callbacks if "start_backup" in c.__qualname__] == []
+
+
+def test_a_backup_whose_worker_died_long_ago_no_longer_holds_the_page(admin_client, settings):
+    long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    Backup.objects.create(status=Backup.Status.RUNNING, started_at=long_ago)
+    page = admin_client.get(reverse("backups:index")).content.decode()
+    assert 'http-equiv="refresh"' not in page and "A backup is running" not in page
