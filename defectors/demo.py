@@ -28,7 +28,17 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from defectors.models import CODE_ALPHABET, Case, Consent, FamilyMember, Level, Need, Region, new_case_code
+from defectors.models import (
+    CODE_ALPHABET,
+    Case,
+    CaseNameIndex,
+    Consent,
+    FamilyMember,
+    Level,
+    Need,
+    Region,
+    new_case_code,
+)
 from vault import keys
 
 SEED = 20210201  # the coup: every demo case derives its own generator from this
@@ -387,6 +397,7 @@ def write(batch: Sequence[DemoCase], caseworkers: Sequence[User]) -> list[Case]:
         for case, key in zip(cases, keys.new_data_keys(len(cases), batch_size=BATCH_SIZE), strict=True):
             case.data_key = key
         Case.objects.bulk_create(cases, batch_size=BATCH_SIZE)  # pre_save seals and indexes each row
+        CaseNameIndex.objects.refresh(cases)
         FamilyMember.objects.bulk_create(family, batch_size=BATCH_SIZE)
         Need.objects.bulk_create(needs, batch_size=BATCH_SIZE)
         Consent.objects.bulk_create(consents, batch_size=BATCH_SIZE)

@@ -28,6 +28,8 @@ from vault.fields import (
     VaultManager,
     VaultModel,
     VaultQuerySet,
+    blind_tag,
+    canonical,
 )
 
 # No 0/O, 1/I/L, 5/S or 2/Z: a code read out over a bad phone line survives.
@@ -70,6 +72,23 @@ INTAKE_STEPS = ("identity", "service", "defection", "family", "needs", "risk", "
 
 
 class CaseQuerySet(VaultQuerySet):
+    def named(self, *names: str, born: datetime.date) -> list[Case]:
+        """Cases with one of ``names`` as their full name or an alias, born on ``born``: one query.
+
+        Compared in canonical form (vault/normalise.py) through ``CaseNameIndex``'s
+        tags, then confirmed by decrypting each candidate: never a false match.
+        """
+        tags = {blind_tag(Case, "name_dob_index", [name, born]) for name in names} - {None}
+        if not tags:
+            return []
+        wanted = {canonical("name", name) for name in names}
+        tagged = CaseNameIndex.objects.filter(tag__in=tags).values("case_id")
+        return [
+            case
+            for case in self.defer(None).filter(pk__in=tagged)
+            if case.date_of_birth == born and any(canonical("name", form) in wanted for form in case.name_forms)
+        ]
+
     def visible_to(self, user) -> CaseQuerySet:  # type: ignore[no-untyped-def]
         """The cases ``user`` may see: need-to-know (DESIGN.md, Access control)."""
         role = getattr(user, "role", None)
@@ -183,12 +202,12 @@ class Case(VaultModel):
     ethnicity = EncryptedTextField(_("ethnicity"), max_length=100, blank=True)
     religion = EncryptedTextField(_("religion"), max_length=100, blank=True)
     languages = EncryptedTextField(_("languages"), max_length=200, blank=True)
-    name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"))
+    name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"), canonical=("name", "date"))
 
     # Service
     rank = EncryptedTextField(_("rank"), max_length=100, blank=True)
     unit = EncryptedTextField(_("unit"), max_length=200, blank=True)
-    service_number = EncryptedTextField(_("service number"), max_length=40, blank=True, blind_index=True)
+    service_number = EncryptedTextField(_("service number"), max_length=40, blank=True, blind_index="identifier")
     years_of_service = EncryptedIntegerField(_("years of service"), blank=True)
     last_posting = EncryptedTextField(_("last posting"), max_length=200, blank=True)
 
@@ -273,6 +292,20 @@ class Case(VaultModel):
             return []
         allowed = CASE_TRANSITIONS.get(self.status, frozenset())
         return [status for status in self.Status.values if status in allowed]
+
+    @property
+    def name_forms(self) -> list[str]:
+        """The full name and each alias (one a line of other names), as typed; [] when shredded."""
+        names = [self.full_name, *(self.other_names or "").splitlines()]
+        return [name.strip() for name in names if name and name.strip()]
+
+    @classmethod
+    def refresh_index_rows(cls, rows: list[Case]) -> None:
+        CaseNameIndex.objects.refresh(rows)
+
+    @classmethod
+    def forget_index_rows(cls, key_ids: list[uuid.UUID]) -> None:
+        CaseNameIndex.objects.filter(case__data_key__in=key_ids).delete()
 
 
 # The one table of status changes: the service enforces it, the case page offers exactly these.
@@ -576,3 +609,43 @@ class KeptStep(VaultModel):
 
     def __str__(self) -> str:
         return f"kept {self.step} of {self.case_id}"
+
+
+class CaseNameIndexQuerySet(models.QuerySet):
+    def refresh(self, cases: list[Case]) -> None:
+        """Make the rows of ``cases`` one tag per name form (full name, each alias): two to four queries.
+
+        A case without a date of birth, or shredded, gets none. Cases whose
+        tags are already right are left alone (a rebuild rewrites only what changed).
+        """
+        wanted: dict[uuid.UUID, set[int]] = {}
+        for case in cases:
+            tags = {blind_tag(Case, "name_dob_index", [name, case.date_of_birth]) for name in case.name_forms}
+            wanted[case.pk] = {tag for tag in tags if tag is not None}
+        stored: dict[uuid.UUID, set[int]] = {pk: set() for pk in wanted}
+        for case_id, tag in self.filter(case__in=cases).values_list("case_id", "tag"):
+            stored[case_id].add(tag)
+        stale = [pk for pk in wanted if wanted[pk] != stored[pk]]
+        if stale:
+            self.filter(case__in=stale).delete()
+            self.bulk_create([CaseNameIndex(case_id=pk, tag=tag) for pk in stale for tag in wanted[pk]])
+
+
+class CaseNameIndex(models.Model):
+    """A blind-index tag of one of a case's names with its date of birth: no plaintext, no name.
+
+    Tags are the case's ``name_dob_index`` (same key, same truncation) for the
+    full name and for each alias, so search and the duplicate check find a
+    person by any name they gave. Written by the services that change a
+    case's names (``CaseNameIndex.objects.refresh``), deleted when the case's
+    key is destroyed (``Case.forget_index_rows``, called by vault.services.shred_data_keys),
+    recomputed by ``rebuild_blind_indexes``.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="name_tags")
+    tag = models.IntegerField(db_index=True)
+
+    objects = CaseNameIndexQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.case_id} name tag"

@@ -19,9 +19,11 @@ Q = TypeVar("Q", bound=QuerySet[Any])
 
 
 class Matchable(Protocol):
-    """A queryset that finds rows by exact identifying values (VaultQuerySet.matching)."""
+    """A queryset that finds rows by identifying values (VaultQuerySet.matching, CaseQuerySet.named)."""
 
     def matching(self, **values: Any) -> list[Any]: ...
+
+    def named(self, *names: str, born: datetime.date) -> list[Any]: ...
 
 
 def filter_cases(cases: Q, data: dict[str, Any], *, today: datetime.date | None = None) -> Q:
@@ -52,7 +54,9 @@ def filter_cases(cases: Q, data: dict[str, Any], *, today: datetime.date | None 
 def search_cases(
     cases: Matchable, *, service_number: str = "", full_name: str = "", date_of_birth: datetime.date | None = None
 ) -> list[Any]:
-    """The rows of ``cases`` matching exactly: by service number, by full name with date of birth, or by both.
+    """The rows of ``cases`` matching: by service number, by a full name or an alias with date of birth, or both.
+
+    Values are compared in canonical form (vault/normalise.py).
 
     Given both, a row must match both. Pass a queryset already limited to what the person may see.
     """
@@ -60,6 +64,6 @@ def search_cases(
     if service_number:
         found.update((case.pk, case) for case in cases.matching(service_number=service_number))
     if full_name:
-        by_name = cases.matching(full_name=full_name, date_of_birth=date_of_birth)
+        by_name = cases.named(full_name, born=date_of_birth) if date_of_birth else []  # full names and aliases
         found = {case.pk: case for case in by_name if not service_number or case.pk in found}
     return list(found.values())

@@ -19,6 +19,7 @@ from audit.services import log_event
 from defectors.models import (
     INTAKE_STEPS,
     Case,
+    CaseNameIndex,
     Consent,
     DuplicateAlert,
     DuplicateOutcome,
@@ -111,7 +112,13 @@ def save_intake_step(*, case: Case, by: User, step: str, fields: dict[str, Any])
         case.urgency = Case.Urgency.URGENT if critical else Case.Urgency.NORMAL
         fields = {**fields, "urgency": case.urgency}
     case.save(update_fields=[*fields, "updated_at"])  # the vault adds the blind indexes
+    if NAME_SOURCES & set(fields):
+        CaseNameIndex.objects.refresh([case])
     _step_saved(case=case, by=by, step=step)
+
+
+# The fields a case's name tags (CaseNameIndex) are made of.
+NAME_SOURCES = {"full_name", "other_names", "date_of_birth"}
 
 
 def record_intake_opened(*, case: Case, by: User, step: str) -> None:
@@ -269,17 +276,18 @@ class DuplicateReport:
 
 @transaction.atomic
 def check_duplicates(*, case: Case, by: User) -> DuplicateReport:
-    """Exact matches on service number, or on name with date of birth, through the blind indexes.
+    """Matches on service number, or on any of its names (full name, aliases) with date of birth.
 
-    Matches this person may see are listed; for the others only their number
+    Compared in canonical form (vault/normalise.py) through the blind indexes
+    and confirmed by decrypting. Matches this person may see are listed; for the others only their number
     is told, and a supervisor gets a task for each: nothing else is revealed.
     """
     matches: dict[uuid.UUID, tuple[Case, str]] = {}
     if case.service_number:
         for other in Case.objects.matching(service_number=case.service_number):
             matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.SERVICE_NUMBER))
-    if case.full_name and case.date_of_birth:
-        for other in Case.objects.matching(full_name=case.full_name, date_of_birth=case.date_of_birth):
+    if case.date_of_birth:
+        for other in Case.objects.named(*case.name_forms, born=case.date_of_birth):
             matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.NAME_AND_BIRTH))
     matches.pop(case.pk, None)
     visible_ids = set(Case.objects.visible_to(by).filter(pk__in=matches).values_list("pk", flat=True))
@@ -353,6 +361,8 @@ def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str) 
     for name in changed:
         setattr(case, name, fields[name])
     case.save(update_fields=[*changed, "updated_at"])
+    if NAME_SOURCES & set(changed):
+        CaseNameIndex.objects.refresh([case])
     _audit("identity_edited", case=case, by=by, reason=f"{reason}: {', '.join(changed)}")
 
 

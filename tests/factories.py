@@ -9,7 +9,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 from allauth.mfa.utils import decrypt
 
 from accounts.models import User
-from defectors.models import Case, Consent
+from defectors.models import Case, CaseNameIndex, Consent
 
 PASSWORD = "a long enough test passphrase"
 
@@ -54,6 +54,11 @@ class CaseFactory(factory.django.DjangoModelFactory):
     full_name = factory.Sequence(lambda n: f"Test Person {n}")
     service_number = factory.Sequence(lambda n: f"BA-{n:06d}")
     date_of_birth = datetime.date(1995, 5, 17)
+
+    @factory.post_generation
+    def name_tags(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            CaseNameIndex.objects.refresh([self])  # as the intake and identity services do
 
     @factory.post_generation
     def consent(self, create: bool, extracted: object, **kwargs: object) -> None:

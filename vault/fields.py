@@ -8,9 +8,13 @@ declares each encrypted field in one line next to its plaintext fields::
         id = models.UUIDField(primary_key=True, default=uuid.uuid4)
         data_key = OwnerKeyField()
         full_name = EncryptedTextField(max_length=200)
-        service_number = EncryptedTextField(max_length=40, blank=True, blind_index=True)
+        service_number = EncryptedTextField(max_length=40, blank=True, blind_index="identifier")
         date_of_birth = EncryptedDateField(null=True, blank=True)
-        name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"))
+        name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"), canonical=("name", "date"))
+
+Each blind index declares the canonical form of each of its sources
+(``CANONICAL_FORMS``): what counts as the same value is a property of the
+index, never guessed from a field's name.
 
 Values are opened lazily, on first access, with the key the queryset loaded
 alongside (``VaultManager`` joins it in: never a query per row). Rows that read
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -210,7 +215,9 @@ class EncryptedField(models.Field):
     form_class: type[forms.Field] = forms.CharField
     descriptor_class = VaultDescriptor
 
-    def __init__(self, *args: Any, blind_index: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, blind_index: str = "", **kwargs: Any) -> None:
+        if blind_index and blind_index not in CANONICAL_FORMS:
+            raise ValueError(f"blind_index names a canonical form: one of {sorted(CANONICAL_FORMS)}")
         self.blind_index = blind_index
         kwargs["null"] = True  # empty is stored as NULL, whatever the type
         super().__init__(*args, **kwargs)
@@ -226,7 +233,7 @@ class EncryptedField(models.Field):
     def contribute_to_class(self, cls: type[models.Model], name: str, private_only: bool = False) -> None:
         super().contribute_to_class(cls, name, private_only)  # installs VaultDescriptor
         if self.blind_index and not cls._meta.abstract:
-            cls.add_to_class(f"{name}_index", BlindIndexField(sources=(name,)))
+            cls.add_to_class(f"{name}_index", BlindIndexField(sources=(name,), canonical=(self.blind_index,)))
 
     def get_internal_type(self) -> str:
         return "BinaryField"
@@ -415,20 +422,51 @@ def blind_index_bits() -> int:
 def _index_key(model: type[models.Model], index_name: str) -> bytes:
     # One key per index (domain separation), derived from the keyring's blind-index key.
     info = f"haven.blind-index|{model._meta.db_table}|{index_name}".encode()
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(settings.KEYRING.blind_index_key)
+    return _derive_index_key(settings.KEYRING.blind_index_key, info)
 
 
-def _normalised(value: Any) -> str:
-    from vault.normalise import normalise  # ICU loads on first use, not at start-up
+@functools.lru_cache(maxsize=64)
+def _derive_index_key(blind_index_key: bytes, info: bytes) -> bytes:
+    # Cached: rebuilding 100,000 rows' tags would otherwise run HKDF 200,000 times.
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(blind_index_key)
 
-    return normalise(value.isoformat() if isinstance(value, datetime.date) else str(value))
+
+def _canonical_date(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime.date) else str(value).strip()
+
+
+def _canonical_name(value: Any) -> str:
+    from vault.normalise import canonical_name  # ICU loads on first use, not at start-up
+
+    return canonical_name(str(value))
+
+
+def _canonical_identifier(value: Any) -> str:
+    from vault.normalise import canonical_identifier
+
+    return canonical_identifier(str(value))
+
+
+# The canonical forms a blind index may declare for a source (vault/normalise.py).
+CANONICAL_FORMS = {"name": _canonical_name, "identifier": _canonical_identifier, "date": _canonical_date}
+
+
+def canonical(form: str, value: Any) -> str:
+    """``value`` in canonical ``form`` ("name", "identifier" or "date"): a str, "" when empty."""
+    return CANONICAL_FORMS[form](value)
 
 
 def blind_tag(model: type[models.Model], index_name: str, values: list[Any]) -> int | None:
-    """The truncated HMAC of the normalised values, or None when one is empty."""
+    """The truncated HMAC of the values in their index's canonical forms, or None when one is empty.
+
+    ``values`` are in the order of the index's sources; ValueError if their number differs.
+    """
+    forms = model._meta.get_field(index_name).canonical  # type: ignore[union-attr]
+    if len(values) != len(forms):
+        raise ValueError(f"{model._meta.label}.{index_name} takes {len(forms)} values")
     if any(value is None or value is SHREDDED for value in values):
         return None
-    normalised = [_normalised(value) for value in values]
+    normalised = [canonical(form, value) for form, value in zip(forms, values, strict=True)]
     if not all(normalised):  # empty, or only spaces and invisible characters
         return None
     message = "\x1f".join(normalised).encode()
@@ -443,8 +481,13 @@ class BlindIndexField(models.IntegerField):
     fingerprint a person; matches are confirmed by decrypting the candidates.
     """
 
-    def __init__(self, *args: Any, sources: tuple[str, ...] = (), **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sources: tuple[str, ...] = (), canonical: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
         self.sources = tuple(sources)
+        self.canonical = tuple(canonical)
+        if len(self.canonical) != len(self.sources) or not set(self.canonical) <= set(CANONICAL_FORMS):
+            raise ValueError(f"canonical: one of {sorted(CANONICAL_FORMS)} for each source")
         kwargs.update(null=True, editable=False, db_index=True)
         super().__init__(*args, **kwargs)
 
@@ -453,6 +496,7 @@ class BlindIndexField(models.IntegerField):
         for key in ("null", "editable", "db_index"):
             kwargs.pop(key, None)
         kwargs["sources"] = self.sources
+        kwargs["canonical"] = self.canonical
         return name, path, args, kwargs
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
@@ -539,7 +583,7 @@ class VaultQuerySet(models.QuerySet):
         return clone
 
     def matching(self, **values: Any) -> list[Any]:
-        """Rows whose encrypted fields equal ``values`` after normalisation.
+        """Rows whose encrypted fields equal ``values`` in the index's canonical forms.
 
         Looks up the blind index over exactly these fields, then opens each
         candidate to drop the other members of its bucket.
@@ -558,11 +602,12 @@ class VaultQuerySet(models.QuerySet):
         tag = blind_tag(self.model, index.name, ordered)
         if tag is None:
             return []
-        wanted = [_normalised(value) for value in ordered]
+        pairs = list(zip(index.canonical, index.sources, strict=True))
+        wanted = [canonical(form, values[source]) for form, source in pairs]
         return [
             row
             for row in self.defer(None).filter(**{index.name: tag})  # sources loaded with the rows
-            if [_normalised(getattr(row, source)) for source in index.sources] == wanted
+            if [canonical(form, getattr(row, source)) for form, source in pairs] == wanted
         ]
 
 
@@ -634,6 +679,21 @@ class VaultModel(models.Model):
         data.get("_vault_changed", set()).difference_update(refreshed)
         if any(data.get(name) is SHREDDED for name in refreshed):
             data.pop("_vault_key", None)  # shredded since it was loaded: never seal with the old key
+
+    @classmethod
+    def refresh_index_rows(cls, rows: list[Any]) -> None:
+        """Recompute the blind-index tags ``rows`` keep in other tables (one per alias, say).
+
+        ``rebuild_blind_indexes`` calls it for each batch, inside the batch's
+        transaction; a model with such a table overrides it.
+        """
+
+    @classmethod
+    def forget_index_rows(cls, key_ids: list[Any]) -> None:
+        """Delete the blind-index tags kept in other tables by rows sealed with these data keys.
+
+        ``vault.services.shred_data_keys`` (shredding, and a restore's shred list) calls it.
+        """
 
 
 def with_blind_indexes(model: type[models.Model], update_fields: Any) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -29,13 +30,13 @@ class Person(VaultModel):
     data_key = OwnerKeyField()
     code = models.CharField(max_length=20, blank=True)
     full_name = EncryptedTextField(max_length=200)
-    service_number = EncryptedTextField(max_length=40, blank=True, blind_index=True)
+    service_number = EncryptedTextField(max_length=40, blank=True, blind_index="identifier")
     date_of_birth = EncryptedDateField(blank=True)
     narrative = EncryptedLongTextField(blank=True)
     years_of_service = EncryptedIntegerField(blank=True)
     aliases = EncryptedJSONField(blank=True)
     was_armed = EncryptedBooleanField(blank=True)
-    name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"))
+    name_dob_index = BlindIndexField(sources=("full_name", "date_of_birth"), canonical=("name", "date"))
 
 
 class Relative(VaultModel):
@@ -96,6 +97,10 @@ class PlainCaseQuerySet(models.QuerySet["PlainCase"]):
     def matching(self, **values: Any) -> list[PlainCase]:
         """VaultQuerySet.matching's twin: plain equality on ordinary indexed columns."""
         return list(self.filter(**values))
+
+    def named(self, *names: str, born: datetime.date) -> list[PlainCase]:
+        """CaseQuerySet.named's twin: plain equality on the full name (the twin indexes no aliases)."""
+        return list(self.filter(full_name__in=names, date_of_birth=born))
 
 
 class PlainCase(models.Model):

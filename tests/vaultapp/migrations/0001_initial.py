@@ -53,8 +53,8 @@ class Migration(migrations.Migration):
                 ('narrative', vault.fields.EncryptedLongTextField(blank=True, max_length=50000)),
                 ('years_of_service', vault.fields.EncryptedIntegerField(blank=True)),
                 ('aliases', vault.fields.EncryptedJSONField(blank=True)),
-                ('name_dob_index', vault.fields.BlindIndexField(sources=('full_name', 'date_of_birth'))),
-                ('service_number_index', vault.fields.BlindIndexField(sources=('service_number',))),
+                ('name_dob_index', vault.fields.BlindIndexField(canonical=('name', 'date'), sources=('full_name', 'date_of_birth'))),
+                ('service_number_index', vault.fields.BlindIndexField(canonical=('identifier',), sources=('service_number',))),
                 ('data_key', vault.fields.OwnerKeyField(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='vault.datakey')),
             ],
             options={
