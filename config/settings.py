@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "audit",
     "vault",
     "defectors",
+    "support",
     # Apps only the test suite and benchmarks load (tests/vaultapp: models to exercise the vault).
     *envlist("HAVEN_EXTRA_APPS"),
 ]
@@ -175,6 +176,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "support.context_processors.notifications",
             ],
         },
     },
@@ -210,6 +212,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat: one entry per periodic task; tasks take ids (or nothing) and are idempotent.
+CELERY_BEAT_SCHEDULE = {
+    "support-reminders": {"task": "support.tasks.send_reminders", "schedule": 24 * 60 * 60},
+}
+
+# Transition support (support/): a referral sent this many days ago without an answer
+# is "waiting too long"; assistance above these amounts needs a supervisor's approval.
+HAVEN_REFERRAL_WAITING_DAYS = envint("HAVEN_REFERRAL_WAITING_DAYS", 14)
+HAVEN_ASSISTANCE_APPROVAL_ABOVE = {
+    currency: amount
+    for currency, _sep, amount in (
+        item.partition(":") for item in envlist("HAVEN_ASSISTANCE_APPROVAL_ABOVE", "MMK:500000,THB:5000,USD:150")
+    )
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
