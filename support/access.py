@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.shortcuts import get_object_or_404
 
@@ -14,30 +15,30 @@ from support.models import Assistance, Placement, Referral, Task, TrainingEnrolm
 
 def get_referral_for_user(user: User, case: Case, pk: uuid.UUID) -> Referral:
     """A referral of ``case`` (already fetched with get_case_for_user), with its provider."""
-    referral = get_object_or_404(Referral.objects.filter(case=case).select_related("provider"), pk=pk)
+    referral: Any = get_object_or_404(Referral.objects.filter(case=case).select_related("provider"), pk=pk)
     referral.case = case  # the case as fetched, with its key: no second query
     return referral
 
 
 def get_placement_for_user(user: User, case: Case, pk: uuid.UUID) -> Placement:
-    placement = get_object_or_404(Placement.objects.filter(case=case), pk=pk)
+    placement: Any = get_object_or_404(Placement.objects.filter(case=case), pk=pk)
     placement.case = case  # the case as fetched, with its key: no second query
     return placement
 
 
 def get_task_for_user(user: User, case: Case, pk: uuid.UUID) -> Task:
-    task = get_object_or_404(Task.objects.filter(case=case), pk=pk)
+    task: Any = get_object_or_404(Task.objects.filter(case=case), pk=pk)
     task.case = case  # the case as fetched, with its key: no second query
     return task
 
 
 def get_training_for_user(user: User, case: Case, pk: uuid.UUID) -> TrainingEnrolment:
-    enrolment = get_object_or_404(TrainingEnrolment.objects.filter(case=case), pk=pk)
+    enrolment: Any = get_object_or_404(TrainingEnrolment.objects.filter(case=case), pk=pk)
     enrolment.case = case  # the case as fetched, with its key: no second query
     return enrolment
 
 
 def get_assistance_for_user(user: User, case: Case, pk: uuid.UUID) -> Assistance:
-    assistance = get_object_or_404(Assistance.objects.filter(case=case), pk=pk)
+    assistance: Any = get_object_or_404(Assistance.objects.filter(case=case), pk=pk)
     assistance.case = case  # the case as fetched, with its key: no second query
     return assistance

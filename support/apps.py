@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from accounts.navigation import NavEntry
-from accounts.roles import CASE_ROLES, Role
+from accounts.roles import CASE_ROLES
 
 
 class SupportConfig(AppConfig):

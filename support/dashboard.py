@@ -48,9 +48,15 @@ def bars(rows: list[tuple[str, int, int]], *, row_height: int = 24) -> tuple[lis
         width, rest_width = 100 * value / largest, 100 * rest / largest
         scaled.append(
             Bar(
-                label, value, rest, n * row_height + 4, n * row_height + 17,
-                f"{width:.2f}", f"{CHART_LEFT + width:.2f}", f"{rest_width:.2f}",
-            )  # fmt: skip
+                label,
+                value,
+                rest,
+                n * row_height + 4,
+                n * row_height + 17,
+                f"{width:.2f}",
+                f"{CHART_LEFT + width:.2f}",
+                f"{rest_width:.2f}",
+            )
         )
     return scaled, max(len(rows), 1) * row_height
 

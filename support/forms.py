@@ -91,7 +91,9 @@ class CheckOutForm(forms.Form):
 
 
 class ReferralForm(forms.ModelForm):
-    provider = forms.ModelChoiceField(label=_("Provider"), queryset=Provider.objects.filter(active=True))
+    provider: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Provider"), queryset=Provider.objects.filter(active=True)
+    )
 
     class Meta:
         model = Referral
@@ -112,15 +114,18 @@ class ReferralForm(forms.ModelForm):
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=Referral.Status.choices, widget=forms.HiddenInput)
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    reason = forms.CharField(label=_("Reason"), max_length=2_000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     outcome = forms.CharField(
         label=_("Outcome"), max_length=5_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class TrainingForm(forms.ModelForm):
-    provider = forms.ModelChoiceField(
-        label=_("Provider"), queryset=Provider.objects.filter(active=True, services__contains=f",{ServiceType.TRAINING},")
+    provider: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Provider"),
+        queryset=Provider.objects.filter(active=True, services__contains=f",{ServiceType.TRAINING},"),
     )
 
     class Meta:
@@ -139,7 +144,7 @@ class TrainingForm(forms.ModelForm):
 
 
 class SessionForm(forms.ModelForm):
-    provider = forms.ModelChoiceField(
+    provider: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Provider"),
         queryset=Provider.objects.filter(active=True, services__contains=f",{ServiceType.MENTAL_HEALTH},"),
     )

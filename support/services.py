@@ -136,7 +136,9 @@ def place_in_shelter(
     if occupied >= shelter.beds:
         others = _shelters_with_free_beds(shelter)
         message = _("This shelter is full.")
-        message += " " + (_("Shelters with free beds: %(list)s.") % {"list": others} if others else _("No shelter has a free bed."))
+        message += " " + (
+            _("Shelters with free beds: %(list)s.") % {"list": others} if others else _("No shelter has a free bed.")
+        )
         raise ValidationError(message)
     try:
         with transaction.atomic():
@@ -218,7 +220,7 @@ def _packet(referral: Referral) -> list[tuple[str, str]]:
     case = referral.case
     items = []
     for name in PACKET_FIELDS[referral.service_type]:
-        field = Case._meta.get_field(name)
+        field: Any = Case._meta.get_field(name)
         value = getattr(case, name)
         if hasattr(case, f"get_{name}_display") and value:
             value = getattr(case, f"get_{name}_display")()
@@ -245,9 +247,7 @@ def transition_referral(
     if referral.version != version:
         raise StaleReferral(_("Someone changed this referral since you opened the page: look at it again."))
     if to not in referral.next_statuses():
-        raise ValidationError(
-            _("A referral cannot go from %(old)s to %(new)s.") % {"old": referral.status, "new": to}
-        )
+        raise ValidationError(_("A referral cannot go from %(old)s to %(new)s.") % {"old": referral.status, "new": to})
     fields = ["status", "version", "status_changed_at"]
     packet = None
     if to in (Referral.Status.DECLINED, Referral.Status.CANCELLED):
@@ -406,7 +406,7 @@ def create_reminders(*, today: datetime.date) -> int:
     open_case = Q(status__in=[Case.Status.ACTIVE, Case.Status.REOPENED], shredded_at__isnull=True)
     wanted: list[Notification] = []
 
-    def notify(kind: str, *, case_id: Any, urgent: bool, object_id: Any, due_on: datetime.date, owner: Any) -> None:
+    def notify(kind: str, *, case_id: Any, urgent: bool, object_id: Any, due_on: Any, owner: Any) -> None:
         people = {owner} if owner else set()
         if urgent:
             people |= set(supervisors)

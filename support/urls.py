@@ -27,9 +27,7 @@ urlpatterns = [
     path("cases/<case_code:code>/training/", cases.enrol, name="enrol"),
     path("cases/<case_code:code>/sessions/", cases.add_session, name="add_session"),
     path("cases/<case_code:code>/assistance/", cases.add_assistance, name="add_assistance"),
-    path(
-        "cases/<case_code:code>/assistance/<uuid:pk>/approve/", cases.approve_assistance, name="approve_assistance"
-    ),
+    path("cases/<case_code:code>/assistance/<uuid:pk>/approve/", cases.approve_assistance, name="approve_assistance"),
     path("cases/<case_code:code>/goals/", cases.add_goal, name="add_goal"),
     path("cases/<case_code:code>/tasks/", cases.add_task, name="add_task"),
     path("cases/<case_code:code>/tasks/<uuid:pk>/done/", cases.complete_task, name="complete_task"),

@@ -272,7 +272,7 @@ TABLE: dict[str, Rule] = {
             "training-programme": "Forged",
             "training-provider": w["provider"].pk,
             "training-starts_on": TODAY,
-        },  # fmt: skip
+        },
         owner="caseworker",
     ),
     "support:add_session": Rule(
@@ -292,7 +292,7 @@ TABLE: dict[str, Rule] = {
             "assistance-currency": "USD",
             "assistance-given_on": TODAY,
             "assistance-purpose": "Forged",
-        },  # fmt: skip
+        },
         owner="caseworker",
     ),
     "support:approve_assistance": Rule(

@@ -41,7 +41,7 @@ from support.models import Assistance, Goal, Placement, Referral, SupportSession
 CASE_ROLES = User.CASE_ROLES
 
 
-def _blank_forms(case: Case) -> dict[str, forms.Form]:
+def _blank_forms(case: Case) -> dict[str, forms.BaseForm]:
     return {
         "placement_form": PlacementForm(prefix="placement"),
         "referral_form": ReferralForm(prefix="referral"),
@@ -82,7 +82,9 @@ def case_support(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return _page(request, case)
 
 
-def _run(request: AuthenticatedRequest, case: Case, form: forms.Form, name: str, call: Any, done: str) -> HttpResponse:
+def _run(
+    request: AuthenticatedRequest, case: Case, form: forms.BaseForm, name: str, call: Any, done: str
+) -> HttpResponse:
     """Validate ``form``, then ``call(form.cleaned_data)``; its ValidationError is shown on the form."""
     if form.is_valid():
         try:

@@ -21,9 +21,11 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
 @role_required(*User.CASE_ROLES)
 def notifications(request: AuthenticatedRequest) -> HttpResponse:
-    rows = Notification.objects.filter(user=request.user).select_related("case").only(
-        "kind", "due_on", "created_at", "read_at", "case__code"
-    )[:100]
+    rows = (
+        Notification.objects.filter(user=request.user)
+        .select_related("case")
+        .only("kind", "due_on", "created_at", "read_at", "case__code")[:100]
+    )
     return render(request, "support/notifications.html", {"notifications": rows})
 
 

@@ -27,7 +27,7 @@ def providers(request: AuthenticatedRequest) -> HttpResponse:
         found = Provider.objects.all() if request.user.role == User.Role.SUPERVISOR else found
     # What each service type receives in a referral packet: part of the directory.
     packet = [
-        (label, [Case._meta.get_field(name).verbose_name for name in PACKET_FIELDS[code]])
+        (label, [Case._meta.get_field(name).verbose_name for name in PACKET_FIELDS[code]])  # type: ignore[union-attr]
         for code, label in ServiceType.choices
     ]
     return render(request, "support/providers.html", {"form": form, "providers": found, "packet": packet})

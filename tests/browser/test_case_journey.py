@@ -87,8 +87,8 @@ def test_caseworker_takes_in_a_defector_on_a_phone_and_an_auditor_sees_the_revea
     page = phone_page(new_context)
     errors = console_errors(page)
     log_in_as(page, caseworker)
-    expect(page).to_have_url(f"{site}/cases/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("My cases")
+    expect(page).to_have_url(f"{site}/support/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My dashboard")
 
     # 1. A full intake, step by step.
     code = start_intake(page, site, shoot)

@@ -35,7 +35,10 @@ class TestWorkflow:
         assert list(ReferralEvent.objects.filter(referral=referral).values_list("status", "by")) == [
             (status, caseworker.pk) for status in ("draft", "sent", "accepted", "in_progress", "completed")
         ]
-        assert AuditEvent.objects.filter(action="support.referral.status_changed", object_ref=consenting_case.code).count() == 4
+        assert (
+            AuditEvent.objects.filter(action="support.referral.status_changed", object_ref=consenting_case.code).count()
+            == 4
+        )
 
     @pytest.mark.parametrize(("path", "illegal"), [((), "accepted"), ((), "completed"), (("sent",), "in_progress")])
     def test_an_illegal_transition_is_refused(self, consenting_case, caseworker, provider, path, illegal):
@@ -94,7 +97,9 @@ class TestConsent:
         referral = draft(consenting_case, caseworker, provider, ServiceType.MENTAL_HEALTH)
         with pytest.raises(ValidationError, match="explicit consent"):
             move(referral, caseworker, "sent")
-        with_consent = draft(consenting_case, caseworker, provider, ServiceType.MENTAL_HEALTH, explicit_consent_on=TODAY)
+        with_consent = draft(
+            consenting_case, caseworker, provider, ServiceType.MENTAL_HEALTH, explicit_consent_on=TODAY
+        )
         assert move(with_consent, caseworker, "sent") is not None
 
     def test_a_withdrawn_consent_stops_sharing_and_flags_open_referrals(self, consenting_case, caseworker, provider):
@@ -118,7 +123,9 @@ class TestPacket:
         assert values == {"full name": "Ko Secret Name", "languages": "Burmese, Karen", "contact channel": ""}
         assert "SENTINEL" not in repr(packet.items)
 
-    def test_the_fields_shared_are_recorded_and_audited_by_name_never_value(self, consenting_case, caseworker, provider):
+    def test_the_fields_shared_are_recorded_and_audited_by_name_never_value(
+        self, consenting_case, caseworker, provider
+    ):
         referral = draft(consenting_case, caseworker, provider)
         move(referral, caseworker, "sent")
         referral.refresh_from_db()
