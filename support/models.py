@@ -192,7 +192,8 @@ class Placement(models.Model):
 
 class ReferralQuerySet(VaultQuerySet):
     def visible_to(self, user: Any) -> ReferralQuerySet:
-        return self.filter(case__in=Case.objects.visible_to(user))
+        """The referrals of the cases ``user`` may see (Case.objects.visible_to: the one rule)."""
+        return self.filter(case__in=Case.objects.visible_to(user).values("pk"))
 
     def open(self) -> ReferralQuerySet:
         return self.filter(status__in=Referral.OPEN_STATUSES)
@@ -253,6 +254,10 @@ class Referral(VaultModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    def shared_field_labels(self) -> list[str]:
+        """The shared fields' names as the person reads them (the record keeps the field names)."""
+        return [str(Case._meta.get_field(name).verbose_name) for name in self.shared_fields]  # type: ignore[union-attr]
 
     def next_statuses(self) -> list[str]:
         allowed = REFERRAL_TRANSITIONS.get(self.status, frozenset())

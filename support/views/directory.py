@@ -30,7 +30,13 @@ def providers(request: AuthenticatedRequest) -> HttpResponse:
         (label, [Case._meta.get_field(name).verbose_name for name in PACKET_FIELDS[code]])  # type: ignore[union-attr]
         for code, label in ServiceType.choices
     ]
-    return render(request, "support/providers.html", {"form": form, "providers": found, "packet": packet})
+    context = {
+        "form": form,
+        "providers": found,
+        "packet": packet,
+        "can_edit": request.user.role == User.Role.SUPERVISOR,
+    }
+    return render(request, "support/providers.html", context)
 
 
 @role_required(User.Role.SUPERVISOR)
@@ -49,7 +55,8 @@ def shelters(request: AuthenticatedRequest) -> HttpResponse:
     rows = Shelter.objects.with_occupancy()
     if request.user.role != User.Role.SUPERVISOR:
         rows = rows.filter(active=True)
-    return render(request, "support/shelters.html", {"shelters": rows})
+    context = {"shelters": rows, "can_edit": request.user.role == User.Role.SUPERVISOR}
+    return render(request, "support/shelters.html", context)
 
 
 @role_required(User.Role.SUPERVISOR)

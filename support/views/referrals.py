@@ -18,7 +18,6 @@ from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from defectors.access import get_case_for_user
-from defectors.models import Case
 from support import services
 from support.access import get_referral_for_user
 from support.forms import TransitionForm
@@ -40,7 +39,7 @@ TRANSITION_LABELS: dict[str, tuple[str | Promise, str]] = {
 def referral_list(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     referrals = (
-        Referral.objects.filter(case__in=Case.objects.visible_to(request.user).values("pk"))
+        Referral.objects.visible_to(request.user)
         .select_related("case", "provider")
         .only("status", "service_type", "status_changed_at", "created_at", "case__code", "provider__name")
         .order_by("-created_at")

@@ -70,8 +70,9 @@ class TestList:
     def test_the_list_runs_the_same_queries_for_10_and_200_cases(self, sup, caseworker, django_assert_num_queries):
         CaseFactory.create_batch(10, created_by=caseworker, consent=False)
         # session, the organisation key (sessions are sealed), user, MFA check, open duplicate
-        # alerts, count, page of cases with caseworkers, session save (savepoint, update, release)
-        with django_assert_num_queries(10) as ten:
+        # alerts, count, page of cases with caseworkers, unread notifications (the header),
+        # session save (savepoint, update, release)
+        with django_assert_num_queries(11) as ten:
             sup.get("/cases/")
         CaseFactory.create_batch(190, created_by=caseworker, consent=False)
         with django_assert_num_queries(len(ten.captured_queries)):
@@ -196,9 +197,9 @@ class TestCasePage:
                 case=case, kind=kind, given_on=datetime.date.today(), method="verbal", recorded_by=caseworker
             )
         # session, the organisation key (sessions are sealed), user, MFA check, the case, needs,
-        # consents with recorders, family count, open shred request, session save (savepoint,
-        # update, release)
-        with django_assert_num_queries(13):
+        # consents with recorders, family count, open shred request, unread notifications (the
+        # header), session save (savepoint, update, release)
+        with django_assert_num_queries(14):
             cw.get(f"/cases/{case.code}/")
 
 
