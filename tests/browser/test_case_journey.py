@@ -292,6 +292,8 @@ def test_a_match_on_someone_elses_case_goes_to_a_supervisor(  # type: ignore[no-
     desk: BrowserContext = new_context(viewport={"width": 1280, "height": 800})
     page = desk.new_page()
     log_in_as(page, supervisor)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard: all caseworkers")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("All cases")
     expect(main(page).get_by_role("link", name="1 possible duplicate to check")).to_be_visible()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks").click()
