@@ -112,8 +112,10 @@ def seed(total: int, workers: Sequence[User], providers: Sequence[Provider], she
 
 def measure(fn: Callable[[], object]) -> tuple[float, int]:
     """(median ms, queries) of ``fn``."""
+    connection.queries_log.clear()  # a full log (9,000 entries) would make the capture count 0
     with CaptureQueriesContext(connection) as queries:
         fn()
+    count = len(queries)  # now: each request resets the log
     for _ in range(WARM_UP):
         fn()
     times = []
@@ -121,7 +123,7 @@ def measure(fn: Callable[[], object]) -> tuple[float, int]:
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), len(queries)
+    return statistics.median(times), count
 
 
 def main(total: int) -> None:
@@ -165,6 +167,14 @@ def main(total: int) -> None:
         flush=True,
     )
     large = {label: measure(fn) for label, fn in pages.items()}
+    if os.environ.get("BENCH_SQL"):
+        for label, fn in pages.items():
+            connection.queries_log.clear()
+            with CaptureQueriesContext(connection) as queries:
+                fn()
+            print(f"\n{label}:")
+            for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:4]:
+                print(f"  {float(query['time']) * 1000:6.1f} ms  {query['sql'][:300]}")
     print(f"\nMedian of {RUNS} requests, ms (queries at {SMALL} / {total:,} cases)")
     for label in pages:
         print(f"  {label:40} {large[label][0]:7.1f} ms   queries {small[label][1]} / {large[label][1]}")
