@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from defectors.models import Case
-from support.models import Assistance, Placement, Referral, Task, TrainingEnrolment
+from support.models import Assistance, Goal, Placement, Referral, SupportSession, Task, TrainingEnrolment
 
 # One helper per object type: each fetches through the case the user may see, so
 # "not yours" and "does not exist" are the same Http404.
@@ -42,3 +42,15 @@ def get_assistance_for_user(user: User, case: Case, pk: uuid.UUID) -> Assistance
     assistance: Any = get_object_or_404(Assistance.objects.filter(case=case), pk=pk)
     assistance.case = case  # the case as fetched, with its key: no second query
     return assistance
+
+
+def get_session_for_user(user: User, case: Case, pk: uuid.UUID) -> SupportSession:
+    session: Any = get_object_or_404(SupportSession.objects.filter(case=case), pk=pk)
+    session.case = case  # the case as fetched, with its key: no second query
+    return session
+
+
+def get_goal_for_user(user: User, case: Case, pk: uuid.UUID) -> Goal:
+    goal: Any = get_object_or_404(Goal.objects.filter(case=case), pk=pk)
+    goal.case = case  # the case as fetched, with its key: no second query
+    return goal

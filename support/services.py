@@ -305,6 +305,16 @@ def update_training(*, enrolment: TrainingEnrolment, by: User, fields: dict[str,
 
 
 @transaction.atomic
+def record_attendance(*, session: SupportSession, by: User, attended: bool) -> None:
+    """Mark a planned session attended or missed; audited by case code."""
+    _refuse_unless_case_role(by)
+    refuse_if_shredded(case=session.case)
+    session.attended = attended
+    session.save(update_fields=["attended"])
+    _audit("session.attendance", by=by, case=session.case, reason="attended" if attended else "missed")
+
+
+@transaction.atomic
 def plan_session(*, case: Case, by: User, fields: dict[str, Any]) -> SupportSession:
     """A mental-health or psychosocial session (planned or attended); the note is encrypted."""
     _refuse_unless_case_role(by)
@@ -360,6 +370,19 @@ def add_goal(*, case: Case, by: User, fields: dict[str, Any]) -> Goal:
     goal.save()
     _audit("goal.created", by=by, case=case)
     return goal
+
+
+@transaction.atomic
+def set_goal_status(*, goal: Goal, by: User, status: str) -> None:
+    """Mark a goal open, achieved or dropped. Raises ValidationError for another status."""
+    _refuse_unless_case_role(by)
+    refuse_if_shredded(case=goal.case)
+    if status not in Goal.Status.values:
+        raise ValidationError(_("No such goal status."))
+    if goal.status != status:
+        goal.status = status
+        goal.save(update_fields=["status"])
+        _audit("goal.status_changed", by=by, case=goal.case, reason=status)
 
 
 @transaction.atomic

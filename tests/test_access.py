@@ -40,7 +40,17 @@ from accounts.models import User
 from accounts.services import invite_user
 from audit.models import AuditEvent
 from defectors.models import Case, DuplicateAlert, ShredRequest
-from support.models import Assistance, Placement, Provider, Referral, Shelter, Task
+from support.models import (
+    Assistance,
+    Goal,
+    Placement,
+    Provider,
+    Referral,
+    Shelter,
+    SupportSession,
+    Task,
+    TrainingEnrolment,
+)
 from tests.conftest import login_with_mfa
 from tests.factories import CaseFactory
 
@@ -275,6 +285,32 @@ TABLE: dict[str, Rule] = {
         },
         owner="caseworker",
     ),
+    "support:edit_training": Rule(
+        ORGANISERS,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["training"].pk},
+        data=lambda w: {
+            "programme": "Forged",
+            "provider": w["provider"].pk,
+            "starts_on": TODAY,
+            "completed": "on",
+        },
+        owner="caseworker",
+    ),
+    "support:session_attendance": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["session"].pk},
+        data=lambda w: {"attended": "yes"},
+        owner="caseworker",
+    ),
+    "support:goal_status": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["goal"].pk},
+        data=lambda w: {"status": "achieved"},
+        owner="caseworker",
+    ),
     "support:add_session": Rule(
         ORGANISERS_POST,
         post=ORGANISERS_REDIRECTED,
@@ -425,7 +461,15 @@ def _support_world(case: Case, caseworker: User) -> World:
         created_by=caseworker, needs_approval=True,
     )  # fmt: skip
     assistance.save()
+    training = TrainingEnrolment.objects.create(
+        case=case, provider=provider, programme="Welding", starts_on=datetime.date.today(), created_by=caseworker
+    )
+    session = SupportSession(case=case, provider=provider, planned_on=datetime.date.today(), created_by=caseworker)
+    session.save()
+    goal = Goal(case=case, title="Work", created_by=caseworker)
+    goal.save()
     return {
+        "training": training, "session": session, "goal": goal,
         "provider": provider, "shelter": shelter, "placement": placement, "referral": referral, "task": task,
         "assistance": assistance,
     }  # fmt: skip

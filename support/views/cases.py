@@ -25,7 +25,14 @@ from accounts.models import User
 from defectors.access import get_case_for_user
 from defectors.models import Case
 from support import services
-from support.access import get_assistance_for_user, get_placement_for_user, get_task_for_user
+from support.access import (
+    get_assistance_for_user,
+    get_goal_for_user,
+    get_placement_for_user,
+    get_session_for_user,
+    get_task_for_user,
+    get_training_for_user,
+)
 from support.forms import (
     AssistanceForm,
     CheckOutForm,
@@ -212,4 +219,53 @@ def complete_task(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> Ht
     task = get_task_for_user(request.user, case, pk)
     services.complete_task(task=task, by=request.user)
     messages.success(request, _("Task done."))
+    return _back(case, "plan")
+
+
+@role_required(*CASE_ROLES)
+def edit_training(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
+    """Attendance, completion and the certificate, recorded as the course goes on."""
+    case = get_case_for_user(request.user, code)
+    enrolment = get_training_for_user(request.user, case, pk)
+    form = TrainingForm(request.POST or None, instance=enrolment)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_training(
+                enrolment=enrolment,
+                by=request.user,
+                fields={name: form.cleaned_data[name] for name in form.changed_data},
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Training enrolment saved."))
+            return _back(case, "training")
+    return render(request, "support/training_edit.html", {"case": case, "form": form})
+
+
+@role_required(*CASE_ROLES)
+@require_POST
+def session_attendance(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, code)
+    session = get_session_for_user(request.user, case, pk)
+    attended = request.POST.get("attended")
+    if attended not in ("yes", "no"):
+        messages.error(request, _("Say whether the session took place."))
+        return _back(case, "session")
+    services.record_attendance(session=session, by=request.user, attended=attended == "yes")
+    messages.success(request, _("Attendance recorded."))
+    return _back(case, "session")
+
+
+@role_required(*CASE_ROLES)
+@require_POST
+def goal_status(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
+    case = get_case_for_user(request.user, code)
+    goal = get_goal_for_user(request.user, case, pk)
+    try:
+        services.set_goal_status(goal=goal, by=request.user, status=request.POST.get("status", ""))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Goal saved."))
     return _back(case, "plan")

@@ -155,3 +155,45 @@ class TestPlan:
         )
         assert response.status_code == 400
         assert not Task.objects.exists()
+
+
+class TestLaterUpdates:
+    def test_training_attendance_completion_and_certificate_are_updated(self, cw, case, caseworker, provider):
+        enrolment = TrainingEnrolment.objects.create(
+            case=case, provider=provider, programme="Welding", starts_on=TODAY, created_by=caseworker
+        )
+        response = cw.post(
+            url(case, f"training/{enrolment.pk}/"),
+            {"programme": "Welding", "provider": provider.pk, "starts_on": TODAY.isoformat(),
+             "ends_on": TODAY.isoformat(), "attendance": "95", "completed": "on", "certificate_received": "on"},
+        )  # fmt: skip
+        assert response.status_code == 302
+        enrolment.refresh_from_db()
+        assert (enrolment.attendance, enrolment.completed, enrolment.certificate_received) == (95, True, True)
+        assert AuditEvent.objects.filter(action="support.training.updated", object_ref=case.code).exists()
+
+    def test_a_session_is_marked_attended(self, cw, case, caseworker, provider):
+        session = SupportSession(case=case, provider=provider, planned_on=TODAY, created_by=caseworker)
+        session.save()
+        cw.post(url(case, f"sessions/{session.pk}/attendance/"), {"attended": "maybe"})
+        session.refresh_from_db()
+        assert session.attended is None
+        cw.post(url(case, f"sessions/{session.pk}/attendance/"), {"attended": "yes"})
+        session.refresh_from_db()
+        assert session.attended is True
+
+    def test_a_goal_is_achieved_and_a_forged_status_refused(self, cw, case, caseworker):
+        goal = Goal(case=case, title="Work", created_by=caseworker)
+        goal.save()
+        cw.post(url(case, f"goals/{goal.pk}/status/"), {"status": "forged"})
+        goal.refresh_from_db()
+        assert goal.status == "open"
+        cw.post(url(case, f"goals/{goal.pk}/status/"), {"status": "achieved"})
+        goal.refresh_from_db()
+        assert goal.status == "achieved"
+
+    def test_another_caseworker_cannot_update_training(self, client_for, outsider, case, caseworker, provider):
+        enrolment = TrainingEnrolment.objects.create(
+            case=case, provider=provider, programme="Welding", starts_on=TODAY, created_by=caseworker
+        )
+        assert client_for(outsider).get(url(case, f"training/{enrolment.pk}/")).status_code == 404
