@@ -63,9 +63,11 @@ def _blank_forms(case: Case) -> dict[str, forms.BaseForm]:
 
 def _page(request: AuthenticatedRequest, case: Case, **bound: Any) -> HttpResponse:
     """The case's support page; ``bound`` replaces a blank form with one that has errors."""
+    placements = list(Placement.objects.filter(case=case).select_related("shelter"))
     context = {
         "case": case,
-        "placements": Placement.objects.filter(case=case).select_related("shelter"),
+        "placements": placements,
+        "placed": any(placement.checked_out_on is None for placement in placements),
         "referrals": Referral.objects.filter(case=case).select_related("provider").with_consent_flag(),
         "trainings": TrainingEnrolment.objects.filter(case=case).select_related("provider"),
         "sessions": SupportSession.objects.filter(case=case).select_related("provider"),
