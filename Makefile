@@ -24,7 +24,7 @@ DEV_ENV := DJANGO_DEBUG=1
 # Where make run serves: make run ADDR=127.0.0.1:8001
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench bench-cases bench-backups prereqs-run prereqs-test
+.PHONY: install run test lint bench bench-cases bench-backups bench-support prereqs-run prereqs-test
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PREREQS) install
@@ -75,3 +75,8 @@ bench-cases: $(STAMP)
 bench-backups: $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) bench/backups.py $(CASES)
+
+# The dashboards and the referral list at CASES cases (3 referrals a case, a placement every second).
+bench-support: $(STAMP)
+	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
+	$(TEST_ENV) $(PY) bench/support.py $(CASES)

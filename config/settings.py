@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "vault",
     "defectors",
     "backups",
+    "support",
     # Apps only the test suite and benchmarks load (tests/vaultapp: models to exercise the vault).
     *envlist("HAVEN_EXTRA_APPS"),
 ]
@@ -192,6 +193,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
                 "backups.context_processors.backup_warning",
+                "support.context_processors.notifications",
             ],
         },
     },
@@ -235,6 +237,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat: one entry per periodic task; tasks take ids (or nothing) and are idempotent.
+CELERY_BEAT_SCHEDULE = {
+    "support-reminders": {"task": "support.tasks.send_reminders", "schedule": 24 * 60 * 60},
+}
+
+# Transition support (support/): a referral sent this many days ago without an answer
+# is "waiting too long"; assistance above these amounts needs a supervisor's approval.
+HAVEN_REFERRAL_WAITING_DAYS = envint("HAVEN_REFERRAL_WAITING_DAYS", 14)
+HAVEN_ASSISTANCE_APPROVAL_ABOVE = {
+    currency: amount
+    for currency, _sep, amount in (
+        item.partition(":") for item in envlist("HAVEN_ASSISTANCE_APPROVAL_ABOVE", "MMK:500000,THB:5000,USD:150")
+    )
+}
 
 # Backups: encrypted with age to the trustees' public keys (age1...), so this
 # server can write them but never read them. See README, "Backups".
@@ -245,11 +261,9 @@ BACKUP_KEEP_WEEKLY = envint("HAVEN_BACKUP_KEEP_WEEKLY", 5)
 BACKUP_KEEP_MONTHLY = envint("HAVEN_BACKUP_KEEP_MONTHLY", 12)
 BACKUP_HOUR = envint("HAVEN_BACKUP_HOUR", 2)  # local time (HAVEN_TIME_ZONE), nightly
 BACKUP_WARN_HOURS = 26
-CELERY_BEAT_SCHEDULE = {
-    "nightly-backup": {
-        "task": "backups.tasks.nightly_backup",
-        "schedule": crontab(hour=str(BACKUP_HOUR), minute="0"),
-    },
+CELERY_BEAT_SCHEDULE["nightly-backup"] = {
+    "task": "backups.tasks.nightly_backup",
+    "schedule": crontab(hour=str(BACKUP_HOUR), minute="0"),
 }
 
 AUTH_USER_MODEL = "accounts.User"

@@ -26,5 +26,4 @@ class DefectorsConfig(AppConfig):
         NavEntry("defectors:tasks", _("Tasks"), roles={Role.SUPERVISOR}, count=open_tasks),
         NavEntry("defectors:shred_requests", _("Shred requests"), roles={Role.ADMIN}),
     ]
-    home = {role: "defectors:case_list" for role in CASE_ROLES}
     demo_seeder = "defectors.demo_seed.CaseSeeder"  # seed_demo --cases

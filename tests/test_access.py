@@ -34,12 +34,24 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import invite_user
 from audit.models import AuditEvent
 from defectors import record
 from defectors.models import Case, CaseNote, DuplicateAlert, Need, ShredRequest, WithdrawalTask
+from support.models import (
+    Assistance,
+    Goal,
+    Placement,
+    Provider,
+    Referral,
+    Shelter,
+    SupportSession,
+    Task,
+    TrainingEnrolment,
+)
 from tests.conftest import login_with_mfa
 from tests.factories import CaseFactory
 
@@ -102,6 +114,7 @@ class Rule:
         return answer
 
 
+TODAY = datetime.date.today().isoformat()
 ADMIN_ONLY = only({"admin": 200})
 ADMIN_POST_ONLY = only({"admin": 405})
 SELF_SERVICE = everyone(200)
@@ -287,6 +300,147 @@ TABLE: dict[str, Rule] = {
     "backups:index": Rule(ADMIN_ONLY, post=ADMIN_POST_ONLY),
     # Starting a backup asks for the password again first (allauth's reauthentication).
     "backups:start": Rule(ADMIN_POST_ONLY, post=only({"admin": REAUTH})),
+    # Transition support: the directory is everyone's who works on cases, kept by supervisors;
+    # everything on a case is its caseworker's (the outsider gets 404).
+    "support:dashboard": Rule(ORGANISERS),
+    "support:notifications": Rule(ORGANISERS),
+    "support:mark_read": Rule(ORGANISERS_POST, post=ORGANISERS_REDIRECTED),
+    "support:providers": Rule(ORGANISERS),
+    "support:provider_new": Rule(
+        only({"supervisor": 200}),
+        post=only({"supervisor": 302}),
+        data=lambda w: {"name": "Forged", "services": "legal", "availability": "open"},
+    ),
+    "support:provider_edit": Rule(
+        only({"supervisor": 200}),
+        post=only({"supervisor": 302}),
+        kwargs=lambda w: {"pk": w["provider"].pk},
+        data=lambda w: {"name": "Forged", "services": "legal", "availability": "open"},
+    ),
+    "support:shelters": Rule(ORGANISERS),
+    "support:shelter_new": Rule(
+        only({"supervisor": 200}), post=only({"supervisor": 302}), data=lambda w: {"name": "Forged", "beds": 9}
+    ),
+    "support:shelter_edit": Rule(
+        only({"supervisor": 200}),
+        post=only({"supervisor": 302}),
+        kwargs=lambda w: {"pk": w["shelter"].pk},
+        data=lambda w: {"name": "Forged", "beds": 9},
+    ),
+    "support:referrals": Rule(ORGANISERS),
+    "support:case": Rule(ORGANISERS, kwargs=case_code, owner="caseworker"),
+    "support:place": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=draft_code,
+        data=lambda w: {"placement-shelter": w["shelter"].pk, "placement-checked_in_on": TODAY},
+        owner="caseworker",
+    ),
+    "support:check_out": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["placement"].pk},
+        data=lambda w: {"checkout-checked_out_on": TODAY},
+        owner="caseworker",
+    ),
+    "support:refer": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=case_code,
+        data=lambda w: {"referral-service_type": "legal", "referral-provider": w["provider"].pk},
+        owner="caseworker",
+    ),
+    "support:referral": Rule(ORGANISERS, kwargs=lambda w: {**case_code(w), "pk": w["referral"].pk}, owner="caseworker"),
+    "support:referral_transition": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["referral"].pk},
+        data=lambda w: {"to": "cancelled", "version": 1, "reason": "forged"},
+        owner="caseworker",
+    ),
+    "support:enrol": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=case_code,
+        data=lambda w: {
+            "training-programme": "Forged",
+            "training-provider": w["provider"].pk,
+            "training-starts_on": TODAY,
+        },
+        owner="caseworker",
+    ),
+    "support:edit_training": Rule(
+        ORGANISERS,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["training"].pk},
+        data=lambda w: {
+            "programme": "Forged",
+            "provider": w["provider"].pk,
+            "starts_on": TODAY,
+            "completed": "on",
+        },
+        owner="caseworker",
+    ),
+    "support:session_attendance": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["session"].pk},
+        data=lambda w: {"attended": "yes"},
+        owner="caseworker",
+    ),
+    "support:goal_status": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["goal"].pk},
+        data=lambda w: {"status": "achieved"},
+        owner="caseworker",
+    ),
+    "support:add_session": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=case_code,
+        data=lambda w: {"session-provider": w["provider"].pk, "session-planned_on": TODAY},
+        owner="caseworker",
+    ),
+    "support:add_assistance": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=case_code,
+        data=lambda w: {
+            "assistance-kind": "cash",
+            "assistance-amount": "10",
+            "assistance-currency": "USD",
+            "assistance-given_on": TODAY,
+            "assistance-purpose": "Forged",
+        },
+        owner="caseworker",
+    ),
+    "support:approve_assistance": Rule(
+        only({"supervisor": 405}),
+        post=only({"supervisor": 302}),
+        kwargs=lambda w: {**case_code(w), "pk": w["assistance"].pk},
+        owner="supervisor",
+    ),
+    "support:add_goal": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=case_code,
+        data=lambda w: {"goal-title": "Forged"},
+        owner="caseworker",
+    ),
+    "support:add_task": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=case_code,
+        data=lambda w: {"task-title": "Forged", "task-owner": w["caseworker"].username, "task-due_on": TODAY},
+        owner="caseworker",
+    ),
+    "support:complete_task": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["task"].pk},
+        owner="caseworker",
+    ),
     # allauth: login and account self-service, the same for every role
     "account_login": Rule(everyone(302), anonymous=200),
     "account_logout": Rule(everyone(200), anonymous=302),
@@ -377,6 +531,40 @@ def world(db, admin, supervisor, caseworker, outsider, debriefer, donor, auditor
     return {
         **users, "token": token, "others_key": others_key, "case": case, "draft": draft, "alert": alert,
         "shred_request": shred_request, "member": member, "need": need, "note": note, "withdrawal": withdrawal,
+        **_support_world(case, caseworker),
+    }  # fmt: skip
+
+
+def _support_world(case: Case, caseworker: User) -> World:
+    """A provider, a shelter the case is placed in, a draft referral, a task, assistance awaiting approval."""
+    provider = Provider(name="Partner", services=["legal", "training", "mental_health"])
+    provider.save()
+    shelter = Shelter(name="Shelter", beds=5)
+    shelter.save()
+    placement = Placement.objects.create(
+        case=case, shelter=shelter, checked_in_on=datetime.date.today(), created_by=caseworker
+    )
+    referral = Referral(case=case, provider=provider, service_type="legal", created_by=caseworker)
+    referral.status_changed_at = timezone.now()
+    referral.save()
+    task = Task(case=case, title="Call", owner=caseworker, due_on=datetime.date.today())
+    task.save()
+    assistance = Assistance(
+        case=case, kind="cash", amount=1000, currency="USD", given_on=datetime.date.today(), purpose="Rent",
+        created_by=caseworker, needs_approval=True,
+    )  # fmt: skip
+    assistance.save()
+    training = TrainingEnrolment.objects.create(
+        case=case, provider=provider, programme="Welding", starts_on=datetime.date.today(), created_by=caseworker
+    )
+    session = SupportSession(case=case, provider=provider, planned_on=datetime.date.today(), created_by=caseworker)
+    session.save()
+    goal = Goal(case=case, title="Work", created_by=caseworker)
+    goal.save()
+    return {
+        "training": training, "session": session, "goal": goal,
+        "provider": provider, "shelter": shelter, "placement": placement, "referral": referral, "task": task,
+        "assistance": assistance,
     }  # fmt: skip
 
 

@@ -58,8 +58,8 @@ def test_a_wrong_code_is_refused_and_audited(client, make_user):
     [
         (User.Role.ADMIN, "/people/"),
         (User.Role.AUDITOR, "/audit/"),
-        (User.Role.SUPERVISOR, "/cases/"),
-        (User.Role.CASEWORKER, "/cases/"),
+        (User.Role.SUPERVISOR, "/support/"),
+        (User.Role.CASEWORKER, "/support/"),
         (User.Role.DEBRIEFER, "/"),
         (User.Role.DONOR, "/"),
     ],
@@ -71,7 +71,7 @@ def test_each_role_lands_on_its_own_home(client, make_user, role, home):
     response = client.get(response["Location"], follow=True)
     assert response.request["PATH_INFO"] == home
     assert response.status_code == 200
-    if home in ("/", "/cases/"):
+    if home in ("/", "/support/"):
         assert f'data-role-home="{role}"' in response.content.decode()
     assert AuditEvent.objects.filter(action="accounts.login", actor=user).count() == 1
 

@@ -15,6 +15,12 @@ from accounts.navigation import NavEntry, nav_entries, role_home
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_APPS = {"defectors", "support", "debriefing", "reporting", "backups"}
+SUPPORT_NAV = [
+    ("/support/", "Dashboard"),
+    ("/support/referrals/", "Referrals"),
+    ("/support/providers/", "Providers"),
+    ("/support/shelters/", "Shelters"),
+]
 
 
 @pytest.mark.parametrize(
@@ -24,8 +30,11 @@ DOMAIN_APPS = {"defectors", "support", "debriefing", "reporting", "backups"}
             User.Role.ADMIN,
             [("/people/", "People"), ("/cases/shred-requests/", "Shred requests"), ("/backups/", "Backups")],
         ),
-        (User.Role.SUPERVISOR, [("/cases/", "Cases"), ("/cases/new/", "New intake"), ("/cases/tasks/", "Tasks")]),
-        (User.Role.CASEWORKER, [("/cases/", "My cases"), ("/cases/new/", "New intake")]),
+        (
+            User.Role.SUPERVISOR,
+            [("/cases/", "Cases"), ("/cases/new/", "New intake"), ("/cases/tasks/", "Tasks"), *SUPPORT_NAV],
+        ),
+        (User.Role.CASEWORKER, [("/cases/", "My cases"), ("/cases/new/", "New intake"), *SUPPORT_NAV]),
         (User.Role.AUDITOR, [("/audit/", "Audit log")]),
         (User.Role.DEBRIEFER, [("/", "Home")]),
         (User.Role.DONOR, [("/", "Home")]),

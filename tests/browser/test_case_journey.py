@@ -87,8 +87,8 @@ def test_caseworker_takes_in_a_defector_on_a_phone_and_an_auditor_sees_the_revea
     page = phone_page(new_context)
     errors = console_errors(page)
     log_in_as(page, caseworker)
-    expect(page).to_have_url(f"{site}/cases/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("My cases")
+    expect(page).to_have_url(f"{site}/support/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My dashboard")
 
     # 1. A full intake, step by step.
     code = start_intake(page, site, shoot)
@@ -296,6 +296,8 @@ def test_a_match_on_someone_elses_case_goes_to_a_supervisor(  # type: ignore[no-
     desk: BrowserContext = new_context(viewport={"width": 1280, "height": 800})
     page = desk.new_page()
     log_in_as(page, supervisor)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard: all caseworkers")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("All cases")
     expect(main(page).get_by_role("link", name="1 possible duplicate to check")).to_be_visible()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks (1 open)").click()

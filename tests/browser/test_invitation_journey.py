@@ -120,8 +120,8 @@ def test_admin_invites_a_caseworker_who_joins_from_a_phone(  # type: ignore[no-u
     # Back in with the password and the app's next code: the one used to enrol
     # is spent (one period either side is accepted).
     log_in(page, site, "casey", CASEWORKER_PASSWORD, secret, offset=1)
-    expect(page).to_have_url(f"{site}/cases/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("My cases")
+    expect(page).to_have_url(f"{site}/support/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My dashboard")
     expect(page.locator('[data-role-home="caseworker"]')).to_be_visible()
     no_horizontal_overflow(page)
     shoot(page, "08-caseworker-home")
@@ -152,7 +152,7 @@ def test_quick_exit_leaves_and_ends_the_session(site, page, settings, neutral_si
     settings.QUICK_EXIT_URL = neutral_site
     user = UserFactory(role=User.Role.CASEWORKER, username="casey")
     log_in(page, site, "casey", PASSWORD, totp_secret(user))
-    expect(page.get_by_role("heading", level=1)).to_have_text("My cases")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My dashboard")
     # The Secure, __Host- session cookie is kept on http://localhost (a secure context).
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert settings.SESSION_COOKIE_NAME.startswith("__Host-")

@@ -77,9 +77,9 @@ class TestList:
         CaseFactory.create_batch(10, created_by=caseworker, consent=False)
         # session, the organisation key (sessions are sealed), user, MFA check, the caseworkers
         # (filter), count, open duplicate alerts, open tasks (the Tasks link: duplicate checks and
-        # withdrawals, one query), page of cases with caseworkers, session save (savepoint, update,
-        # release)
-        with django_assert_num_queries(12) as ten:
+        # withdrawals, one query), unread notifications (the header), page of cases with caseworkers,
+        # session save (savepoint, update, release)
+        with django_assert_num_queries(13) as ten:
             sup.get("/cases/")
         CaseFactory.create_batch(190, created_by=caseworker, consent=False)
         with django_assert_num_queries(len(ten.captured_queries)):
@@ -204,9 +204,9 @@ class TestCasePage:
             )
         # session, the organisation key (sessions are sealed), user, MFA check, the case, consents
         # with recorders, notes with authors, needs, family count, possible duplicates (none), open
-        # shred request, the assigned caseworker, risk history, session save (savepoint, update,
-        # release)
-        with django_assert_num_queries(16):
+        # shred request, the assigned caseworker, risk history, unread notifications (the header),
+        # session save (savepoint, update, release)
+        with django_assert_num_queries(17):
             cw.get(f"/cases/{case.code}/")
 
 

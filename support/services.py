@@ -1,0 +1,478 @@
+"""Every change in transition support: the directory, placements, referrals, training,
+mental-health sessions, assistance, case plans and reminders.
+
+Each function is keyword-only, atomic and writes its audit event by case code
+(``support.<entity>.<verb>``); none takes a request. Errors: PermissionDenied for
+a role that may not, ValidationError (with a message for the person) for the rest.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.services import log_event
+from defectors.models import Case, Consent
+from defectors.services import has_consent, refuse_if_shredded
+from support.models import (
+    PACKET_FIELDS,
+    Assistance,
+    Goal,
+    Notification,
+    Placement,
+    Provider,
+    Referral,
+    ReferralEvent,
+    ServiceType,
+    Shelter,
+    SupportSession,
+    Task,
+    TrainingEnrolment,
+)
+
+
+class StaleReferral(ValidationError):
+    """The referral changed since the page that sent this transition was shown."""
+
+
+def _audit(action: str, *, by: User, case: Case | None = None, ref: str = "", reason: str = "") -> None:
+    log_event(action=f"support.{action}", actor=by, object_ref=case.code if case else ref, reason=reason)
+
+
+def _refuse_unless_case_role(by: User) -> None:
+    if not by.works_on_cases:
+        raise PermissionDenied
+
+
+def _refuse_unless_supervisor(by: User) -> None:
+    if by.role != User.Role.SUPERVISOR:
+        raise PermissionDenied
+
+
+def _usable_case(case: Case) -> None:
+    refuse_if_shredded(case=case)
+    if case.status == Case.Status.CLOSED:
+        raise ValidationError(_("This case is closed: reopen it first."))
+
+
+# The directory ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_provider(*, provider: Provider, by: User) -> Provider:
+    """Create or update a provider (supervisors only); audited by the provider's id."""
+    _refuse_unless_supervisor(by)
+    created = provider._state.adding
+    provider.save()
+    _audit("provider.created" if created else "provider.updated", by=by, ref=str(provider.pk))
+    return provider
+
+
+@transaction.atomic
+def save_shelter(*, shelter: Shelter, by: User) -> Shelter:
+    """Create or update a shelter (supervisors only). Fewer beds than people in it is refused."""
+    _refuse_unless_supervisor(by)
+    created = shelter._state.adding
+    if not created:
+        Shelter.objects.select_for_update(of=("self",)).get(pk=shelter.pk)
+        occupied = Placement.objects.filter(shelter=shelter, checked_out_on__isnull=True).count()
+        if shelter.beds < occupied:
+            raise ValidationError(_("%(n)d people are placed here: there cannot be fewer beds.") % {"n": occupied})
+    shelter.save()
+    _audit("shelter.created" if created else "shelter.updated", by=by, ref=str(shelter.pk))
+    return shelter
+
+
+# Placements ---------------------------------------------------------------------------
+
+
+def _shelters_with_free_beds(exclude: Shelter) -> str:
+    free = Shelter.objects.with_occupancy().filter(active=True, free__gt=0).exclude(pk=exclude.pk)
+    return ", ".join(f"{shelter.name} ({shelter.free})" for shelter in free[:5])  # type: ignore[attr-defined]
+
+
+@transaction.atomic
+def place_in_shelter(
+    *,
+    case: Case,
+    shelter: Shelter,
+    by: User,
+    checked_in_on: datetime.date,
+    expected_end: datetime.date | None = None,
+) -> Placement:
+    """Place ``case`` in ``shelter`` from ``checked_in_on``.
+
+    Race-safe: the case row and then the shelter row are locked (always in that
+    order), so two caseworkers taking the last bed at once are serialised and the
+    second is refused; the partial unique index keeps one open placement per case
+    even without the lock. Raises ValidationError when the shelter is full (naming
+    shelters with free beds), inactive, the case is already placed, or the dates
+    overlap an earlier stay or end before they start.
+    """
+    _refuse_unless_case_role(by)
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    _usable_case(case)
+    shelter = Shelter.objects.select_for_update(of=("self",)).get(pk=shelter.pk)
+    if not shelter.active:
+        raise ValidationError(_("This shelter is not taking people."))
+    if expected_end is not None and expected_end < checked_in_on:
+        raise ValidationError(_("The expected end is before the check-in date."))
+    stays = Placement.objects.filter(case=case)
+    if stays.filter(checked_out_on__isnull=True).exists():
+        raise ValidationError(_("This person is already in a shelter: check them out first."))
+    if stays.filter(checked_out_on__gt=checked_in_on).exists():
+        raise ValidationError(_("The check-in date overlaps an earlier stay."))
+    occupied = Placement.objects.filter(shelter=shelter, checked_out_on__isnull=True).count()
+    if occupied >= shelter.beds:
+        others = _shelters_with_free_beds(shelter)
+        message = _("This shelter is full.")
+        message += " " + (
+            _("Shelters with free beds: %(list)s.") % {"list": others} if others else _("No shelter has a free bed.")
+        )
+        raise ValidationError(message)
+    try:
+        with transaction.atomic():
+            placement = Placement.objects.create(
+                case=case, shelter=shelter, checked_in_on=checked_in_on, expected_end=expected_end, created_by=by
+            )
+    except IntegrityError:
+        raise ValidationError(_("This person is already in a shelter: check them out first.")) from None
+    _audit("placement.created", by=by, case=case)
+    return placement
+
+
+@transaction.atomic
+def check_out(*, placement: Placement, by: User, on: datetime.date) -> None:
+    """Record the check-out; a date before the check-in is refused; checking out twice changes nothing."""
+    _refuse_unless_case_role(by)
+    placement = Placement.objects.select_for_update().select_related("case").get(pk=placement.pk)
+    if placement.checked_out_on is not None:
+        return
+    if on < placement.checked_in_on:
+        raise ValidationError(_("The check-out date is before the check-in date."))
+    placement.checked_out_on = on
+    placement.save(update_fields=["checked_out_on"])
+    _audit("placement.checked_out", by=by, case=placement.case)
+
+
+# Referrals ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Packet:
+    """What the partner receives: (label, value) pairs, shown once to the caseworker."""
+
+    referral: Referral
+    items: list[tuple[str, str]]
+
+
+@transaction.atomic
+def create_referral(
+    *,
+    case: Case,
+    by: User,
+    provider: Provider,
+    service_type: str,
+    note: str = "",
+    explicit_consent_on: datetime.date | None = None,
+) -> Referral:
+    """A draft referral. Raises ValidationError when the provider does not offer the service."""
+    _refuse_unless_case_role(by)
+    _usable_case(case)
+    if service_type not in provider.services or not provider.active:
+        raise ValidationError(_("This provider does not offer that service."))
+    referral = Referral(
+        case=case,
+        provider=provider,
+        service_type=service_type,
+        note=note,
+        explicit_consent_on=explicit_consent_on,
+        created_by=by,
+        status_changed_at=timezone.now(),
+    )
+    referral.save()
+    ReferralEvent.objects.create(referral=referral, status=referral.status, by=by)
+    _audit("referral.created", by=by, case=case, reason=service_type)
+    return referral
+
+
+def sharing_problems(referral: Referral) -> list[str]:
+    """Why this referral may not be sent now: [] when it may (the page and the service share it)."""
+    problems = []
+    if not has_consent(referral.case, Consent.Kind.REFERRAL_SHARING):
+        problems.append(_("The person has not consented to sharing with referral partners (or withdrew it)."))
+    if referral.service_type == ServiceType.MENTAL_HEALTH and referral.explicit_consent_on is None:
+        problems.append(_("A mental-health referral needs the person's explicit consent, recorded on the referral."))
+    return problems
+
+
+def _packet(referral: Referral) -> list[tuple[str, str]]:
+    case = referral.case
+    items = []
+    for name in PACKET_FIELDS[referral.service_type]:
+        field: Any = Case._meta.get_field(name)
+        value = getattr(case, name)
+        if hasattr(case, f"get_{name}_display") and value:
+            value = getattr(case, f"get_{name}_display")()
+        text = value.isoformat() if isinstance(value, datetime.date) else str(value or "")
+        items.append((str(field.verbose_name), text))
+    return items
+
+
+@transaction.atomic
+def transition_referral(
+    *, referral: Referral, by: User, to: str, version: int, reason: str = "", outcome: str = ""
+) -> Packet | None:
+    """Move ``referral`` to ``to`` if its version is still ``version``; returns the packet when sent.
+
+    Raises StaleReferral (someone moved it since the page was shown: nothing is
+    applied), ValidationError for a transition REFERRAL_TRANSITIONS does not
+    allow, a missing reason (decline, cancel) or outcome (complete), or missing
+    consent to sharing (send). Sending records which fields were shared (names only).
+    """
+    _refuse_unless_case_role(by)
+    referral = Referral.objects.select_for_update(of=("self",)).with_keys("case").get(pk=referral.pk)
+    case = referral.case
+    refuse_if_shredded(case=case)
+    if referral.version != version:
+        raise StaleReferral(_("Someone changed this referral since you opened the page: look at it again."))
+    if to not in referral.next_statuses():
+        raise ValidationError(_("A referral cannot go from %(old)s to %(new)s.") % {"old": referral.status, "new": to})
+    fields = ["status", "version", "status_changed_at"]
+    packet = None
+    if to in (Referral.Status.DECLINED, Referral.Status.CANCELLED):
+        if not reason.strip():
+            raise ValidationError(_("Give the reason."))
+        referral.reason = reason.strip()
+        fields.append("reason")
+    if to == Referral.Status.COMPLETED:
+        if not outcome.strip():
+            raise ValidationError(_("Record the outcome."))
+        referral.outcome = outcome.strip()
+        fields.append("outcome")
+    if to == Referral.Status.SENT:
+        problems = sharing_problems(referral)
+        if problems:
+            raise ValidationError(problems)
+        items = _packet(referral)
+        referral.shared_fields = list(PACKET_FIELDS[referral.service_type])
+        fields.append("shared_fields")
+        packet = Packet(referral=referral, items=items)
+    referral.status, referral.version, referral.status_changed_at = to, referral.version + 1, timezone.now()
+    referral.save(update_fields=fields)
+    ReferralEvent.objects.create(referral=referral, status=to, by=by)
+    detail = f"{to}: {', '.join(referral.shared_fields)}" if packet else to
+    _audit("referral.status_changed", by=by, case=case, reason=detail)  # field names, never values
+    return packet
+
+
+# Training, mental health, assistance ---------------------------------------------------
+
+
+@transaction.atomic
+def enrol_in_training(*, case: Case, by: User, fields: dict[str, Any]) -> TrainingEnrolment:
+    """Enrol the person; ``fields`` as TrainingForm cleans them. An end before the start is refused."""
+    _refuse_unless_case_role(by)
+    _usable_case(case)
+    ends_on = fields.get("ends_on")
+    if ends_on is not None and ends_on < fields["starts_on"]:
+        raise ValidationError(_("The end is before the start."))
+    enrolment = TrainingEnrolment.objects.create(case=case, created_by=by, **fields)
+    _audit("training.created", by=by, case=case)
+    return enrolment
+
+
+@transaction.atomic
+def update_training(*, enrolment: TrainingEnrolment, by: User, fields: dict[str, Any]) -> None:
+    _refuse_unless_case_role(by)
+    refuse_if_shredded(case=enrolment.case)
+    for name, value in fields.items():
+        setattr(enrolment, name, value)
+    if enrolment.ends_on is not None and enrolment.ends_on < enrolment.starts_on:
+        raise ValidationError(_("The end is before the start."))
+    enrolment.save(update_fields=list(fields))
+    _audit("training.updated", by=by, case=enrolment.case)
+
+
+@transaction.atomic
+def record_attendance(*, session: SupportSession, by: User, attended: bool) -> None:
+    """Mark a planned session attended or missed; audited by case code."""
+    _refuse_unless_case_role(by)
+    refuse_if_shredded(case=session.case)
+    session.attended = attended
+    session.save(update_fields=["attended"])
+    _audit("session.attendance", by=by, case=session.case, reason="attended" if attended else "missed")
+
+
+@transaction.atomic
+def plan_session(*, case: Case, by: User, fields: dict[str, Any]) -> SupportSession:
+    """A mental-health or psychosocial session (planned or attended); the note is encrypted."""
+    _refuse_unless_case_role(by)
+    _usable_case(case)
+    session = SupportSession(case=case, created_by=by, **fields)
+    session.save()
+    _audit("session.created", by=by, case=case)
+    return session
+
+
+def approval_limit(currency: str) -> Decimal:
+    """The amount above which assistance in ``currency`` needs a supervisor (settings)."""
+    return Decimal(settings.HAVEN_ASSISTANCE_APPROVAL_ABOVE.get(currency, "0"))
+
+
+@transaction.atomic
+def record_assistance(*, case: Case, by: User, fields: dict[str, Any]) -> Assistance:
+    """Record emergency cash, food or transport. A negative amount is refused; above the
+    currency's limit a caseworker's entry waits for a supervisor (a supervisor's is approved)."""
+    _refuse_unless_case_role(by)
+    _usable_case(case)
+    if fields["amount"] < 0:
+        raise ValidationError(_("The amount cannot be negative."))
+    assistance = Assistance(case=case, created_by=by, **fields)
+    if assistance.amount > approval_limit(assistance.currency):
+        assistance.needs_approval = True
+        if by.role == User.Role.SUPERVISOR:
+            assistance.approved_by, assistance.approved_at = by, timezone.now()
+    assistance.save()
+    _audit("assistance.created", by=by, case=case, reason=assistance.kind)
+    return assistance
+
+
+@transaction.atomic
+def approve_assistance(*, assistance: Assistance, by: User) -> None:
+    _refuse_unless_supervisor(by)
+    assistance = Assistance.objects.select_for_update(of=("self",)).select_related("case").get(pk=assistance.pk)
+    if not assistance.awaiting_approval:
+        return
+    assistance.approved_by, assistance.approved_at = by, timezone.now()
+    assistance.save(update_fields=["approved_by", "approved_at"])
+    _audit("assistance.approved", by=by, case=assistance.case)
+
+
+# Case plan ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_goal(*, case: Case, by: User, fields: dict[str, Any]) -> Goal:
+    _refuse_unless_case_role(by)
+    _usable_case(case)
+    goal = Goal(case=case, created_by=by, **fields)
+    goal.save()
+    _audit("goal.created", by=by, case=case)
+    return goal
+
+
+@transaction.atomic
+def set_goal_status(*, goal: Goal, by: User, status: str) -> None:
+    """Mark a goal open, achieved or dropped. Raises ValidationError for another status."""
+    _refuse_unless_case_role(by)
+    refuse_if_shredded(case=goal.case)
+    if status not in Goal.Status.values:
+        raise ValidationError(_("No such goal status."))
+    if goal.status != status:
+        goal.status = status
+        goal.save(update_fields=["status"])
+        _audit("goal.status_changed", by=by, case=goal.case, reason=status)
+
+
+@transaction.atomic
+def add_task(*, case: Case, by: User, fields: dict[str, Any]) -> Task:
+    """A task on the case plan; its owner must work on cases and see the case."""
+    _refuse_unless_case_role(by)
+    _usable_case(case)
+    owner = fields["owner"]
+    if not Case.objects.visible_to(owner).filter(pk=case.pk).exists():
+        raise ValidationError(_("The task's owner must be the case's caseworker or a supervisor."))
+    goal = fields.get("goal")
+    if goal is not None and goal.case_id != case.pk:
+        raise ValidationError(_("That goal belongs to another case."))
+    task = Task(case=case, **fields)
+    task.save()
+    _audit("task.created", by=by, case=case)
+    return task
+
+
+@transaction.atomic
+def complete_task(*, task: Task, by: User) -> None:
+    _refuse_unless_case_role(by)
+    task = Task.objects.select_for_update(of=("self",)).with_keys("case").get(pk=task.pk)
+    if task.done_at is not None:
+        return
+    task.done_at = timezone.now()
+    task.save(update_fields=["done_at"])
+    _audit("task.done", by=by, case=task.case)
+
+
+# Reminders ----------------------------------------------------------------------------
+
+
+def create_reminders(*, today: datetime.date) -> int:
+    """Notify people of overdue follow-ups and tasks and of referrals sent longer ago than
+    HAVEN_REFERRAL_WAITING_DAYS; returns how many notifications are new.
+
+    Idempotent: one notification per (person, kind, object, due date) is enforced by a
+    unique constraint, so a second run, or a retried task, adds none. The assigned
+    caseworker is told, and every supervisor too for an urgent case. Reads ids and
+    dates only; decrypts nothing.
+    """
+    supervisors = list(User.objects.filter(role=User.Role.SUPERVISOR, is_active=True).values_list("pk", flat=True))
+    open_case = Q(status__in=[Case.Status.ACTIVE, Case.Status.REOPENED], shredded_at__isnull=True)
+    wanted: list[Notification] = []
+
+    def notify(kind: str, *, case_id: Any, urgent: bool, object_id: Any, due_on: Any, owner: Any) -> None:
+        people = {owner} if owner else set()
+        if urgent:
+            people |= set(supervisors)
+        wanted.extend(
+            Notification(user_id=person, kind=kind, case_id=case_id, object_id=object_id, due_on=due_on)
+            for person in people
+        )
+
+    follow_ups = Case.objects.filter(open_case, next_follow_up__lt=today).values_list(
+        "pk", "urgency", "next_follow_up", "assigned_to"
+    )
+    for case_id, urgency, due, owner in follow_ups.iterator():
+        notify(
+            Notification.Kind.FOLLOW_UP_OVERDUE,
+            case_id=case_id, urgent=urgency == Case.Urgency.URGENT, object_id=case_id, due_on=due, owner=owner,
+        )  # fmt: skip
+    tasks = Task.objects.filter(done_at__isnull=True, due_on__lt=today, case__shredded_at__isnull=True)
+    for task_id, case_id, urgency, due, owner in tasks.values_list(
+        "pk", "case_id", "case__urgency", "due_on", "owner"
+    ).iterator():
+        notify(
+            Notification.Kind.TASK_OVERDUE,
+            case_id=case_id, urgent=urgency == Case.Urgency.URGENT, object_id=task_id, due_on=due, owner=owner,
+        )  # fmt: skip
+    waited = timezone.now() - datetime.timedelta(days=settings.HAVEN_REFERRAL_WAITING_DAYS)
+    referrals = Referral.objects.filter(
+        status=Referral.Status.SENT, status_changed_at__lt=waited, case__shredded_at__isnull=True
+    )
+    for referral_id, case_id, urgency, since, owner in referrals.values_list(
+        "pk", "case_id", "case__urgency", "status_changed_at", "case__assigned_to"
+    ).iterator():
+        notify(
+            Notification.Kind.REFERRAL_WAITING,
+            case_id=case_id, urgent=urgency == Case.Urgency.URGENT, object_id=referral_id,
+            due_on=timezone.localdate(since), owner=owner,
+        )  # fmt: skip
+    with transaction.atomic():
+        before = Notification.objects.count()
+        Notification.objects.bulk_create(wanted, ignore_conflicts=True, batch_size=1000)
+        return Notification.objects.count() - before
+
+
+@transaction.atomic
+def mark_notifications_read(*, user: User) -> int:
+    """Mark every unread notification of ``user`` read; returns how many."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from defectors import demo
+from defectors.models import Case
+from support.models import Placement, Provider, Referral, Shelter, Task
+
+TODAY = datetime.date.today()
+LONG_AGO = timezone.now() - datetime.timedelta(days=60)
+
+
+def busy(cases: list[Case], provider: Provider, shelter: Shelter) -> None:
+    """Give every case something on the dashboard: urgent, a follow-up, a task, a waiting referral, a stay ending."""
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
+        status=Case.Status.ACTIVE, urgency=Case.Urgency.URGENT, next_follow_up=TODAY - datetime.timedelta(days=1)
+    )
+    for case in cases:
+        Referral(
+            case=case, provider=provider, service_type="legal", status="sent", status_changed_at=LONG_AGO,
+            created_by=case.created_by,
+        ).save()  # fmt: skip
+        Task(case=case, title="Call", owner=case.assigned_to, due_on=TODAY - datetime.timedelta(days=2)).save()
+    Placement.objects.bulk_create(
+        Placement(case=case, shelter=shelter, checked_in_on=TODAY, expected_end=TODAY, created_by=case.created_by)
+        for case in cases
+    )
+
+
+def test_the_caseworker_sees_their_own_items_and_no_one_elses(cw, case, caseworker, outsider, provider, shelter):
+    other = demo.write([demo.generate(900)], [outsider])
+    busy([case, *other], provider, shelter)
+    page = cw.get("/support/").content.decode()
+    assert page.count(case.code) >= 5  # urgent, follow-up, task, referral, placement
+    assert other[0].code not in page
+    assert "Ko Secret Name" not in page
+
+
+def test_the_supervisor_sees_every_caseworkers_workload(sup, case, caseworker, outsider, provider, shelter):
+    busy([case], provider, shelter)
+    page = sup.get("/support/").content.decode()
+    assert "Workload per caseworker" in page
+    assert f"<td>{caseworker.username}</td><td>1</td><td>1</td><td>1</td>" in page
+    assert f"<td>{outsider.username}</td><td>0</td><td>0</td><td>0</td>" in page
+
+
+def test_the_charts_are_svg_without_style_or_script(sup, case, shelter):
+    page = sup.get("/support/").content.decode()
+    assert page.count("<svg") == 2
+    assert "style=" not in page and "<style" not in page and "<script>" not in page
+
+
+def test_the_dashboard_is_the_home_of_caseworkers_and_supervisors(cw, sup):
+    assert cw.get("/")["Location"] == "/support/"
+    assert sup.get("/")["Location"] == "/support/"
+
+
+def test_the_header_counts_unread_notifications(cw, case, caseworker):
+    from support.services import create_reminders
+
+    Case.objects.filter(pk=case.pk).update(next_follow_up=TODAY - datetime.timedelta(days=3))
+    create_reminders(today=TODAY)
+    assert 'data-unread="1"' in cw.get("/support/").content.decode()
+    cw.post("/support/notifications/read/")
+    assert 'data-unread="0"' in cw.get("/support/").content.decode()
+
+
+def _queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_dashboards_run_the_same_queries_at_10_and_1000_cases(
+    cw, sup, caseworker, outsider, provider, shelter, django_assert_num_queries
+):
+    workers = [caseworker, outsider]
+    pages = {
+        "caseworker": (cw, "/support/"),
+        "supervisor": (sup, "/support/"),
+        "referrals": (sup, "/support/referrals/"),
+    }
+    demo.seed(10, workers)
+    first = list(demo.seeded(workers))
+    busy(first, provider, shelter)
+    small = {name: _queries(client, url) for name, (client, url) in pages.items()}
+    demo.seed(1000, workers)
+    busy(list(demo.seeded(workers).exclude(pk__in=[c.pk for c in first])), provider, shelter)
+    assert Referral.objects.count() == 1000
+    for name, (client, url) in pages.items():
+        with django_assert_num_queries(small[name]):
+            assert client.get(url).status_code == 200

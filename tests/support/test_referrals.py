@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from audit.models import AuditEvent
+from defectors.models import Consent
+from defectors.services import withdraw_consent
+from support import services
+from support.models import Referral, ReferralEvent, ServiceType
+
+TODAY = datetime.date.today()
+
+
+def draft(case, by, provider, service=ServiceType.SHELTER, **kwargs) -> Referral:  # type: ignore[no-untyped-def]
+    return services.create_referral(case=case, by=by, provider=provider, service_type=service, **kwargs)
+
+
+def move(referral: Referral, by, to: str, **kwargs):  # type: ignore[no-untyped-def]
+    referral.refresh_from_db()
+    return services.transition_referral(referral=referral, by=by, to=to, version=referral.version, **kwargs)
+
+
+class TestWorkflow:
+    def test_a_referral_runs_from_draft_to_completed_stamping_each_step(self, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider)
+        for status in ("sent", "accepted", "in_progress"):
+            move(referral, caseworker, status)
+        move(referral, caseworker, "completed", outcome="Housed for three months")
+        referral.refresh_from_db()
+        assert referral.status == "completed"
+        assert referral.outcome == "Housed for three months"
+        assert list(ReferralEvent.objects.filter(referral=referral).values_list("status", "by")) == [
+            (status, caseworker.pk) for status in ("draft", "sent", "accepted", "in_progress", "completed")
+        ]
+        assert (
+            AuditEvent.objects.filter(action="support.referral.status_changed", object_ref=consenting_case.code).count()
+            == 4
+        )
+
+    @pytest.mark.parametrize(("path", "illegal"), [((), "accepted"), ((), "completed"), (("sent",), "in_progress")])
+    def test_an_illegal_transition_is_refused(self, consenting_case, caseworker, provider, path, illegal):
+        referral = draft(consenting_case, caseworker, provider)
+        for status in path:
+            move(referral, caseworker, status)
+        with pytest.raises(ValidationError, match="cannot go from"):
+            move(referral, caseworker, illegal)
+
+    def test_a_finished_referral_moves_no_more(self, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider)
+        move(referral, caseworker, "cancelled", reason="Found family to stay with")
+        with pytest.raises(ValidationError, match="cannot go from"):
+            move(referral, caseworker, "sent")
+
+    @pytest.mark.parametrize("status", ["declined", "cancelled"])
+    def test_declining_or_cancelling_needs_a_reason(self, consenting_case, caseworker, provider, status):
+        referral = draft(consenting_case, caseworker, provider)
+        move(referral, caseworker, "sent")
+        with pytest.raises(ValidationError, match="reason"):
+            move(referral, caseworker, status, reason="  ")
+        referral.refresh_from_db()
+        assert referral.status == "sent"
+
+    def test_completing_needs_an_outcome(self, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider)
+        for status in ("sent", "accepted", "in_progress"):
+            move(referral, caseworker, status)
+        with pytest.raises(ValidationError, match="outcome"):
+            move(referral, caseworker, "completed")
+
+    def test_a_transition_from_a_stale_page_is_refused_not_applied_twice(self, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider)
+        shown = referral.version
+        services.transition_referral(referral=referral, by=caseworker, to="sent", version=shown)
+        with pytest.raises(services.StaleReferral):
+            services.transition_referral(referral=referral, by=caseworker, to="sent", version=shown)
+        assert ReferralEvent.objects.filter(referral=referral, status="sent").count() == 1
+
+    def test_a_provider_must_offer_the_service(self, consenting_case, caseworker, provider):
+        provider.services = [ServiceType.LEGAL]
+        provider.save()
+        with pytest.raises(ValidationError, match="does not offer"):
+            draft(consenting_case, caseworker, provider, ServiceType.SHELTER)
+
+
+class TestConsent:
+    def test_sending_needs_consent_to_sharing(self, case, caseworker, provider):
+        referral = draft(case, caseworker, provider)
+        with pytest.raises(ValidationError, match="not consented"):
+            move(referral, caseworker, "sent")
+        referral.refresh_from_db()
+        assert (referral.status, referral.shared_fields) == ("draft", [])
+
+    def test_a_mental_health_referral_needs_explicit_consent_too(self, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider, ServiceType.MENTAL_HEALTH)
+        with pytest.raises(ValidationError, match="explicit consent"):
+            move(referral, caseworker, "sent")
+        with_consent = draft(
+            consenting_case, caseworker, provider, ServiceType.MENTAL_HEALTH, explicit_consent_on=TODAY
+        )
+        assert move(with_consent, caseworker, "sent") is not None
+
+    def test_a_withdrawn_consent_stops_sharing_and_flags_open_referrals(self, consenting_case, caseworker, provider):
+        sent = draft(consenting_case, caseworker, provider)
+        move(sent, caseworker, "sent")
+        waiting = draft(consenting_case, caseworker, provider, ServiceType.LEGAL)
+        withdraw_consent(case=consenting_case, by=caseworker, kind=Consent.Kind.REFERRAL_SHARING)
+        with pytest.raises(ValidationError, match="withdrew"):
+            move(waiting, caseworker, "sent")
+        flags = dict(Referral.objects.with_consent_flag().values_list("pk", "sharing_withdrawn"))
+        assert flags == {sent.pk: True, waiting.pk: True}
+
+
+class TestPacket:
+    def test_a_training_packet_holds_languages_not_the_unit_or_the_story(self, consenting_case, caseworker, provider):
+        consenting_case.languages, consenting_case.unit = "Burmese, Karen", "LIB 999 SENTINEL-UNIT"
+        consenting_case.circumstances = "SENTINEL-STORY"
+        consenting_case.save()
+        packet = move(draft(consenting_case, caseworker, provider, ServiceType.TRAINING), caseworker, "sent")
+        values = dict(packet.items)
+        assert values == {"full name": "Ko Secret Name", "languages": "Burmese, Karen", "contact channel": ""}
+        assert "SENTINEL" not in repr(packet.items)
+
+    def test_the_fields_shared_are_recorded_and_audited_by_name_never_value(
+        self, consenting_case, caseworker, provider
+    ):
+        referral = draft(consenting_case, caseworker, provider)
+        move(referral, caseworker, "sent")
+        referral.refresh_from_db()
+        assert referral.shared_fields == ["full_name", "sex", "contact_channel"]
+        event = AuditEvent.objects.filter(action="support.referral.status_changed").latest("seq")
+        assert event.reason == "sent: full_name, sex, contact_channel"
+        assert not [e for e in AuditEvent.objects.all() if "Ko Secret" in e.reason]
+
+
+class TestViews:
+    def test_sending_shows_the_packet_once(self, cw, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider)
+        url = f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/"
+        response = cw.post(url + "transition/", {"to": "sent", "version": referral.version})
+        assert response.status_code == 200
+        assert "Ko Secret Name" in response.content.decode()
+        page = cw.get(url).content.decode()
+        assert "Ko Secret Name" not in page
+        assert 'data-status="sent"' in page
+
+    def test_a_stale_page_gets_a_message(self, cw, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider)
+        url = f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/transition/"
+        cw.post(url, {"to": "sent", "version": 1})
+        response = cw.post(url, {"to": "cancelled", "version": 1, "reason": "duplicate"}, follow=True)
+        assert "Someone changed this referral" in response.content.decode()
+        referral.refresh_from_db()
+        assert referral.status == "sent"
+
+    def test_a_forged_version_or_status_changes_nothing(self, cw, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider)
+        url = f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/transition/"
+        for body in ({"to": "completed", "version": 1}, {"to": "bogus", "version": 1}, {"to": "sent", "version": "x"}):
+            cw.post(url, body)
+        referral.refresh_from_db()
+        assert (referral.status, referral.version) == ("draft", 1)
+
+    def test_another_caseworker_gets_404(self, client_for, outsider, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider)
+        url = f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/"
+        client = client_for(outsider)
+        assert client.get(url).status_code == 404
+        assert client.post(url + "transition/", {"to": "sent", "version": 1}).status_code == 404
+        referral.refresh_from_db()
+        assert referral.status == "draft"
+
+    def test_a_referral_of_another_case_answers_404_under_this_case(self, cw, consenting_case, caseworker, provider):
+        from tests.factories import CaseFactory
+
+        mine = CaseFactory(created_by=caseworker)
+        referral = draft(consenting_case, caseworker, provider)
+        assert cw.get(f"/support/cases/{mine.code}/referrals/{referral.pk}/").status_code == 404
+
+    def test_the_note_is_encrypted_in_the_database(self, consenting_case, caseworker, provider):
+        from django.db import connection
+
+        draft(consenting_case, caseworker, provider, note="SENTINEL-NOTE")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT note::text FROM support_referral")
+            assert "SENTINEL" not in repr(cursor.fetchall())

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from defectors.models import Case
+from support.models import Notification, Referral, Task
+from support.services import create_reminders
+from support.tasks import send_reminders
+from tests.factories import CaseFactory
+
+TODAY = datetime.date.today()
+YESTERDAY = TODAY - datetime.timedelta(days=1)
+
+
+def overdue_world(caseworker, supervisor, provider) -> Case:  # type: ignore[no-untyped-def]
+    """An urgent case with an overdue follow-up, an overdue task and a referral sent 30 days ago."""
+    case = CaseFactory(created_by=caseworker, full_name="Sentinel Reminder Name")
+    Case.objects.filter(pk=case.pk).update(urgency=Case.Urgency.URGENT, next_follow_up=YESTERDAY)
+    Task(case=case, title="Sentinel task title", owner=caseworker, due_on=YESTERDAY).save()
+    Referral(
+        case=case, provider=provider, service_type="legal", status="sent", created_by=caseworker,
+        status_changed_at=timezone.now() - datetime.timedelta(days=30),
+    ).save()  # fmt: skip
+    return case
+
+
+def test_overdue_items_notify_the_caseworker_and_for_urgent_cases_the_supervisor(caseworker, supervisor, provider):
+    case = overdue_world(caseworker, supervisor, provider)
+    assert create_reminders(today=TODAY) == 6  # three items, two people each
+    kinds = sorted(Notification.objects.filter(user=caseworker, case=case).values_list("kind", flat=True))
+    assert kinds == ["follow_up", "referral", "task"]
+    assert Notification.objects.filter(user=supervisor).count() == 3
+
+
+def test_running_twice_makes_no_duplicate(caseworker, supervisor, provider):
+    overdue_world(caseworker, supervisor, provider)
+    create_reminders(today=TODAY)
+    assert create_reminders(today=TODAY) == 0
+    assert Notification.objects.count() == 6
+
+
+def test_items_not_yet_due_or_done_notify_no_one(caseworker, provider, case):
+    Case.objects.filter(pk=case.pk).update(next_follow_up=TODAY)
+    Task(case=case, title="t", owner=caseworker, due_on=YESTERDAY, done_at=timezone.now()).save()
+    Referral(
+        case=case, provider=provider, service_type="legal", status="sent", created_by=caseworker,
+        status_changed_at=timezone.now() - datetime.timedelta(days=3),
+    ).save()  # fmt: skip
+    assert create_reminders(today=TODAY) == 0
+
+
+def test_a_new_follow_up_date_is_a_new_reminder(caseworker, case):
+    Case.objects.filter(pk=case.pk).update(next_follow_up=YESTERDAY)
+    create_reminders(today=TODAY)
+    Case.objects.filter(pk=case.pk).update(next_follow_up=YESTERDAY - datetime.timedelta(days=1))
+    assert create_reminders(today=TODAY) == 1
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_runs_on_a_real_worker_twice_without_duplicates(make_user, provider, tmp_path: Path):
+    """The message carries no personal data; a real worker (Redis broker, the test database) runs it."""
+    caseworker, supervisor = make_user(username="rw"), make_user("supervisor", username="rs")
+    overdue_world(caseworker, supervisor, provider)
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery")
+    send_reminders.delay()
+    send_reminders.delay()
+    queued = broker.lrange("celery", 0, -1)
+    assert len(queued) == 2
+    for message in queued:
+        body = json.loads(message)
+        assert "Sentinel" not in json.dumps(body)
+        assert body["headers"]["argsrepr"] == "()" and body["headers"]["kwargsrepr"] == "{}"
+    env = {**os.environ, "DATABASE_URL": _database_url()}
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--without-heartbeat",
+               "--without-gossip", "--without-mingle", "-l", "warning"]  # fmt: skip
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        # Both messages are done when none is queued or unacknowledged (acks_late: acked after running).
+        while time.monotonic() < deadline and (broker.llen("celery") or broker.hlen("unacked")):
+            time.sleep(0.5)
+        assert (broker.llen("celery"), broker.hlen("unacked")) == (0, 0), (tmp_path / "worker.log").read_text()
+        assert Notification.objects.count() == 6, (tmp_path / "worker.log").read_text()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
