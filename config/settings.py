@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "audit",
     "vault",
     "defectors",
+    "debriefing",
     # Apps only the test suite and benchmarks load (tests/vaultapp: models to exercise the vault).
     *envlist("HAVEN_EXTRA_APPS"),
 ]
