@@ -13,7 +13,9 @@ from debriefing.models import DebriefSession, DebriefTemplate, IntelligenceItem
 def get_session_for_user(user: User, pk: uuid.UUID) -> DebriefSession:
     """A debrief session with its case and template: Http404 unless ``user`` may see it (the
     assigned debriefer, or a supervisor). The case comes with its key, never shown to debriefers."""
-    return get_object_or_404(DebriefSession.objects.visible_to(user).with_keys("case").select_related("template", "debriefer"), pk=pk)
+    return get_object_or_404(
+        DebriefSession.objects.visible_to(user).with_keys("case").select_related("template", "debriefer"), pk=pk
+    )
 
 
 def get_template_for_user(user: User, pk: int) -> DebriefTemplate:

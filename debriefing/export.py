@@ -16,8 +16,8 @@ import json
 import secrets
 from typing import Any
 
-from django.db import transaction
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
 from accounts.models import User
 from audit.services import log_event
@@ -85,7 +85,9 @@ def export_for_partners(*, by: User, fmt: str) -> tuple[bytes, int]:
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
         writer.writeheader()
         for row in rows:
-            writer.writerow({column: neutralise("" if row.get(column) is None else row.get(column)) for column in COLUMNS})
+            writer.writerow(
+                {column: neutralise("" if row.get(column) is None else row.get(column)) for column in COLUMNS}
+            )
         content = buffer.getvalue().encode()
     log_event(action="debriefing.export.created", actor=by, reason=f"{fmt} {len(rows)} rows")
     return content, len(rows)

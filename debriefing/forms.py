@@ -33,7 +33,10 @@ class ScheduleForm(forms.Form):
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=Review.Decision.choices, widget=forms.RadioSelect)
     comment = forms.CharField(
-        label=_("Comments for the debriefer"), required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Comments for the debriefer"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
@@ -43,7 +46,7 @@ class AddendumForm(forms.Form):
 
     def __init__(self, *args: Any, questions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["question"].choices = questions
+        self.fields["question"].choices = questions  # type: ignore[attr-defined]
 
 
 class ItemForm(forms.ModelForm):

@@ -284,4 +284,3 @@ class Incident(VaultModel):
 
     def __str__(self) -> str:
         return f"{self.session_id} incident {self.violation}"
-

@@ -191,7 +191,12 @@ def answers_by_section(session: DebriefSession) -> dict[str, dict[str, Any]]:
 @transaction.atomic
 def submit_session(*, session: DebriefSession, by: User) -> None:
     """Send for review. Raises ValidationError listing the required questions still unanswered."""
-    session = DebriefSession.objects.select_for_update(of=("self",)).with_keys("case").select_related("template").get(pk=session.pk)
+    session = (
+        DebriefSession.objects.select_for_update(of=("self",))
+        .with_keys("case")
+        .select_related("template")
+        .get(pk=session.pk)
+    )
     if session.status == DebriefSession.Status.SUBMITTED:
         return  # a second click changes nothing
     _refuse_unless_editable(session, by)

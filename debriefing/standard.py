@@ -1,4 +1,5 @@
 """The shipped template, "Standard debrief v1", in English and Burmese (a migration publishes it)."""
+# ruff: noqa: E501  (one question a line, both languages side by side, reads better than wrapped)
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 NAME = "Standard debrief"
 
 
-def q(key: str, kind: str, en: str, my: str, *, required: bool = False, tags: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+def q(
+    key: str, kind: str, en: str, my: str, *, required: bool = False, tags: tuple[str, ...] = (), **extra: Any
+) -> dict[str, Any]:
     question: dict[str, Any] = {
         "key": key, "type": kind, "label": {"en": en, "my": my}, "hint": {}, "required": required,
         "tags": list(tags), "relevant": None,

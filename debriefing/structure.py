@@ -130,10 +130,10 @@ def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any
             if question["type"] == "repeat":
                 for number, entry in enumerate(value or [], start=1):
                     for inner in question["questions"]:
-                        if inner.get("required") and is_relevant(inner, {**flat, **entry}):
-                            if not has_value(entry.get(inner["key"])):
-                                label = f"{text(question['label'])} {number}: {text(inner['label'])}"
-                                missing.append(f"{text(section['label'])}: {label}")
+                        wanted = inner.get("required") and is_relevant(inner, {**flat, **entry})
+                        if wanted and not has_value(entry.get(inner["key"])):
+                            label = f"{text(question['label'])} {number}: {text(inner['label'])}"
+                            missing.append(f"{text(section['label'])}: {label}")
     return missing
 
 
@@ -152,7 +152,11 @@ def _choices(question: dict[str, Any]) -> list[tuple[str, str]]:
 def form_field(question: dict[str, Any]) -> forms.Field:
     """The form field for one question. Never required: required answers are enforced at submit."""
     kind = question["type"]
-    common: dict[str, Any] = {"label": text(question["label"]), "help_text": text(question.get("hint")), "required": False}
+    common: dict[str, Any] = {
+        "label": text(question["label"]),
+        "help_text": text(question.get("hint")),
+        "required": False,
+    }
     if kind == "text":
         return forms.CharField(max_length=TEXT_MAX, **common)
     if kind == "long_text":
@@ -265,7 +269,9 @@ def display(question: dict[str, Any], value: Any) -> str:
     """An answer as text for the review page, in the active language."""
     if not has_value(value):
         return ""
-    labels = dict(_choices(question)) if question["type"] in ("select_one", "select_multiple", "yes_no", "region") else {}
+    labels = (
+        dict(_choices(question)) if question["type"] in ("select_one", "select_multiple", "yes_no", "region") else {}
+    )
     if isinstance(value, list):
         return ", ".join(str(labels.get(item, item)) for item in value)
     return str(labels.get(value, value))
@@ -300,7 +306,14 @@ def answer_sheet(
                 for number, entry in enumerate(given.get(question["key"]) or [], start=1):
                     for inner in question["questions"]:
                         label = f"{text(question['label'])} {number}: {text(inner['label'])}"
-                        rows.append((inner["key"], label, display(inner, entry.get(inner["key"])), addenda.get(inner["key"], [])))
+                        rows.append(
+                            (
+                                inner["key"],
+                                label,
+                                display(inner, entry.get(inner["key"])),
+                                addenda.get(inner["key"], []),
+                            )
+                        )
             else:
                 value = display(question, given.get(question["key"]))
                 rows.append((question["key"], text(question["label"]), value, addenda.get(question["key"], [])))

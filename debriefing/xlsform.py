@@ -42,7 +42,18 @@ UNSUPPORTED_TYPES = {
     "time": "times are not supported: use date",
     "datetime": "times are not supported: use date",
 }
-METADATA = {"start", "end", "today", "deviceid", "phonenumber", "username", "email", "audit", "simserial", "subscriberid"}
+METADATA = {
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "phonenumber",
+    "username",
+    "email",
+    "audit",
+    "simserial",
+    "subscriberid",
+}
 SELECT = re.compile(r"^(select_one|select_multiple|select one|select multiple)\s+(\S+)$")
 RELEVANT_EQUALS = re.compile(r"^\$\{(\w+)\}\s*=\s*'([^']*)'$")
 RELEVANT_SELECTED = re.compile(r"^selected\(\s*\$\{(\w+)\}\s*,\s*'([^']*)'\s*\)$")
@@ -142,13 +153,13 @@ class _Reader:
                 stack[-1]["questions"].append(question)
                 stack.append(question)
             else:
-                question = self._typed(number, row, kind, seen)
-                if question is None:
+                typed = self._typed(number, row, kind, seen)
+                if typed is None:
                     continue
                 if not stack:
                     self.problem(number, "put this question inside a group: each top-level group is a section")
                     continue
-                stack[-1]["questions"].append(question)
+                stack[-1]["questions"].append(typed)
         return {"sections": sections}
 
     def _check_key(self, number: int, name: str, seen: set[str]) -> None:
@@ -162,7 +173,17 @@ class _Reader:
         name = row.get("name", "")
         self._check_key(number, name, seen)
         for column in row:
-            if column.split("::")[0] not in {"type", "name", "label", "hint", "required", "relevant", "constraint", "appearance", "tags"}:
+            if column.split("::")[0] not in {
+                "type",
+                "name",
+                "label",
+                "hint",
+                "required",
+                "relevant",
+                "constraint",
+                "appearance",
+                "tags",
+            }:
                 self.problem(number, f"column {column!r} is not supported: clear it")
         required = row.get("required", "").strip().lower()
         if required not in TRUE | FALSE:
@@ -172,7 +193,8 @@ class _Reader:
             self.problem(number, f"tags must be among {', '.join(TAGS)}")
         question: dict[str, Any] = {
             "key": name, "type": kind, "label": _texts(row, "label"), "hint": _texts(row, "hint"),
-            "required": required in TRUE, "tags": tags, "relevant": self._relevant(number, row.get("relevant", ""), seen),
+            "required": required in TRUE, "tags": tags,
+            "relevant": self._relevant(number, row.get("relevant", ""), seen),
         }  # fmt: skip
         appearance = row.get("appearance", "")
         if appearance and not (kind == "long_text" and appearance == "multiline"):
@@ -191,9 +213,7 @@ class _Reader:
             if match := RELEVANT_ANY.match(expression):
                 rule = {"key": match[1], "value": None}
             else:
-                self.problem(
-                    number, "relevant supports ${q} = 'value', selected(${q}, 'value') and ${q} != '' only"
-                )
+                self.problem(number, "relevant supports ${q} = 'value', selected(${q}, 'value') and ${q} != '' only")
                 return None
         if rule["key"] not in seen:
             self.problem(number, f"relevant names {rule['key']!r}, which is not an earlier question")
@@ -202,10 +222,14 @@ class _Reader:
     def _typed(self, number: int, row: dict[str, str], kind: str, seen: set[str]) -> dict[str, Any] | None:
         base = kind.split(" ")[0]
         if base in UNSUPPORTED_TYPES or base in METADATA:
-            self.problem(number, f"type {kind!r}: {UNSUPPORTED_TYPES.get(base, 'metadata is not collected: remove the row')}")
+            self.problem(
+                number, f"type {kind!r}: {UNSUPPORTED_TYPES.get(base, 'metadata is not collected: remove the row')}"
+            )
             return None
         if kind == "text":
-            question = self._question(number, row, "long_text" if row.get("appearance") == "multiline" else "text", seen)
+            question = self._question(
+                number, row, "long_text" if row.get("appearance") == "multiline" else "text", seen
+            )
         elif kind in ("date", "integer", "decimal"):
             question = self._question(number, row, kind, seen)
             question["min"], question["max"] = None, None
@@ -297,7 +321,9 @@ def export_xlsform(*, name: str, version: int, structure: dict[str, Any]) -> byt
         if list_name not in lists_written:
             lists_written.add(list_name)
             for option in options:
-                choices.append([list_name, option["value"], option["label"].get("en", ""), option["label"].get("my", "")])
+                choices.append(
+                    [list_name, option["value"], option["label"].get("en", ""), option["label"].get("my", "")]
+                )
 
     def label_cells(labels: dict[str, str]) -> list[str]:
         return [labels.get("en", ""), labels.get("my", "")]
@@ -309,13 +335,22 @@ def export_xlsform(*, name: str, version: int, structure: dict[str, Any]) -> byt
             xls_type, appearance = "text", "multiline"
         elif kind == "yes_no":
             xls_type = "select_one yes_no"
-            write_list("yes_no", [{"value": "yes", "label": {"en": "Yes", "my": "ဟုတ်"}}, {"value": "no", "label": {"en": "No", "my": "မဟုတ်"}}])
+            write_list(
+                "yes_no",
+                [
+                    {"value": "yes", "label": {"en": "Yes", "my": "ဟုတ်"}},
+                    {"value": "no", "label": {"en": "No", "my": "မဟုတ်"}},
+                ],
+            )
         elif kind == "region":
             xls_type = "select_one region"
             with translation.override("en"):
                 english = {value: str(label) for value, label in Region.choices}
             with translation.override("my"):
-                write_list("region", [{"value": v, "label": {"en": english[v], "my": str(label)}} for v, label in Region.choices])
+                write_list(
+                    "region",
+                    [{"value": v, "label": {"en": english[v], "my": str(label)}} for v, label in Region.choices],
+                )
         elif kind in ("select_one", "select_multiple"):
             xls_type = f"{kind} {question['key']}"
             write_list(question["key"], question["choices"])
@@ -323,7 +358,10 @@ def export_xlsform(*, name: str, version: int, structure: dict[str, Any]) -> byt
             xls_type = "begin_repeat"
         else:
             xls_type = kind
-            bounds = [f". >= {question['min']}" if question.get("min") is not None else "", f". <= {question['max']}" if question.get("max") is not None else ""]
+            bounds = [
+                f". >= {question['min']}" if question.get("min") is not None else "",
+                f". <= {question['max']}" if question.get("max") is not None else "",
+            ]
             constraint = " and ".join(filter(None, bounds))
         survey.append([
             xls_type, question["key"], *label_cells(question["label"]), *label_cells(question.get("hint", {})),

@@ -37,9 +37,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import User
 from accounts.services import invite_user
 from audit.models import AuditEvent
+from debriefing.models import DebriefTemplate, IntelligenceItem
 from defectors.models import Case, DuplicateAlert, ShredRequest
 from tests.conftest import login_with_mfa
-from debriefing.models import DebriefTemplate, IntelligenceItem
 from tests.factories import CaseFactory, schedule_debrief, standard_template
 
 World = dict[str, Any]
@@ -221,9 +221,11 @@ TABLE: dict[str, Rule] = {
         only({"supervisor": 200}),
         post=only({"supervisor": 302}),
         data=lambda w: {
-            "case_code": w["case"].code, "debriefer": w["debriefer"].username, "template": w["template"].pk,
+            "case_code": w["case"].code,
+            "debriefer": w["debriefer"].username,
+            "template": w["template"].pk,
             "scheduled_for": "2026-12-01",
-        },  # fmt: skip
+        },
     ),
     "debriefing:case_debriefs": Rule(ORGANISERS, kwargs=case_code, owner="caseworker"),
     "debriefing:session": Rule(REVIEW, kwargs=session_pk, owner="debriefer"),
@@ -234,7 +236,9 @@ TABLE: dict[str, Rule] = {
         data=lambda w: {"service_years": "7", "version": "0", "save_token": "8f0b7c3e-2f1a-4f43-9a53-0d7a3c8e9b11"},
         owner="debriefer",
     ),
-    "debriefing:submit": Rule(only({"debriefer": 405}), post=only({"debriefer": 302}), kwargs=session_pk, owner="debriefer"),
+    "debriefing:submit": Rule(
+        only({"debriefer": 405}), post=only({"debriefer": 302}), kwargs=session_pk, owner="debriefer"
+    ),
     "debriefing:review": Rule(
         only({"supervisor": 405}),
         post=only({"supervisor": 302}),
@@ -350,7 +354,13 @@ def world(db, admin, supervisor, caseworker, outsider, debriefer, outsider_debri
     users |= {"debriefer": debriefer, "outsider_debriefer": outsider_debriefer, "donor": donor, "auditor": auditor}
     session = schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
     item = IntelligenceItem.objects.create(
-        session=session, category="unit", summary="x", urgent=True, reliability="B", credibility="2", created_by=debriefer
+        session=session,
+        category="unit",
+        summary="x",
+        urgent=True,
+        reliability="B",
+        credibility="2",
+        created_by=debriefer,
     )
     template = standard_template()
     draft_template = DebriefTemplate.objects.create(name="Draft", version=1, structure=template.structure)

@@ -194,7 +194,9 @@ def submit(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
     try:
         services.submit_session(session=session, by=request.user)
     except ValidationError as error:
-        messages.error(request, _("Answer these required questions first: %(list)s") % {"list": "; ".join(error.messages)})
+        messages.error(
+            request, _("Answer these required questions first: %(list)s") % {"list": "; ".join(error.messages)}
+        )
     else:
         messages.success(request, _("Submitted for review."))
     return redirect(session)
@@ -231,7 +233,9 @@ def addendum(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
     return redirect(session)
 
 
-def _record(request: AuthenticatedRequest, pk: uuid.UUID, form_class: type[ItemForm] | type[IncidentForm], kind: str) -> HttpResponse:
+def _record(
+    request: AuthenticatedRequest, pk: uuid.UUID, form_class: type[ItemForm] | type[IncidentForm], kind: str
+) -> HttpResponse:
     session = get_session_for_user(request.user, pk)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -46,9 +46,15 @@ def approved_session(*, case, debriefer, supervisor, summary: str, consent: bool
 
 @pytest.fixture
 def two_sources(case, debriefer, supervisor):  # type: ignore[no-untyped-def]
-    first = approved_session(case=case, debriefer=debriefer, supervisor=supervisor, summary="=HYPERLINK(\"http://x\")", consent=True)
+    first = approved_session(
+        case=case, debriefer=debriefer, supervisor=supervisor, summary='=HYPERLINK("http://x")', consent=True
+    )
     second = approved_session(
-        case=CaseFactory(full_name="Ko Second Secret"), debriefer=debriefer, supervisor=supervisor, summary="@SUM(1)", consent=False
+        case=CaseFactory(full_name="Ko Second Secret"),
+        debriefer=debriefer,
+        supervisor=supervisor,
+        summary="@SUM(1)",
+        consent=False,
     )
     # A session still in progress: none of its items leave.
     third = schedule_debrief(case=CaseFactory(), debriefer=debriefer, supervisor=supervisor)
@@ -73,7 +79,7 @@ def test_the_csv_is_de_identified_consented_neutralised_and_audited(sup, two_sou
                       SECRET_ANSWER, "Sentinel review 9912", "unreviewed item"]:  # fmt: skip
         assert forbidden not in text
     assert [row["kind"] for row in rows] == ["item", "item", "incident"]  # the second incident had no consent
-    assert rows[0]["summary"] == "'=HYPERLINK(\"http://x\")" and rows[1]["summary"] == "'@SUM(1)"
+    assert rows[0]["summary"] == '\'=HYPERLINK("http://x")' and rows[1]["summary"] == "'@SUM(1)"
     assert rows[0]["source"] == rows[2]["source"] != rows[1]["source"]  # one source, one pseudonym
     assert rows[0]["reliability"] == "B" and rows[0]["credibility"] == "2"
     event = AuditEvent.objects.get(action="debriefing.export.created")
@@ -96,6 +102,12 @@ def test_an_unknown_format_is_404(sup):
 def test_formula_cells_are_neutralised():
     from debriefing.export import neutralise
 
-    assert [neutralise(v) for v in ["=1+1", "+1", "-1", "@A1", "\tx", "plain", 5]] == ["'=1+1", "'+1", "'-1", "'@A1", "'\tx", "plain", 5]
-
-
+    assert [neutralise(v) for v in ["=1+1", "+1", "-1", "@A1", "\tx", "plain", 5]] == [
+        "'=1+1",
+        "'+1",
+        "'-1",
+        "'@A1",
+        "'\tx",
+        "plain",
+        5,
+    ]

@@ -43,7 +43,12 @@ def test_no_debrief_sentinel_reaches_the_database_dump_the_logs_or_redis(caplog,
     autosave("wellbeing", {"feeling": "fine"})
     item = {"category": "unit", "summary": SENTINELS["item"], "urgent": "on", "reliability": "C", "credibility": "3"}
     assert dbc.post(f"{url}items/new/", item).status_code == 302
-    incident = {"violation": "torture", "date_from": "2023-01-02", "region": "sagaing", "perpetrator_unit": SENTINELS["incident"]}
+    incident = {
+        "violation": "torture",
+        "date_from": "2023-01-02",
+        "region": "sagaing",
+        "perpetrator_unit": SENTINELS["incident"],
+    }
     assert dbc.post(f"{url}incidents/new/", incident).status_code == 302
     dbc.post(f"{url}submit/")
     sup.post(f"{url}review/", {"decision": "return", "comment": SENTINELS["comment"]})

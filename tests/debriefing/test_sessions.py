@@ -41,7 +41,9 @@ def stored(session: DebriefSession, section: str) -> dict:  # type: ignore[type-
 
 
 def test_an_autosave_stores_the_answers_encrypted_and_reports_progress(dbc, session):
-    response = autosave(dbc, session, "unit", {"unit_name": SECRET_ANSWER, "unit_strength": "400"}, version=0, token=uuid.uuid4())
+    response = autosave(
+        dbc, session, "unit", {"unit_name": SECRET_ANSWER, "unit_strength": "400"}, version=0, token=uuid.uuid4()
+    )
     assert response.status_code == 200
     assert response.json()["version"] == 1 and response.json()["progress"] > 0
     assert stored(session, "unit") == {"unit_name": SECRET_ANSWER, "unit_strength": 400}
@@ -70,7 +72,8 @@ def test_a_stale_tab_does_not_overwrite_newer_answers(dbc, session):
 def test_repeat_entries_are_saved_and_a_forged_field_is_ignored(dbc, session):
     data = {
         "witnessed": "yes", "incidents__count": "2",
-        "incidents__0__incident_date": "2023-04-11", "incidents__0__incident_account": "burned", "incidents__0__incident_region": "sagaing",
+        "incidents__0__incident_date": "2023-04-11", "incidents__0__incident_account": "burned",
+        "incidents__0__incident_region": "sagaing",
         "incidents__1__incident_date": "2023-05-02", "incidents__1__incident_account": "shot",
         "not_a_question": "forged",
     }  # fmt: skip
@@ -104,7 +107,10 @@ def complete(session: DebriefSession) -> None:
         "background": {"service_years": 6, "service_branch": "army"},
         "unit": {"unit_name": SECRET_ANSWER},
         "operations": {"took_part": "no"},
-        "violations": {"witnessed": "yes", "incidents": [{"incident_date": "2023-04-11", "incident_account": "burned"}]},
+        "violations": {
+            "witnessed": "yes",
+            "incidents": [{"incident_date": "2023-04-11", "incident_account": "burned"}],
+        },
         "wellbeing": {"feeling": "tired"},
     }
     for section, given in answers.items():
@@ -140,7 +146,11 @@ def test_a_withdrawn_consent_stops_editing_and_is_shown_on_the_session(dbc, sess
     assert stored(session, "unit") == {"unit_name": "before"}
     assert b"data-editing-stopped" in dbc.get(session.get_absolute_url()).content
     with pytest.raises(ValidationError):
-        services.record_item(session=session, by=session.debriefer, fields={"category": "unit", "summary": "x", "reliability": "A", "credibility": "1"})
+        services.record_item(
+            session=session,
+            by=session.debriefer,
+            fields={"category": "unit", "summary": "x", "reliability": "A", "credibility": "1"},
+        )
 
 
 def test_return_with_comments_then_approve_then_the_answers_never_change(dbc, sup, session, supervisor):
@@ -149,13 +159,23 @@ def test_return_with_comments_then_approve_then_the_answers_never_change(dbc, su
     assert sup.post(f"/debriefing/{session.pk}/review/", {"decision": "return", "comment": ""}).status_code == 302
     session.refresh_from_db()
     assert session.status == DebriefSession.Status.SUBMITTED  # a return needs a comment
-    sup.post(f"/debriefing/{session.pk}/review/", {"decision": "return", "comment": "Sentinel comment 5521: ask about the base"})
+    sup.post(
+        f"/debriefing/{session.pk}/review/",
+        {"decision": "return", "comment": "Sentinel comment 5521: ask about the base"},
+    )
     session.refresh_from_db()
     assert session.status == DebriefSession.Status.RETURNED
     assert Review.objects.get(session=session).comment == "Sentinel comment 5521: ask about the base"
     assert b"Sentinel comment 5521" in dbc.get(session.get_absolute_url()).content
 
-    services.save_section(session=session, by=session.debriefer, section="bases", answers={"base_township": "Kalay"}, base_version=0, token=uuid.uuid4())
+    services.save_section(
+        session=session,
+        by=session.debriefer,
+        section="bases",
+        answers={"base_township": "Kalay"},
+        base_version=0,
+        token=uuid.uuid4(),
+    )
     services.submit_session(session=session, by=session.debriefer)
     sup.post(f"/debriefing/{session.pk}/review/", {"decision": "approve"})
     session.refresh_from_db()
@@ -180,7 +200,13 @@ def test_an_addendum_is_shown_beside_the_original_answer(dbc, sup, session):
 
 
 def test_an_urgent_item_notifies_the_supervisors_at_once(dbc, sup, session):
-    data = {"category": "airstrike", "summary": "Strike on the village school at dawn", "urgent": "on", "reliability": "B", "credibility": "2"}
+    data = {
+        "category": "airstrike",
+        "summary": "Strike on the village school at dawn",
+        "urgent": "on",
+        "reliability": "B",
+        "credibility": "2",
+    }
     assert dbc.post(f"/debriefing/{session.pk}/items/new/", data).status_code == 302
     home = sup.get("/debriefing/").content.decode()
     assert "Strike on the village school at dawn" in home and "data-urgent-items" in home
@@ -227,7 +253,12 @@ def test_another_debriefer_gets_404(client_for, outsider_debriefer, session):
 def test_scheduling_a_debrief(sup, case, debriefer, caseworker):
     from tests.factories import standard_template
 
-    data = {"case_code": case.code, "debriefer": debriefer.username, "template": standard_template().pk, "scheduled_for": "2026-12-01"}
+    data = {
+        "case_code": case.code,
+        "debriefer": debriefer.username,
+        "template": standard_template().pk,
+        "scheduled_for": "2026-12-01",
+    }
     response = sup.post("/debriefing/schedule/", data)
     session = DebriefSession.objects.get(case=case)
     assert response["Location"] == session.get_absolute_url()
@@ -237,13 +268,22 @@ def test_scheduling_a_debrief(sup, case, debriefer, caseworker):
 
 
 @pytest.mark.parametrize("answers", [5, 50])
-def test_the_review_page_costs_the_same_queries_whatever_the_number_of_answers(sup, session, answers, django_assert_num_queries):
+def test_the_review_page_costs_the_same_queries_whatever_the_number_of_answers(
+    sup, session, answers, django_assert_num_queries
+):
     # Django session, organisation key, user, MFA check (middleware); the debrief with its case, key,
     # template and debriefer; section rows; addenda; consent; reviews; items; incidents; then
     # saving the Django session (savepoint, update, release).
     complete(session)
     entries = [{"incident_date": "2023-04-11", "incident_account": f"entry {n}"} for n in range(answers)]
-    services.save_section(session=session, by=session.debriefer, section="violations", answers={"witnessed": "yes", "incidents": entries}, base_version=1, token=uuid.uuid4())
+    services.save_section(
+        session=session,
+        by=session.debriefer,
+        section="violations",
+        answers={"witnessed": "yes", "incidents": entries},
+        base_version=1,
+        token=uuid.uuid4(),
+    )
     sup.get(session.get_absolute_url())  # warm the session row
     with django_assert_num_queries(QUERIES_FOR_REVIEW):
         assert sup.get(session.get_absolute_url()).status_code == 200

@@ -65,7 +65,19 @@ def test_unsupported_features_are_refused_row_by_row_with_what_each_needs():
             ["geopoint", "where", "Where", "ဘယ်", None, None, None, None, None, None, None],  # row 3
             ["calculate", "total", None, None, None, None, None, None, "1 + 1", None, None],  # row 4
             ["integer", "age", "Age", "အသက်", None, None, None, ". mod 2 = 0", None, None, None],  # row 5
-            ["select_one places", "place", "Place", "နေရာ", None, None, None, None, None, "region = 'x'", None],  # row 6
+            [
+                "select_one places",
+                "place",
+                "Place",
+                "နေရာ",
+                None,
+                None,
+                None,
+                None,
+                None,
+                "region = 'x'",
+                None,
+            ],  # row 6
             ["text", "said", "Said", "ပြော", None, None, "string-length(${age}) > 2", None, None, None, None],  # row 7
             ["text", "photo", "Photo", "ဓာတ်ပုံ", None, None, None, None, None, None, "a.jpg"],  # row 8
             ["end_group", None, None, None, None, None, None, None, None, None, None],

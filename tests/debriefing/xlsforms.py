@@ -7,7 +7,15 @@ from typing import Any
 
 import openpyxl
 
-SURVEY_HEADER = ["type", "name", "label::English (en)", "label::Burmese (my)", "hint::English (en)", "required", "relevant"]
+SURVEY_HEADER = [
+    "type",
+    "name",
+    "label::English (en)",
+    "label::Burmese (my)",
+    "hint::English (en)",
+    "required",
+    "relevant",
+]
 
 
 def workbook(
