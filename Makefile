@@ -15,7 +15,7 @@ TEST_ENV := DJANGO_DEBUG=0 \
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) CELERY_BROKER_URL=$(CELERY_BROKER_URL)
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: install run test lint bench bench-cases
+.PHONY: install run test lint bench bench-cases bench-debriefing
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -55,3 +55,8 @@ CASES ?= 100000
 bench-cases: $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) bench/cases.py $(CASES)
+
+# Debriefing: autosave of a 120-question template's section, the review page, a 500-row XLSForm import.
+bench-debriefing: $(STAMP)
+	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
+	$(TEST_ENV) $(PY) bench/debriefing.py
