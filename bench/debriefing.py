@@ -170,7 +170,7 @@ def main() -> None:
     imported = import_xlsform(data)
     questions = sum(len(s["questions"]) for s in imported.structure["sections"])
 
-    print(f"autosave of one 15-question section (120-question template): {autosave_ms:.1f} ms, {autosave_queries} queries")
+    print(f"autosave of one 15-question section (of 120): {autosave_ms:.1f} ms, {autosave_queries} queries")
     print(
         f"review page, {session.answered} answers: {review_ms:.1f} ms; queries with "
         f"{PER_SECTION} answers / {session.answered} answers: {few} / {many}"
@@ -180,10 +180,14 @@ def main() -> None:
 
 if __name__ == "__main__":
     setup_test_environment()
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"test_{connection.settings_dict['NAME']}_bench_debriefing"
+    name = f"test_{connection.settings_dict['NAME']}_bench_debriefing"
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
     old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
     overrides = override_settings(
-        STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     )
     overrides.enable()

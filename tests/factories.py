@@ -73,8 +73,14 @@ def give_consent(case: Case, kind: str = Consent.Kind.DEBRIEFING) -> Consent:
 
 
 def standard_template() -> DebriefTemplate:
-    """The shipped, published "Standard debrief" v1 (made by a migration)."""
-    return DebriefTemplate.objects.get(name="Standard debrief", version=1)
+    """The shipped, published "Standard debrief" v1. A migration makes it; made again here after a
+    transactional test's flush emptied the tables."""
+    from debriefing.standard import NAME, STRUCTURE
+
+    template, _created = DebriefTemplate.objects.get_or_create(
+        name=NAME, version=1, defaults={"structure": STRUCTURE, "status": DebriefTemplate.Status.PUBLISHED}
+    )
+    return template
 
 
 def schedule_debrief(*, case: Case, debriefer: User, supervisor: User, consent: bool = True) -> DebriefSession:

@@ -33,13 +33,14 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     """Supervisors: urgent items first, then every session. Debriefers: their sessions (case code only)."""
     sessions = DebriefSession.objects.visible_to(request.user).select_related("case", "debriefer")
     urgent = []
-    if request.user.role == User.Role.SUPERVISOR:
+    is_supervisor = request.user.role == User.Role.SUPERVISOR
+    if is_supervisor:
         urgent = list(
             IntelligenceItem.objects.filter(urgent=True, acknowledged_at__isnull=True).select_related("session__case")
         )
     context = {"sessions": sessions.only(
         "id", "status", "scheduled_for", "answered", "questions", "case__code", "debriefer__username"
-    )[:LIST_SIZE], "urgent": urgent}  # fmt: skip
+    )[:LIST_SIZE], "urgent": urgent, "is_supervisor": is_supervisor}  # fmt: skip
     return render(request, "debriefing/home.html", context)
 
 

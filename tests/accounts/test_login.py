@@ -60,7 +60,7 @@ def test_a_wrong_code_is_refused_and_audited(client, make_user):
         (User.Role.AUDITOR, "/audit/"),
         (User.Role.SUPERVISOR, "/cases/"),
         (User.Role.CASEWORKER, "/cases/"),
-        (User.Role.DEBRIEFER, "/"),
+        (User.Role.DEBRIEFER, "/debriefing/"),
         (User.Role.DONOR, "/"),
     ],
 )

@@ -16,7 +16,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import User
 from debriefing.models import DebriefSession, SectionAnswers
-from tests.factories import PASSWORD, CaseFactory, UserFactory, give_consent
+from tests.factories import PASSWORD, CaseFactory, UserFactory, give_consent, standard_template
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +45,7 @@ def test_a_debrief_is_planned_run_reviewed_and_exported_at_360_px(  # type: igno
     debriefer = UserFactory(role=User.Role.DEBRIEFER, username="dara")
     case = CaseFactory(full_name="Ko Hidden Name")
     give_consent(case)
+    standard_template()
 
     # The supervisor schedules the debrief.
     sup = narrow_page(new_context)
@@ -146,7 +147,7 @@ def test_a_debrief_is_planned_run_reviewed_and_exported_at_360_px(  # type: igno
     sup.get_by_label("Password").fill(PASSWORD)
     with sup.expect_download() as download:
         sup.get_by_role("button", name=re.compile("Confirm", re.IGNORECASE)).click()
-    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
     assert [row["summary"] for row in rows] == ["Airstrike planned on the market at dawn"]
     assert case.code not in str(rows)
     assert sup_errors == [] and deb_errors == []
