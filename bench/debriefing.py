@@ -139,6 +139,8 @@ def main() -> None:
     with CaptureQueriesContext(connection) as queries:
         autosave()
     autosave_queries = len(queries)
+    if os.environ.get("BENCH_SQL"):
+        print("\n".join(q["sql"][:150] for q in queries.captured_queries))
 
     def review() -> None:
         assert sup.get(url).status_code == 200

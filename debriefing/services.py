@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -161,24 +161,22 @@ def save_section(
     if definition is None:
         raise ValidationError(_("No such section."))
     st.validate_answers(definition, answers)
-    row, _created = SectionAnswers.objects.get_or_create(session=session, section=section)
-    row = SectionAnswers.objects.select_for_update().get(pk=row.pk)  # one writer per section at a time
-    if row.save_token == token:
+    # One writer per section at a time: the row is locked until this transaction ends. The
+    # unique constraint makes a first save racing another one fail rather than write twice.
+    row = SectionAnswers.objects.select_for_update(of=("self",)).filter(session=session, section=section).first()
+    if row is None:
+        row = SectionAnswers(session=session, section=section)
+    elif row.save_token == token:
         return row  # the same save again: it was applied, its answer was lost
     if row.version != base_version:
         raise StaleSave(row.version)
-    row.answers = answers
-    row.version += 1
-    row.save_token = token
-    row.answered = st.count_answered(definition, answers)
-    row.save(update_fields=["answers", "version", "save_token", "answered", "saved_at"])
-    answered = SectionAnswers.objects.filter(session=session).aggregate(n=Sum("answered"))["n"] or 0
-    DebriefSession.objects.filter(pk=session.pk).update(
-        answered=answered,
-        status=DebriefSession.Status.IN_PROGRESS
-        if session.status == DebriefSession.Status.SCHEDULED
-        else session.status,
-    )
+    answered = st.count_answered(definition, answers)
+    delta = answered - row.answered
+    row.answers, row.version, row.save_token, row.answered = answers, row.version + 1, token, answered
+    row.save()
+    status = DebriefSession.Status.IN_PROGRESS if session.status == DebriefSession.Status.SCHEDULED else session.status
+    DebriefSession.objects.filter(pk=session.pk).update(answered=F("answered") + delta, status=status)
+    session.answered += delta  # for the caller's progress figure; the row holds the truth
     _audit("session.section_saved", by=by, session=session, reason=section)
     return row
 

@@ -124,15 +124,9 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
     definition = services.section_by_key(session, section)
     if definition is None:
         raise Http404
-    row = SectionAnswers.objects.filter(session=session, section=section).first()
-    stored = (row.answers or {}) if row else {}
-    version = row.version if row else 0
-    entries = {
-        q["key"]: len(stored.get(q["key"]) or []) + (1 if request.GET.get("more") == q["key"] else 0) or 1
-        for q in definition["questions"] if q["type"] == "repeat"
-    }  # fmt: skip
+    repeats = [q["key"] for q in definition["questions"] if q["type"] == "repeat"]
     if request.method == "POST":
-        entries = {key: _posted_entries(request, key, count) for key, count in entries.items()}
+        entries = {key: _posted_entries(request, key, 1) for key in repeats}
         form = st.SectionForm(request.POST, section=definition, entries=entries)
         if form.is_valid():
             try:
@@ -151,7 +145,6 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
             except ValidationError as error:
                 return _answer(request, session, section, 400, {"error": error.messages[0]})
             if _autosave_wanted(request):
-                session.refresh_from_db(fields=["answered"])
                 return JsonResponse({"version": saved.version, "progress": session.progress_percent})
             messages.success(request, _("Saved."))
             more = request.POST.get("more", "")
@@ -159,13 +152,20 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
             return redirect(target)
         if _autosave_wanted(request):
             return JsonResponse({"error": _("Some answers need correcting."), "fields": list(form.errors)}, status=400)
+        # Shown again with its errors, based on the version it was loaded with: never newer answers'.
+        posted = request.POST.get("version", "")
+        version = int(posted) if posted.isdigit() and len(posted) < 10 else 0
     else:
+        row = SectionAnswers.objects.filter(session=session, section=section).first()
+        stored = (row.answers or {}) if row else {}
+        version = row.version if row else 0
+        wanted = request.GET.get("more")
+        entries = {key: len(stored.get(key) or []) + (1 if wanted == key else 0) or 1 for key in repeats}
         form = st.SectionForm(initial=st.initial_for(definition, stored), section=definition, entries=entries)
     context = {
         "session": session, "section": definition, "label": st.text(definition["label"]), "form": form,
         "version": version, "save_token": uuid.uuid4(), "editing_problem": services.editing_problem(session),
         "repeats": [(q["key"], st.text(q["label"])) for q in definition["questions"] if q["type"] == "repeat"],
-        "relevance": {q["key"]: q["relevant"] for q in definition["questions"] if q.get("relevant")},
     }  # fmt: skip
     return render(request, "debriefing/section.html", context, status=400 if form.errors else 200)
 
