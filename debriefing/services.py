@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -173,7 +173,14 @@ def save_section(
     answered = st.count_answered(definition, answers)
     delta = answered - row.answered
     row.answers, row.version, row.save_token, row.answered = answers, row.version + 1, token, answered
-    row.save()
+    if row.version == 1:
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            raise StaleSave(1) from None  # another window's first save of this section won
+    else:
+        row.save()
     status = DebriefSession.Status.IN_PROGRESS if session.status == DebriefSession.Status.SCHEDULED else session.status
     DebriefSession.objects.filter(pk=session.pk).update(answered=F("answered") + delta, status=status)
     session.answered += delta  # for the caller's progress figure; the row holds the truth
