@@ -119,8 +119,10 @@ def test_a_debrief_is_planned_run_reviewed_and_exported_at_360_px(  # type: igno
     # The supervisor sees the urgent item at once, and returns the debrief once.
     sup.goto(f"{site}/debriefing/")
     expect(sup.locator("[data-urgent-items]")).to_contain_text("Airstrike planned on the market at dawn")
+    no_horizontal_overflow(sup)
     sup.get_by_role("link", name=case.code).first.click()
     expect(sup.get_by_text(UNIT)).to_be_visible()
+    no_horizontal_overflow(sup)
     sup.get_by_label("Returned").check()
     sup.get_by_label("Comments for the debriefer").fill("Ask which base the battalion left from.")
     sup.get_by_role("button", name="Record the decision").click()
