@@ -290,3 +290,18 @@ def test_the_review_page_costs_the_same_queries_whatever_the_number_of_answers(
 
 
 QUERIES_FOR_REVIEW = 14
+
+
+def test_a_shredded_case_stops_the_debrief_and_its_answers_read_as_gone(dbc, sup, session, case):
+    from django.utils import timezone
+
+    from vault.services import shred
+
+    autosave(dbc, session, "unit", {"unit_name": SECRET_ANSWER}, version=0, token=uuid.uuid4())
+    shred(owner=case, reason="test")
+    case.shredded_at = timezone.now()
+    case.save(update_fields=["shredded_at"])
+    response = autosave(dbc, session, "unit", {"unit_name": "after"}, version=1, token=uuid.uuid4())
+    assert response.status_code == 400
+    page = sup.get(session.get_absolute_url())
+    assert page.status_code == 200 and SECRET_ANSWER not in page.content.decode()
