@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -49,14 +50,20 @@ class AddendumForm(forms.Form):
         self.fields["question"].choices = questions  # type: ignore[attr-defined]
 
 
-class ItemForm(forms.ModelForm):
+class OneTimeTokenMixin(forms.Form):
+    """A hidden token made when the form is shown: sending the same form twice records one row."""
+
+    form_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+
+
+class ItemForm(OneTimeTokenMixin, forms.ModelForm):
     class Meta:
         model = IntelligenceItem
         fields = ["category", "summary", "urgent", "reliability", "credibility"]
         widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
 
 
-class IncidentForm(forms.ModelForm):
+class IncidentForm(OneTimeTokenMixin, forms.ModelForm):
     region = forms.ChoiceField(label=_("State or region"), choices=Region.choices)
 
     class Meta:

@@ -235,6 +235,8 @@ class IntelligenceItem(VaultModel):
     credibility = models.CharField(_("information credibility"), max_length=1, choices=Credibility.choices)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time token: the same form sent twice records one item.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # The in-app notification of an urgent item: open until a supervisor marks it seen.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
@@ -278,6 +280,7 @@ class Incident(VaultModel):
     testimony_consent = models.BooleanField(_("consents to use as testimony"), default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)  # as IntelligenceItem's
 
     class Meta:
         ordering = ["created_at"]

@@ -253,20 +253,40 @@ def add_addendum(*, session: DebriefSession, by: User, question: str, text: str)
 # Items and incidents
 
 
+def _create_once(model: Any, *, session: DebriefSession, **fields: Any) -> tuple[Any, bool]:
+    """(row, created): a new row, or the one this form token already made (a double click, even a racing one)."""
+    token = fields.get("form_token")
+    if token is not None and (made := model.objects.filter(form_token=token, session=session).first()):
+        return made, False
+    try:
+        with transaction.atomic():
+            return model.objects.create(session=session, **fields), True
+    except IntegrityError:
+        made = model.objects.filter(form_token=token, session=session).first() if token is not None else None
+        if made is None:  # a token another session's form used: forged or replayed
+            raise ValidationError(_("This form was already used: open it again.")) from None
+        return made, False
+
+
 @transaction.atomic
 def record_item(*, session: DebriefSession, by: User, fields: dict[str, Any]) -> IntelligenceItem:
-    """A graded intelligence item. An urgent one is on every supervisor's Debriefs page at once."""
+    """A graded intelligence item. An urgent one is on every supervisor's Debriefs page at once.
+
+    ``fields`` may hold the form's ``form_token``: the same form sent again returns the item it made.
+    """
     _refuse_unless_editable(session, by)
-    item = IntelligenceItem.objects.create(session=session, created_by=by, **fields)
-    _audit("item.recorded", by=by, session=session, reason="urgent" if item.urgent else "")
+    item, created = _create_once(IntelligenceItem, session=session, created_by=by, **fields)
+    if created:
+        _audit("item.recorded", by=by, session=session, reason="urgent" if item.urgent else "")
     return item
 
 
 @transaction.atomic
 def record_incident(*, session: DebriefSession, by: User, fields: dict[str, Any]) -> Incident:
     _refuse_unless_editable(session, by)
-    incident = Incident.objects.create(session=session, created_by=by, **fields)
-    _audit("incident.recorded", by=by, session=session)
+    incident, created = _create_once(Incident, session=session, created_by=by, **fields)
+    if created:
+        _audit("incident.recorded", by=by, session=session)
     return incident
 
 

@@ -305,3 +305,23 @@ def test_a_shredded_case_stops_the_debrief_and_its_answers_read_as_gone(dbc, sup
     assert response.status_code == 400
     page = sup.get(session.get_absolute_url())
     assert page.status_code == 200 and SECRET_ANSWER not in page.content.decode()
+
+
+def test_an_item_or_incident_form_sent_twice_records_one(dbc, session):
+    item = {"category": "unit", "summary": "twice", "reliability": "B", "credibility": "2"}
+    incident = {"violation": "killing", "date_from": "2024-03-01", "region": "sagaing"}
+    for kind, data in (("items", item), ("incidents", incident)):
+        token = str(uuid.uuid4())
+        for _ in range(2):
+            assert dbc.post(f"/debriefing/{session.pk}/{kind}/new/", {**data, "form_token": token}).status_code == 302
+    assert session.items.count() == 1 and session.incidents.count() == 1
+    assert AuditEvent.objects.filter(action="debriefing.item.recorded").count() == 1
+
+
+def test_a_form_token_from_another_session_is_refused(dbc, session, debriefer, supervisor):
+    other = schedule_debrief(case=CaseFactory(), debriefer=debriefer, supervisor=supervisor)
+    token = str(uuid.uuid4())
+    item = {"category": "unit", "summary": "once", "reliability": "B", "credibility": "2", "form_token": token}
+    assert dbc.post(f"/debriefing/{session.pk}/items/new/", item).status_code == 302
+    assert dbc.post(f"/debriefing/{other.pk}/items/new/", item).status_code == 400
+    assert other.items.count() == 0
