@@ -24,7 +24,7 @@ DEV_ENV := DJANGO_DEBUG=1
 # Where make run serves: make run ADDR=127.0.0.1:8001
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench bench-cases bench-backups bench-support prereqs-run prereqs-test
+.PHONY: install run test lint bench bench-cases bench-backups bench-support bench-debriefing prereqs-run prereqs-test
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PREREQS) install
@@ -80,3 +80,8 @@ bench-backups: $(STAMP)
 bench-support: $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) bench/support.py $(CASES)
+
+# Debriefing: autosave of a 120-question template's section, the review page, a 500-row XLSForm import.
+bench-debriefing: $(STAMP)
+	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
+	$(TEST_ENV) $(PY) bench/debriefing.py

@@ -150,8 +150,9 @@ INSTALLED_APPS = [
     "audit",
     "vault",
     "defectors",
-    "backups",
     "support",
+    "debriefing",
+    "backups",
     # Apps only the test suite and benchmarks load (tests/vaultapp: models to exercise the vault).
     *envlist("HAVEN_EXTRA_APPS"),
 ]

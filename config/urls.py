@@ -24,6 +24,7 @@ urlpatterns = [
     path("cases/", include("defectors.urls")),
     path("backups/", include("backups.urls")),
     path("support/", include("support.urls")),
+    path("debriefing/", include("debriefing.urls")),
     path("accounts/login/", account_views.login, name="account_login"),
     path("accounts/logout/", account_views.logout, name="account_logout"),
     path("accounts/inactive/", account_views.account_inactive, name="account_inactive"),

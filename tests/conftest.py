@@ -120,6 +120,12 @@ def debriefer(make_user) -> User:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def outsider_debriefer(make_user) -> User:  # type: ignore[no-untyped-def]
+    """A debriefer with no session: every debrief page must answer 404, as for one that does not exist."""
+    return make_user(User.Role.DEBRIEFER, username="odile")
+
+
+@pytest.fixture
 def donor(make_user) -> User:  # type: ignore[no-untyped-def]
     return make_user(User.Role.DONOR, username="dan")
 

@@ -9,6 +9,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 from allauth.mfa.utils import decrypt
 
 from accounts.models import User
+from debriefing.models import DebriefSession, DebriefTemplate
 from defectors.models import Case, CaseNameIndex, Consent
 
 PASSWORD = "a long enough test passphrase"
@@ -67,3 +68,32 @@ class CaseFactory(factory.django.DjangoModelFactory):
                 case=self, kind=Consent.Kind.DATA_PROCESSING, given_on=datetime.date.today(),
                 method=Consent.Method.VERBAL, recorded_by=self.created_by,
             )  # fmt: skip
+
+
+def give_consent(case: Case, kind: str = Consent.Kind.DEBRIEFING) -> Consent:
+    """Record a consent of ``kind`` on ``case`` (today, verbal, by its creator)."""
+    return Consent.objects.create(
+        case=case, kind=kind, given_on=datetime.date.today(), method=Consent.Method.VERBAL, recorded_by=case.created_by
+    )
+
+
+def standard_template() -> DebriefTemplate:
+    """The shipped, published "Standard debrief" v1. A migration makes it; made again here after a
+    transactional test's flush emptied the tables."""
+    from debriefing.standard import NAME, STRUCTURE
+
+    template, _created = DebriefTemplate.objects.get_or_create(
+        name=NAME, version=1, defaults={"structure": STRUCTURE, "status": DebriefTemplate.Status.PUBLISHED}
+    )
+    return template
+
+
+def schedule_debrief(*, case: Case, debriefer: User, supervisor: User, consent: bool = True) -> DebriefSession:
+    """A session of the standard template, scheduled by ``supervisor``; with debriefing consent unless told."""
+    from debriefing.services import schedule_session
+
+    if consent:
+        give_consent(case)
+    return schedule_session(
+        case=case, debriefer=debriefer, template=standard_template(), on=datetime.date.today(), by=supervisor
+    )

@@ -39,6 +39,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import invite_user
 from audit.models import AuditEvent
+from debriefing.models import DebriefTemplate, IntelligenceItem
 from defectors import record
 from defectors.models import Case, CaseNote, DuplicateAlert, Need, ShredRequest, WithdrawalTask
 from support.models import (
@@ -53,15 +54,14 @@ from support.models import (
     TrainingEnrolment,
 )
 from tests.conftest import login_with_mfa
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, schedule_debrief, standard_template
 
 World = dict[str, Any]
 Expected = int | str
 
 ROLES = [role.value for role in User.Role]
-# Persona -> the role it holds without holding the object. A debriefer with no
-# session joins here when debriefing/ arrives.
-OUTSIDERS = {"outsider": "caseworker"}
+# Persona -> the role it holds without holding the object.
+OUTSIDERS = {"outsider": "caseworker", "outsider_debriefer": "debriefer"}
 PERSONAS = [*ROLES, *OUTSIDERS]
 ANON = "anonymous"
 LOGIN = "login"  # expected: a redirect to the login page
@@ -131,13 +131,25 @@ def draft_code(world: World) -> dict[str, Any]:
     return {"code": world["draft"].code}
 
 
+def session_pk(world: World) -> dict[str, Any]:
+    return {"pk": world["session"].pk}
+
+
+def template_pk(world: World) -> dict[str, Any]:
+    return {"pk": world["template"].pk}
+
+
+REVIEW = only({"supervisor": 200, "debriefer": 200})
+DEBRIEFER_ONLY = only({"debriefer": 200})
+
+
 def a_person(world: World) -> dict[str, Any]:
     return {"username": world["caseworker"].username}
 
 
 TABLE: dict[str, Rule] = {
     # Haven's own pages
-    "accounts:home": Rule(everyone(302) | {"debriefer": 200, "donor": 200}),
+    "accounts:home": Rule(everyone(302) | {"donor": 200}),
     "accounts:people": Rule(ADMIN_ONLY),
     "accounts:invite": Rule(
         ADMIN_ONLY, post=only({"admin": 302}), data=lambda w: {"username": "newperson", "role": "donor"}
@@ -384,7 +396,7 @@ TABLE: dict[str, Rule] = {
     "support:session_attendance": Rule(
         ORGANISERS_POST,
         post=ORGANISERS_REDIRECTED,
-        kwargs=lambda w: {**case_code(w), "pk": w["session"].pk},
+        kwargs=lambda w: {**case_code(w), "pk": w["support_session"].pk},
         data=lambda w: {"attended": "yes"},
         owner="caseworker",
     ),
@@ -441,6 +453,72 @@ TABLE: dict[str, Rule] = {
         kwargs=lambda w: {**case_code(w), "pk": w["task"].pk},
         owner="caseworker",
     ),
+    # Debriefing: the assigned debriefer owns the session (the outsider debriefer gets 404),
+    # supervisors review every one; caseworkers never reach content (403).
+    "debriefing:home": Rule(REVIEW),
+    "debriefing:schedule": Rule(
+        only({"supervisor": 200}),
+        post=only({"supervisor": 302}),
+        data=lambda w: {
+            "case_code": w["case"].code,
+            "debriefer": w["debriefer"].username,
+            "template": w["template"].pk,
+            "scheduled_for": "2026-12-01",
+        },
+    ),
+    "debriefing:case_debriefs": Rule(ORGANISERS, kwargs=case_code, owner="caseworker"),
+    "debriefing:session": Rule(REVIEW, kwargs=session_pk, owner="debriefer"),
+    "debriefing:section": Rule(
+        DEBRIEFER_ONLY,
+        post=only({"debriefer": 302}),
+        kwargs=lambda w: {**session_pk(w), "section": "background"},
+        data=lambda w: {"service_years": "7", "version": "0", "save_token": "8f0b7c3e-2f1a-4f43-9a53-0d7a3c8e9b11"},
+        owner="debriefer",
+    ),
+    "debriefing:submit": Rule(
+        only({"debriefer": 405}), post=only({"debriefer": 302}), kwargs=session_pk, owner="debriefer"
+    ),
+    "debriefing:review": Rule(
+        only({"supervisor": 405}),
+        post=only({"supervisor": 302}),
+        kwargs=session_pk,
+        data=lambda w: {"decision": "return", "comment": "forged"},
+        owner="supervisor",
+    ),
+    "debriefing:addendum": Rule(
+        only({"supervisor": 405, "debriefer": 405}),
+        post=only({"supervisor": 302, "debriefer": 302}),
+        kwargs=session_pk,
+        data=lambda w: {"question": "unit_name", "text": "forged"},
+        owner="debriefer",
+    ),
+    "debriefing:add_item": Rule(
+        DEBRIEFER_ONLY,
+        post=only({"debriefer": 302}),
+        kwargs=session_pk,
+        data=lambda w: {"category": "unit", "summary": "forged", "reliability": "B", "credibility": "2"},
+        owner="debriefer",
+    ),
+    "debriefing:add_incident": Rule(
+        DEBRIEFER_ONLY,
+        post=only({"debriefer": 302}),
+        kwargs=session_pk,
+        data=lambda w: {"violation": "killing", "date_from": "2024-03-01", "region": "sagaing", "summary": "forged"},
+        owner="debriefer",
+    ),
+    "debriefing:acknowledge": Rule(
+        only({"supervisor": 405}), post=only({"supervisor": 302}), kwargs=lambda w: {"pk": w["item"].pk}
+    ),
+    # A fresh re-authentication first, always (tests/debriefing/test_export.py downloads).
+    "debriefing:export": Rule(
+        only({"supervisor": REAUTH}), post=only({"supervisor": 405}), kwargs=lambda w: {"fmt": "csv"}
+    ),
+    "debriefing:templates": Rule(only({"supervisor": 200})),
+    "debriefing:template_xlsform": Rule(only({"supervisor": 200}), post=only({"supervisor": 405}), kwargs=template_pk),
+    "debriefing:template_publish": Rule(
+        only({"supervisor": 405}), post=only({"supervisor": 302}), kwargs=lambda w: {"pk": w["draft_template"].pk}
+    ),
+    "debriefing:template_retire": Rule(only({"supervisor": 405}), post=only({"supervisor": 302}), kwargs=template_pk),
     # allauth: login and account self-service, the same for every role
     "account_login": Rule(everyone(302), anonymous=200),
     "account_logout": Rule(everyone(200), anonymous=302),
@@ -508,10 +586,23 @@ def test_every_owner_can_reach_what_they_own():
 
 
 @pytest.fixture
-def world(db, admin, supervisor, caseworker, outsider, debriefer, donor, auditor, case) -> World:
-    """The personas of tests/conftest.py, the caseworker's case and draft, a duplicate alert, a shred request."""
+def world(db, admin, supervisor, caseworker, outsider, debriefer, outsider_debriefer, donor, auditor, case) -> World:  # type: ignore[no-untyped-def]
+    """The personas of tests/conftest.py, the caseworker's case and draft, a duplicate alert, a shred request,
+    a debrief of the case (the debriefer's) with an urgent item, the standard template and a draft one."""
     users = {"admin": admin, "supervisor": supervisor, "caseworker": caseworker, "outsider": outsider}
-    users |= {"debriefer": debriefer, "donor": donor, "auditor": auditor}
+    users |= {"debriefer": debriefer, "outsider_debriefer": outsider_debriefer, "donor": donor, "auditor": auditor}
+    session = schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
+    item = IntelligenceItem.objects.create(
+        session=session,
+        category="unit",
+        summary="x",
+        urgent=True,
+        reliability="B",
+        credibility="2",
+        created_by=debriefer,
+    )
+    template = standard_template()
+    draft_template = DebriefTemplate.objects.create(name="Draft", version=1, structure=template.structure)
     _invitation, token = invite_user(by=admin, username="newcomer", email="", role="donor")
     # Someone else's authenticator: the security-key pages must not reach it.
     others_key = Authenticator.objects.filter(user=supervisor).values_list("pk", flat=True).get()
@@ -531,6 +622,7 @@ def world(db, admin, supervisor, caseworker, outsider, debriefer, donor, auditor
     return {
         **users, "token": token, "others_key": others_key, "case": case, "draft": draft, "alert": alert,
         "shred_request": shred_request, "member": member, "need": need, "note": note, "withdrawal": withdrawal,
+        "session": session, "item": item, "template": template, "draft_template": draft_template,
         **_support_world(case, caseworker),
     }  # fmt: skip
 
@@ -562,7 +654,7 @@ def _support_world(case: Case, caseworker: User) -> World:
     goal = Goal(case=case, title="Work", created_by=caseworker)
     goal.save()
     return {
-        "training": training, "session": session, "goal": goal,
+        "training": training, "support_session": session, "goal": goal,
         "provider": provider, "shelter": shelter, "placement": placement, "referral": referral, "task": task,
         "assistance": assistance,
     }  # fmt: skip

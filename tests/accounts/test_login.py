@@ -60,7 +60,7 @@ def test_a_wrong_code_is_refused_and_audited(client, make_user):
         (User.Role.AUDITOR, "/audit/"),
         (User.Role.SUPERVISOR, "/support/"),
         (User.Role.CASEWORKER, "/support/"),
-        (User.Role.DEBRIEFER, "/"),
+        (User.Role.DEBRIEFER, "/debriefing/"),
         (User.Role.DONOR, "/"),
     ],
 )

@@ -32,11 +32,18 @@ SUPPORT_NAV = [
         ),
         (
             User.Role.SUPERVISOR,
-            [("/cases/", "Cases"), ("/cases/new/", "New intake"), ("/cases/tasks/", "Tasks"), *SUPPORT_NAV],
+            [
+                ("/cases/", "Cases"),
+                ("/cases/new/", "New intake"),
+                ("/cases/tasks/", "Tasks"),
+                *SUPPORT_NAV,
+                ("/debriefing/", "Debriefs"),
+                ("/debriefing/templates/", "Interview templates"),
+            ],
         ),
         (User.Role.CASEWORKER, [("/cases/", "My cases"), ("/cases/new/", "New intake"), *SUPPORT_NAV]),
         (User.Role.AUDITOR, [("/audit/", "Audit log")]),
-        (User.Role.DEBRIEFER, [("/", "Home")]),
+        (User.Role.DEBRIEFER, [("/debriefing/", "Debriefs")]),
         (User.Role.DONOR, [("/", "Home")]),
     ],
 )
@@ -71,9 +78,10 @@ def test_an_apps_entry_appears_for_its_roles_only(client_for, donor, admin, case
 
 
 def test_an_apps_home_page_is_where_its_role_lands(client_for, donor, debriefer, test_app):
+    assert client_for(donor).get("/").status_code == 200  # no app gives donors a home yet
     test_app.home = {User.Role.DONOR: "audit:event_list"}
     assert client_for(donor).get("/")["Location"] == reverse("audit:event_list")
-    assert client_for(debriefer).get("/").status_code == 200
+    assert client_for(debriefer).get("/")["Location"] == reverse("debriefing:home")
 
 
 def test_two_apps_claiming_one_roles_home_is_a_configuration_error(test_app):

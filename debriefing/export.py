@@ -1,0 +1,93 @@
+"""The partners' export of approved intelligence items and testimony-consented incidents.
+
+De-identified: no case code, name or debriefer; the source is a pseudonym that
+is stable within one export only (a fresh random key each time), so two exports
+cannot be joined on it. CSV cells that a spreadsheet would run as a formula are
+neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import secrets
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from accounts.models import User
+from audit.services import log_event
+from debriefing.models import DebriefSession, Incident, IntelligenceItem
+
+COLUMNS = [
+    "kind", "source", "category", "summary", "urgent", "reliability", "credibility",
+    "date_from", "date_to", "region", "township", "perpetrator_unit", "victims",
+]  # fmt: skip
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("csv", "json")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with ' so it stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if value else ""
+
+
+def _rows() -> list[dict[str, Any]]:
+    key = secrets.token_bytes(32)  # this export's own: pseudonyms never match another export's
+
+    def pseudonym(session: DebriefSession) -> str:
+        return "SRC-" + hmac.new(key, str(session.case_id).encode(), hashlib.sha256).hexdigest()[:10].upper()
+
+    approved = {"session__status": DebriefSession.Status.APPROVED, "session__case__shredded_at__isnull": True}
+    rows = []
+    for item in IntelligenceItem.objects.filter(**approved).select_related("session").order_by("created_at"):
+        rows.append({
+            "kind": "item", "source": pseudonym(item.session), "category": item.category, "summary": item.summary,
+            "urgent": item.urgent, "reliability": item.reliability, "credibility": item.credibility,
+        })  # fmt: skip
+    incidents = Incident.objects.filter(**approved, testimony_consent=True).select_related("session")
+    for incident in incidents.order_by("created_at"):
+        rows.append({
+            "kind": "incident", "source": pseudonym(incident.session), "category": incident.violation,
+            "summary": incident.summary, "date_from": _iso(incident.date_from), "date_to": _iso(incident.date_to),
+            "region": incident.region, "township": incident.township,
+            "perpetrator_unit": incident.perpetrator_unit, "victims": incident.victims,
+        })  # fmt: skip
+    return rows
+
+
+@transaction.atomic
+def export_for_partners(*, by: User, fmt: str) -> tuple[bytes, int]:
+    """(file content, row count) in ``fmt`` ("csv" or "json"); audited with the count.
+
+    Raises PermissionDenied unless ``by`` is a supervisor; ValueError for another format.
+    The view makes sure the supervisor re-authenticated recently.
+    """
+    if by.role != User.Role.SUPERVISOR:
+        raise PermissionDenied
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    rows = _rows()
+    if fmt == "json":
+        content = json.dumps({"rows": rows}, ensure_ascii=False, indent=1, default=str).encode()
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {column: neutralise("" if row.get(column) is None else row.get(column)) for column in COLUMNS}
+            )
+        content = buffer.getvalue().encode()
+    log_event(action="debriefing.export.created", actor=by, reason=f"{fmt} {len(rows)} rows")
+    return content, len(rows)

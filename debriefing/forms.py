@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from debriefing.models import DebriefTemplate, Incident, IntelligenceItem, Review
+from debriefing.structure import DateInput
+from defectors.models import Region
+
+MAX_XLSFORM_BYTES = 5 * 1024 * 1024
+
+
+class ScheduleForm(forms.Form):
+    case_code = forms.RegexField(label=_("Case code"), regex=r"^HV-[A-Z0-9]{4}-[A-Z0-9]{4}$", max_length=12)
+    debriefer = forms.ModelChoiceField(
+        label=_("Debriefer"),
+        queryset=User.objects.filter(role=User.Role.DEBRIEFER, is_active=True).order_by("username"),
+        to_field_name="username",
+    )
+    template = forms.ModelChoiceField(
+        label=_("Template"), queryset=DebriefTemplate.objects.filter(status=DebriefTemplate.Status.PUBLISHED)
+    )
+    scheduled_for = forms.DateField(label=_("Date"), widget=DateInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["case_code"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=Review.Decision.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        label=_("Comments for the debriefer"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class AddendumForm(forms.Form):
+    question = forms.ChoiceField(label=_("Question"))
+    text = forms.CharField(label=_("Correction"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, questions: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["question"].choices = questions  # type: ignore[attr-defined]
+
+
+class OneTimeTokenMixin(forms.Form):
+    """A hidden token made when the form is shown: sending the same form twice records one row."""
+
+    form_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+
+
+class ItemForm(OneTimeTokenMixin, forms.ModelForm):
+    class Meta:
+        model = IntelligenceItem
+        fields = ["category", "summary", "urgent", "reliability", "credibility"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
+
+
+class IncidentForm(OneTimeTokenMixin, forms.ModelForm):
+    region = forms.ChoiceField(label=_("State or region"), choices=Region.choices)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "violation", "date_from", "date_to", "region", "township", "perpetrator_unit", "victims", "summary",
+            "testimony_consent",
+        ]  # fmt: skip
+        widgets = {"date_from": DateInput, "date_to": DateInput, "summary": forms.Textarea(attrs={"rows": 4})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The last day cannot be before the first."))
+        victims = data.get("victims")
+        if victims is not None and not 0 <= victims <= 1_000_000:
+            self.add_error("victims", _("Give a number from 0 to 1,000,000."))
+        return data
+
+
+class ImportForm(forms.Form):
+    xlsform = forms.FileField(label=_("XLSForm (.xlsx)"))
+
+    def clean_xlsform(self) -> bytes:
+        upload = self.cleaned_data["xlsform"]
+        if upload.size > MAX_XLSFORM_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return bytes(upload.read())

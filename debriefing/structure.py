@@ -1,0 +1,321 @@
+"""A template's structure: sections of typed questions, as a plaintext JSON document.
+
+    {"sections": [{"key": str, "label": {...}, "questions": [QUESTION, ...]}]}
+    QUESTION = {"key": str, "type": one of QUESTION_TYPES, "label": {"en", "my"},
+                "hint": {...}, "required": bool, "tags": [one of TAGS],
+                "choices": [{"value": str, "label": {...}}]   (select_one, select_multiple)
+                "min": number | None, "max": number | None    (integer, decimal)
+                "relevant": {"key": str, "value": str | None} | None  (shown only when that
+                            earlier answer has this value, or any value when None)
+                "questions": [QUESTION, ...]}                 (repeat: one entry per incident...)
+
+Answers are stored per section as {question key: value}, a repeat as a list of
+such dicts; values are JSON: str, int, a decimal as str, an ISO date str, a
+list of str for select_multiple.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from defectors.models import Region
+
+QUESTION_TYPES = (
+    "text", "long_text", "select_one", "select_multiple", "yes_no", "date", "integer", "decimal", "region", "repeat",
+)  # fmt: skip
+TAGS = ("intelligence", "human_rights", "wellbeing")
+LANGUAGES = ("en", "my")
+KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_ENTRIES = 50  # entries of one repeat group
+TEXT_MAX, LONG_TEXT_MAX = 500, 10_000
+
+
+def text(labels: dict[str, str] | None) -> str:
+    """A label in the active language, English when it has no Burmese."""
+    labels = labels or {}
+    language = "my" if (translation.get_language() or "").startswith("my") else "en"
+    return labels.get(language) or labels.get("en") or ""
+
+
+def check_structure(doc: Any) -> list[str]:
+    """What is wrong with a structure document ([] when it is sound). Keys are unique per template."""
+    problems: list[str] = []
+    seen: set[str] = set()
+
+    def check_key(key: Any, where: str) -> None:
+        if not isinstance(key, str) or not KEY.match(key):
+            problems.append(f"{where}: bad key {key!r}")
+        elif key in seen:
+            problems.append(f"{where}: key {key!r} used twice")
+        else:
+            seen.add(key)
+
+    def check_questions(questions: Any, where: str, in_repeat: bool) -> None:
+        for question in questions or []:
+            check_key(question.get("key"), where)
+            kind = question.get("type")
+            if kind not in QUESTION_TYPES or (kind == "repeat" and in_repeat):
+                problems.append(f"{where}/{question.get('key')}: type {kind!r} not supported here")
+            if kind in ("select_one", "select_multiple") and not question.get("choices"):
+                problems.append(f"{where}/{question.get('key')}: a choice question needs choices")
+            if not set(question.get("tags", [])) <= set(TAGS):
+                problems.append(f"{where}/{question.get('key')}: unknown tag")
+            if kind == "repeat":
+                check_questions(question.get("questions"), f"{where}/{question['key']}", True)
+
+    if not isinstance(doc, dict) or not doc.get("sections"):
+        return ["a template needs at least one section"]
+    for section in doc["sections"]:
+        check_key(section.get("key"), "section")
+        check_questions(section.get("questions"), str(section.get("key")), False)
+    return problems
+
+
+def all_questions(structure: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every question, a repeat's own questions after the repeat itself."""
+    for section in structure.get("sections", []):
+        for question in section["questions"]:
+            yield question
+            yield from question.get("questions", [])
+
+
+def has_value(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def is_relevant(question: dict[str, Any], answers: dict[str, Any]) -> bool:
+    """Whether ``question`` applies given ``answers`` (the session's, plus the repeat entry's own)."""
+    rule = question.get("relevant")
+    if not rule:
+        return True
+    answer = answers.get(rule["key"])
+    if rule.get("value") is None:
+        return has_value(answer)
+    return answer == rule["value"] or (isinstance(answer, list) and rule["value"] in answer)
+
+
+def count_questions(section: dict[str, Any]) -> int:
+    return len(section["questions"])
+
+
+def count_answered(section: dict[str, Any], answers: dict[str, Any]) -> int:
+    """Answered questions of a section: a repeat counts once, when it has an entry."""
+    return sum(1 for question in section["questions"] if has_value(answers.get(question["key"])))
+
+
+def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any]]) -> list[str]:
+    """Required, relevant questions left unanswered, as "Section: question" lines ([]: may be submitted).
+
+    ``answers`` is {section key: that section's answers}.
+    """
+    flat = {key: value for section in answers.values() for key, value in section.items()}
+    missing = []
+    for section in structure["sections"]:
+        given = answers.get(section["key"], {})
+        for question in section["questions"]:
+            if not is_relevant(question, flat):
+                continue
+            value = given.get(question["key"])
+            if question.get("required") and not has_value(value):
+                missing.append(f"{text(section['label'])}: {text(question['label'])}")
+            if question["type"] == "repeat":
+                for number, entry in enumerate(value or [], start=1):
+                    for inner in question["questions"]:
+                        wanted = inner.get("required") and is_relevant(inner, {**flat, **entry})
+                        if wanted and not has_value(entry.get(inner["key"])):
+                            label = f"{text(question['label'])} {number}: {text(inner['label'])}"
+                            missing.append(f"{text(section['label'])}: {label}")
+    return missing
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _choices(question: dict[str, Any]) -> list[tuple[str, str]]:
+    if question["type"] == "yes_no":
+        return [("yes", _("Yes")), ("no", _("No"))]
+    if question["type"] == "region":
+        return [(value, str(label)) for value, label in Region.choices]
+    return [(choice["value"], text(choice["label"])) for choice in question.get("choices", [])]
+
+
+def form_field(question: dict[str, Any]) -> forms.Field:
+    """The form field for one question. Never required: required answers are enforced at submit."""
+    kind = question["type"]
+    common: dict[str, Any] = {
+        "label": text(question["label"]),
+        "help_text": text(question.get("hint")),
+        "required": False,
+    }
+    if kind == "text":
+        return forms.CharField(max_length=TEXT_MAX, **common)
+    if kind == "long_text":
+        return forms.CharField(max_length=LONG_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}), **common)
+    if kind in ("select_one", "yes_no", "region"):
+        return forms.ChoiceField(choices=[("", "—"), *_choices(question)], **common)
+    if kind == "select_multiple":
+        return forms.MultipleChoiceField(choices=_choices(question), widget=forms.CheckboxSelectMultiple, **common)
+    if kind == "date":
+        return forms.DateField(widget=DateInput, **common)
+    if kind == "integer":
+        return forms.IntegerField(min_value=question.get("min"), max_value=question.get("max"), **common)
+    if kind == "decimal":
+        return forms.DecimalField(
+            min_value=question.get("min"), max_value=question.get("max"), max_digits=18, decimal_places=6, **common
+        )
+    raise ValueError(f"no form field for {kind}")
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value.normalize())
+    return value
+
+
+def from_json(question: dict[str, Any], value: Any) -> Any:
+    if value is None:
+        return None
+    if question["type"] == "date":
+        return datetime.date.fromisoformat(value)
+    return value
+
+
+class SectionForm(forms.Form):
+    """One section's questions; a repeat group's entries are fields named ``<repeat>__<n>__<key>``.
+
+    ``entries`` says how many entries of each repeat to show (the stored ones and one blank).
+    """
+
+    def __init__(self, *args: Any, section: dict[str, Any], entries: dict[str, int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.section = section
+        self.entries = entries
+        here = {q["key"] for q in section["questions"]}
+        for question in section["questions"]:
+            if question["type"] == "repeat":
+                for n in range(entries.get(question["key"], 1)):
+                    for inner in question["questions"]:
+                        field = form_field(inner)
+                        field.label = f"{text(question['label'])} {n + 1}: {field.label}"
+                        _mark_relevance(field, inner.get("relevant") or question.get("relevant"), here)
+                        self.fields[f"{question['key']}__{n}__{inner['key']}"] = field
+            else:
+                field = form_field(question)
+                _mark_relevance(field, question.get("relevant"), here)
+                self.fields[question["key"]] = field
+
+    def answers(self) -> dict[str, Any]:
+        """The cleaned answers as stored JSON; empty repeat entries are dropped."""
+        data = self.cleaned_data
+        answers: dict[str, Any] = {}
+        for question in self.section["questions"]:
+            if question["type"] == "repeat":
+                entries = []
+                for n in range(self.entries.get(question["key"], 1)):
+                    entry = {
+                        inner["key"]: to_json(data.get(f"{question['key']}__{n}__{inner['key']}"))
+                        for inner in question["questions"]
+                    }
+                    entry = {key: value for key, value in entry.items() if has_value(value)}
+                    if entry:
+                        entries.append(entry)
+                if entries:
+                    answers[question["key"]] = entries
+            else:
+                value = to_json(data.get(question["key"]))
+                if has_value(value):
+                    answers[question["key"]] = value
+        return answers
+
+
+def _mark_relevance(field: forms.Field, rule: dict[str, Any] | None, here: set[str]) -> None:
+    """Let the page's script hide a question until its condition holds (debrief.js).
+
+    Only for a condition on this section's own questions: one on an earlier section's
+    answer leaves the question shown, and submit applies the rule (missing_required).
+    """
+    if rule and rule["key"] in here:
+        field.widget.attrs["data-relevant-key"] = rule["key"]
+        if rule.get("value") is not None:
+            field.widget.attrs["data-relevant-value"] = rule["value"]
+
+
+def initial_for(section: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """Form initial values from stored answers."""
+    initial: dict[str, Any] = {}
+    for question in section["questions"]:
+        if question["type"] == "repeat":
+            for n, entry in enumerate(answers.get(question["key"]) or []):
+                for inner in question["questions"]:
+                    initial[f"{question['key']}__{n}__{inner['key']}"] = from_json(inner, entry.get(inner["key"]))
+        else:
+            initial[question["key"]] = from_json(question, answers.get(question["key"]))
+    return initial
+
+
+def display(question: dict[str, Any], value: Any) -> str:
+    """An answer as text for the review page, in the active language."""
+    if not has_value(value):
+        return ""
+    labels = (
+        dict(_choices(question)) if question["type"] in ("select_one", "select_multiple", "yes_no", "region") else {}
+    )
+    if isinstance(value, list):
+        return ", ".join(str(labels.get(item, item)) for item in value)
+    return str(labels.get(value, value))
+
+
+def validate_answers(section: dict[str, Any], answers: Any) -> None:
+    """Raise ValidationError unless ``answers`` only holds this section's keys (a forged form field)."""
+    keys = {question["key"] for question in section["questions"]}
+    if not isinstance(answers, dict) or not set(answers) <= keys:
+        raise ValidationError(_("These answers do not belong to this section."))
+    for question in section["questions"]:
+        if question["type"] == "repeat" and len(answers.get(question["key"]) or []) > MAX_ENTRIES:
+            raise ValidationError(_("Too many entries."))
+
+
+def answer_sheet(
+    structure: dict[str, Any], answers: dict[str, dict[str, Any]], addenda: dict[str, list[Any]]
+) -> list[dict[str, Any]]:
+    """The read-only view of a session: per section, rows of (question key, label, answer, addenda).
+
+    A repeat's entries come as rows labelled "Incident 1: Date". Irrelevant questions are left out.
+    """
+    flat = {key: value for section in answers.values() for key, value in section.items()}
+    sheet = []
+    for section in structure["sections"]:
+        given = answers.get(section["key"], {})
+        rows = []
+        for question in section["questions"]:
+            if not is_relevant(question, flat):
+                continue
+            if question["type"] == "repeat":
+                for number, entry in enumerate(given.get(question["key"]) or [], start=1):
+                    for inner in question["questions"]:
+                        label = f"{text(question['label'])} {number}: {text(inner['label'])}"
+                        rows.append(
+                            (
+                                inner["key"],
+                                label,
+                                display(inner, entry.get(inner["key"])),
+                                addenda.get(inner["key"], []),
+                            )
+                        )
+            else:
+                value = display(question, given.get(question["key"]))
+                rows.append((question["key"], text(question["label"]), value, addenda.get(question["key"], [])))
+        sheet.append({"key": section["key"], "label": text(section["label"]), "rows": rows})
+    return sheet

@@ -1,0 +1,283 @@
+"""Debrief sessions: the lists, scheduling, the section forms with autosave, review, items, export."""
+
+from __future__ import annotations
+
+import uuid
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import role_required
+from accounts.http import AuthenticatedRequest
+from accounts.models import User
+from debriefing import services
+from debriefing import structure as st
+from debriefing.access import get_item_for_user, get_session_for_user
+from debriefing.export import FORMATS, export_for_partners
+from debriefing.forms import AddendumForm, IncidentForm, ItemForm, ReviewForm, ScheduleForm
+from debriefing.models import Addendum, DebriefSession, IntelligenceItem, SectionAnswers
+from defectors.access import get_case_for_user
+from defectors.models import Case
+
+REVIEWERS_AND_DEBRIEFERS = (User.Role.SUPERVISOR, User.Role.DEBRIEFER)
+LIST_SIZE = 100
+
+
+@role_required(*REVIEWERS_AND_DEBRIEFERS)
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    """Supervisors: urgent items first, then every session. Debriefers: their sessions (case code only)."""
+    sessions = DebriefSession.objects.visible_to(request.user).select_related("case", "debriefer")
+    urgent = []
+    is_supervisor = request.user.role == User.Role.SUPERVISOR
+    if is_supervisor:
+        urgent = list(
+            IntelligenceItem.objects.filter(urgent=True, acknowledged_at__isnull=True).select_related("session__case")
+        )
+    context = {"sessions": sessions.only(
+        "id", "status", "scheduled_for", "answered", "questions", "case__code", "debriefer__username"
+    )[:LIST_SIZE], "urgent": urgent, "is_supervisor": is_supervisor}  # fmt: skip
+    return render(request, "debriefing/home.html", context)
+
+
+@role_required(User.Role.SUPERVISOR)
+def schedule(request: AuthenticatedRequest) -> HttpResponse:
+    form = ScheduleForm(request.POST or None, initial={"case_code": request.GET.get("case", "")[:12]})
+    if request.method == "POST" and form.is_valid():
+        case = Case.objects.visible_to(request.user).filter(code=form.cleaned_data["case_code"]).first()
+        if case is None:
+            form.add_error("case_code", _("No case has this code."))
+        else:
+            try:
+                session = services.schedule_session(
+                    case=case, debriefer=form.cleaned_data["debriefer"], template=form.cleaned_data["template"],
+                    on=form.cleaned_data["scheduled_for"], by=request.user,
+                )  # fmt: skip
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Debrief scheduled."))
+                return redirect(session)
+    return render(request, "debriefing/schedule.html", {"form": form})
+
+
+@role_required(*User.CASE_ROLES)
+def case_debriefs(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """For the case's caseworker: that debriefs exist and their status, never their content."""
+    case = get_case_for_user(request.user, code)
+    sessions = DebriefSession.objects.filter(case=case).only("id", "status", "scheduled_for", "case_id")
+    return render(request, "debriefing/case_debriefs.html", {"case": case, "sessions": sessions})
+
+
+@role_required(*REVIEWERS_AND_DEBRIEFERS)
+def session_detail(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
+    """The session: progress and sections for its debriefer, every answer with addenda for review.
+
+    A fixed number of queries whatever the number of answers (tests/debriefing/test_views.py).
+    """
+    session = get_session_for_user(request.user, pk)
+    answers = services.answers_by_section(session)
+    addenda: dict[str, list[Addendum]] = {}
+    for addendum in Addendum.objects.filter(session=session).select_related("by"):
+        addenda.setdefault(addendum.question, []).append(addendum)
+    saved = {section: answers[section] for section in answers}
+    sections = [
+        {"key": s["key"], "label": st.text(s["label"]), "answered": st.count_answered(s, saved.get(s["key"], {})),
+         "questions": st.count_questions(s)}
+        for s in session.template.sections
+    ]  # fmt: skip
+    is_reviewer = request.user.role == User.Role.SUPERVISOR
+    questions = [(q["key"], st.text(q["label"])) for q in st.all_questions(session.template.structure)]
+    context = {
+        "session": session,
+        "sections": sections,
+        "sheet": st.answer_sheet(session.template.structure, answers, addenda),
+        "reviews": session.reviews.select_related("by"),
+        "items": session.items.all(),
+        "incidents": session.incidents.all(),
+        "editing_problem": services.editing_problem(session),
+        "is_reviewer": is_reviewer,
+        "review_form": ReviewForm() if is_reviewer and session.status == DebriefSession.Status.SUBMITTED else None,
+        "addendum_form": AddendumForm(questions=questions)
+        if session.status == DebriefSession.Status.APPROVED
+        else None,
+    }
+    return render(request, "debriefing/session.html", context)
+
+
+def _autosave_wanted(request: AuthenticatedRequest) -> bool:
+    return request.headers.get("X-Autosave") == "1"
+
+
+@role_required(User.Role.DEBRIEFER)
+def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpResponse:
+    """One section's form. The page's script autosaves it (X-Autosave: JSON answers); Save posts it whole.
+
+    A stale save (another tab saved newer answers) answers 409 and writes nothing;
+    a retried save whose answer was lost is recognised by its token.
+    """
+    session = get_session_for_user(request.user, pk)
+    definition = services.section_by_key(session, section)
+    if definition is None:
+        raise Http404
+    repeats = [q["key"] for q in definition["questions"] if q["type"] == "repeat"]
+    if request.method == "POST":
+        entries = {key: _posted_entries(request, key, 1) for key in repeats}
+        form = st.SectionForm(request.POST, section=definition, entries=entries)
+        if form.is_valid():
+            try:
+                token = uuid.UUID(request.POST.get("save_token", ""))
+                base = int(request.POST.get("version", ""))
+            except ValueError:
+                return _answer(request, session, section, 400, {"error": _("The form is incomplete: reload it.")})
+            try:
+                saved = services.save_section(
+                    session=session, by=request.user, section=section, answers=form.answers(),
+                    base_version=base, token=token,
+                )  # fmt: skip
+            except services.StaleSave as stale:
+                message = _("Newer answers were saved from another window: reload this section to see them.")
+                return _answer(request, session, section, 409, {"error": message, "version": stale.current_version})
+            except ValidationError as error:
+                return _answer(request, session, section, 400, {"error": error.messages[0]})
+            if _autosave_wanted(request):
+                return JsonResponse({"version": saved.version, "progress": session.progress_percent})
+            messages.success(request, _("Saved."))
+            more = request.POST.get("more", "")
+            target = f"{request.path}?more={more}" if more in entries else session.get_absolute_url()
+            return redirect(target)
+        if _autosave_wanted(request):
+            return JsonResponse({"error": _("Some answers need correcting."), "fields": list(form.errors)}, status=400)
+        # Shown again with its errors, based on the version it was loaded with: never newer answers'.
+        posted = request.POST.get("version", "")
+        version = int(posted) if posted.isdigit() and len(posted) < 10 else 0
+    else:
+        row = SectionAnswers.objects.filter(session=session, section=section).first()
+        stored = (row.answers or {}) if row else {}
+        version = row.version if row else 0
+        wanted = request.GET.get("more")
+        entries = {key: len(stored.get(key) or []) + (1 if wanted == key else 0) or 1 for key in repeats}
+        form = st.SectionForm(initial=st.initial_for(definition, stored), section=definition, entries=entries)
+    context = {
+        "session": session, "section": definition, "label": st.text(definition["label"]), "form": form,
+        "version": version, "save_token": uuid.uuid4(), "editing_problem": services.editing_problem(session),
+        "repeats": [(q["key"], st.text(q["label"])) for q in definition["questions"] if q["type"] == "repeat"],
+    }  # fmt: skip
+    return render(request, "debriefing/section.html", context, status=400 if form.errors else 200)
+
+
+def _posted_entries(request: AuthenticatedRequest, key: str, default: int) -> int:
+    """How many entries of repeat ``key`` the posted form holds (bounded)."""
+    try:
+        count = int(request.POST.get(f"{key}__count", default))
+    except ValueError:
+        count = default
+    return max(1, min(count, st.MAX_ENTRIES))
+
+
+def _answer(
+    request: AuthenticatedRequest, session: DebriefSession, section: str, status: int, body: dict[str, object]
+) -> HttpResponse:
+    if _autosave_wanted(request):
+        return JsonResponse(body, status=status)
+    messages.error(request, str(body["error"]))
+    return redirect("debriefing:section", session.pk, section)
+
+
+@role_required(User.Role.DEBRIEFER)
+@require_POST
+def submit(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
+    session = get_session_for_user(request.user, pk)
+    try:
+        services.submit_session(session=session, by=request.user)
+    except ValidationError as error:
+        messages.error(
+            request, _("Answer these required questions first: %(list)s") % {"list": "; ".join(error.messages)}
+        )
+    else:
+        messages.success(request, _("Submitted for review."))
+    return redirect(session)
+
+
+@role_required(User.Role.SUPERVISOR)
+@require_POST
+def review(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
+    session = get_session_for_user(request.user, pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or return."))
+        return redirect(session)
+    try:
+        services.review_session(session=session, by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect(session)
+
+
+@role_required(*REVIEWERS_AND_DEBRIEFERS)
+@require_POST
+def addendum(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
+    session = get_session_for_user(request.user, pk)
+    questions = [(q["key"], q["key"]) for q in st.all_questions(session.template.structure)]
+    form = AddendumForm(request.POST, questions=questions)
+    if not form.is_valid():
+        messages.error(request, _("Choose the question and write the correction."))
+        return redirect(session)
+    try:
+        services.add_addendum(session=session, by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect(session)
+
+
+def _record(
+    request: AuthenticatedRequest, pk: uuid.UUID, form_class: type[ItemForm] | type[IncidentForm], kind: str
+) -> HttpResponse:
+    session = get_session_for_user(request.user, pk)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        record = services.record_item if kind == "item" else services.record_incident
+        try:
+            record(session=session, by=request.user, fields=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Recorded."))
+            return redirect(session)
+    context = {"session": session, "form": form, "kind": kind, "editing_problem": services.editing_problem(session)}
+    return render(request, "debriefing/record.html", context, status=400 if form.errors else 200)
+
+
+@role_required(User.Role.DEBRIEFER)
+def add_item(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
+    return _record(request, pk, ItemForm, "item")
+
+
+@role_required(User.Role.DEBRIEFER)
+def add_incident(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
+    return _record(request, pk, IncidentForm, "incident")
+
+
+@role_required(User.Role.SUPERVISOR)
+@require_POST
+def acknowledge(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
+    item = get_item_for_user(request.user, pk)
+    services.acknowledge_item(item=item, by=request.user)
+    return redirect("debriefing:home")
+
+
+@role_required(User.Role.SUPERVISOR)
+@require_GET
+@reauthentication_required
+def export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
+    """Approved items and consented incidents for partners, de-identified (debriefing/export.py)."""
+    if fmt not in FORMATS:
+        raise Http404
+    content, _rows = export_for_partners(by=request.user, fmt=fmt)
+    response = HttpResponse(content, content_type="text/csv" if fmt == "csv" else "application/json")
+    response["Content-Disposition"] = f'attachment; filename="haven-debrief-export.{fmt}"'
+    return response

@@ -1,0 +1,72 @@
+"""Interview templates: list, XLSForm import and export, publish, retire (supervisors)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import role_required
+from accounts.http import AuthenticatedRequest
+from accounts.models import User
+from debriefing import services
+from debriefing.access import get_template_for_user
+from debriefing.forms import ImportForm
+from debriefing.models import DebriefTemplate
+from debriefing.xlsform import XLSFormError, export_xlsform
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@role_required(User.Role.SUPERVISOR)
+def template_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The templates; a POST imports an XLSForm as a draft, or lists every row it refuses."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = services.import_template(data=form.cleaned_data["xlsform"], by=request.user)
+        except XLSFormError as error:
+            problems = error.problems
+        except ValidationError as error:
+            problems = error.messages
+        else:
+            messages.success(request, _("Imported as draft version %(version)s.") % {"version": template.version})
+            return redirect("debriefing:templates")
+    context = {"templates": DebriefTemplate.objects.all(), "form": form, "problems": problems}
+    return render(request, "debriefing/templates.html", context, status=400 if problems else 200)
+
+
+@role_required(User.Role.SUPERVISOR)
+@require_GET
+def template_xlsform(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    template = get_template_for_user(request.user, pk)
+    content = export_xlsform(name=template.name, version=template.version, structure=template.structure)
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="template-{template.pk}-v{template.version}.xlsx"'
+    return response
+
+
+@role_required(User.Role.SUPERVISOR)
+@require_POST
+def publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    template = get_template_for_user(request.user, pk)
+    try:
+        services.publish_template(template=template, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("debriefing:templates")
+
+
+@role_required(User.Role.SUPERVISOR)
+@require_POST
+def retire(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    template = get_template_for_user(request.user, pk)
+    try:
+        services.retire_template(template=template, by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("debriefing:templates")
