@@ -13,7 +13,7 @@ from audit.models import AuditEvent
 from debriefing import services
 from debriefing.models import DebriefSession, IntelligenceItem, Review, SectionAnswers
 from defectors.models import Consent
-from defectors.services import withdraw_consent
+from defectors.record import withdraw_consent
 from tests.factories import CaseFactory, schedule_debrief
 
 pytestmark = pytest.mark.django_db
