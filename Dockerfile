@@ -22,10 +22,11 @@ WORKDIR /app
 # PyICU (Zawgyi-to-Unicode conversion) has no Linux wheels: it is compiled here
 # against Debian's ICU, and the compiler and headers are purged in the same
 # layer, so the image keeps only the ICU runtime (libicu72, installed by name so
-# that the purge leaves it). The last line fails the build if ICU went missing.
+# that the purge leaves it). postgresql-client brings pg_dump and pg_restore
+# for backups (Debian's 15, the same major version as the postgres:15 service). The last line fails the build if ICU went missing.
 COPY pyproject.toml constraints.txt ./
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libicu72 g++ libicu-dev pkg-config \
+    && apt-get install -y --no-install-recommends libicu72 postgresql-client g++ libicu-dev pkg-config \
     && pip install -c constraints.txt . \
     && apt-get purge -y --auto-remove g++ libicu-dev pkg-config \
     && rm -rf /var/lib/apt/lists/* build ./*.egg-info \
@@ -47,7 +48,9 @@ RUN python -m vault.keyring generate /tmp/build-keyring.json > /dev/null \
 
 # The one writable place besides /tmp: the audit checkpoints volume (a new
 # named volume takes this directory's owner).
-RUN mkdir -p /var/lib/haven && chown haven:haven /var/lib/haven && chmod 0700 /var/lib/haven
+RUN mkdir -p /var/lib/haven /var/lib/haven-backups \
+    && chown haven:haven /var/lib/haven /var/lib/haven-backups \
+    && chmod 0700 /var/lib/haven /var/lib/haven-backups
 
 USER haven
 

@@ -179,3 +179,19 @@ def test_redis_requires_a_password_and_every_client_gives_it(services: dict[str,
 def test_the_example_env_names_the_redis_password() -> None:
     lines = (REPO / ".env.example").read_text().splitlines()
     assert "REDIS_PASSWORD=" in lines  # empty on purpose: compose refuses to start without one
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_app_service_sees_the_backup_volume(services: dict[str, dict[str, list[str]]], name: str) -> None:
+    """The worker writes backups, the web lists and verifies them: both see the same directory."""
+    environment = {
+        key.strip(): value.strip()
+        for key, _, value in (line.strip().partition(":") for line in services[name]["environment"])
+    }
+    assert environment["HAVEN_BACKUP_DIR"] == "/var/lib/haven-backups"
+    assert any("/var/lib/haven-backups" in line for line in services[name]["volumes"])
+
+
+def test_the_image_has_pg_dump_and_the_example_env_names_the_trustees() -> None:
+    assert "postgresql-client" in (REPO / "Dockerfile").read_text()
+    assert "HAVEN_BACKUP_RECIPIENTS=" in (REPO / ".env.example").read_text().splitlines()
