@@ -230,6 +230,8 @@ class Referral(VaultModel):
     status_changed_at = models.DateTimeField(_("status since"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # The person's own, explicit consent to this referral (required for mental health).
     explicit_consent_on = models.DateField(_("explicit consent given on"), null=True, blank=True)
     # Which case fields went to the partner: names only, never values.
@@ -363,6 +365,8 @@ class Assistance(VaultModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-given_on"]
@@ -391,6 +395,8 @@ class Goal(VaultModel):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["created_at"]
@@ -410,6 +416,12 @@ class Task(VaultModel):
     due_on = models.DateField(_("due"))
     done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who added it (none for tasks added before this was kept): a resent token is theirs alone.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["due_on", "created_at"]
