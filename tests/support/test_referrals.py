@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from audit.models import AuditEvent
 from defectors.models import Consent
-from defectors.services import withdraw_consent
+from defectors.record import withdraw_consent
 from support import services
 from support.models import Referral, ReferralEvent, ServiceType
 
