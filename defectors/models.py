@@ -240,6 +240,18 @@ class Case(VaultModel):
             models.Index(fields=["-urgency", "-created_at"], name="defectors_case_list"),
             models.Index(fields=["assigned_to", "-urgency", "-created_at"], name="defectors_case_list_assigned"),
             models.Index(fields=["status", "branch", "intake_month"], name="defectors_case_filters"),
+            # The support dashboard's lists and counts touch only open cases that need
+            # attention: partial indexes keep them from reading every case.
+            models.Index(
+                fields=["assigned_to", "next_follow_up"],
+                condition=models.Q(status__in=OPEN_STATUSES, shredded_at__isnull=True),
+                name="defectors_case_open_follow_up",
+            ),
+            models.Index(
+                fields=["assigned_to", "-created_at"],
+                condition=models.Q(urgency="urgent", status__in=("intake", *OPEN_STATUSES)),
+                name="defectors_case_urgent",
+            ),
         ]
 
     def __str__(self) -> str:

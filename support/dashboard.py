@@ -69,7 +69,10 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
     fields = ("code", "status", "urgency", "next_follow_up", "assigned_to__username")
     urgent = Q(urgency=Case.Urgency.URGENT, status__in=[*OPEN, Case.Status.INTAKE])
     overdue = Q(status__in=OPEN, next_follow_up__lt=today)
-    counts = cases.aggregate(urgent=Count("pk", filter=urgent), overdue=Count("pk", filter=overdue))
+    # Only the rows either count needs (partial indexes on open cases), not every case.
+    counts = cases.filter(urgent | overdue).aggregate(
+        urgent=Count("pk", filter=urgent), overdue=Count("pk", filter=overdue)
+    )
     waited = timezone.now() - datetime.timedelta(days=settings.HAVEN_REFERRAL_WAITING_DAYS)
     waiting = Referral.objects.filter(
         case__in=case_ids, status=Referral.Status.SENT, status_changed_at__lt=waited

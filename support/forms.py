@@ -91,6 +91,9 @@ class CheckOutForm(forms.Form):
 
 
 class ReferralForm(forms.ModelForm):
+    # One per page shown: a resent form writes one row (support.services._already_sent).
+    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
     provider: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Provider"), queryset=Provider.objects.filter(active=True)
     )
@@ -159,6 +162,9 @@ class SessionForm(forms.ModelForm):
 
 
 class AssistanceForm(forms.ModelForm):
+    # One per page shown: a resent form writes one row (support.services._already_sent).
+    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = Assistance
         fields = ["kind", "amount", "currency", "given_on", "purpose"]
@@ -169,6 +175,9 @@ class AssistanceForm(forms.ModelForm):
 
 
 class GoalForm(forms.ModelForm):
+    # One per page shown: a resent form writes one row (support.services._already_sent).
+    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = Goal
         fields = ["title", "target_date"]
@@ -179,6 +188,9 @@ class GoalForm(forms.ModelForm):
 
 
 class TaskForm(forms.ModelForm):
+    # One per page shown: a resent form writes one row (support.services._already_sent).
+    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
     owner = forms.ModelChoiceField(
         label=_("Owner"),
         queryset=User.objects.filter(

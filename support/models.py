@@ -15,7 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from defectors.models import Case, Consent, Region
@@ -137,7 +138,16 @@ class Provider(VaultModel):
 class ShelterQuerySet(VaultQuerySet):
     def with_occupancy(self) -> ShelterQuerySet:
         """Annotate ``occupied`` (open placements) and ``free`` (beds - occupied): one query for any number."""
-        occupied = models.Count("placements", filter=Q(placements__checked_out_on__isnull=True))
+        # A subquery per shelter over its open placements (index support_placement_shelter),
+        # not a join of every placement ever made grouped by shelter.
+        open_here = (
+            Placement.objects.filter(shelter=OuterRef("pk"), checked_out_on__isnull=True)
+            .order_by()
+            .values("shelter")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        occupied = Coalesce(Subquery(open_here, output_field=models.IntegerField()), 0)
         return self.annotate(occupied=occupied).annotate(free=models.F("beds") - models.F("occupied"))
 
 
@@ -184,7 +194,13 @@ class Placement(models.Model):
                 name="support_placement_out_after_in",
             ),
         ]
-        indexes = [models.Index(fields=["shelter", "checked_out_on"], name="support_placement_shelter")]
+        indexes = [
+            models.Index(fields=["shelter", "checked_out_on"], name="support_placement_shelter"),
+            # "Ending this week" reads open placements only.
+            models.Index(
+                fields=["expected_end"], condition=Q(checked_out_on__isnull=True), name="support_placement_open_end"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"placement {self.pk}"
@@ -230,6 +246,8 @@ class Referral(VaultModel):
     status_changed_at = models.DateTimeField(_("status since"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # The person's own, explicit consent to this referral (required for mental health).
     explicit_consent_on = models.DateField(_("explicit consent given on"), null=True, blank=True)
     # Which case fields went to the partner: names only, never values.
@@ -246,6 +264,8 @@ class Referral(VaultModel):
             models.Index(fields=["case", "-created_at"], name="support_referral_case"),
             models.Index(fields=["status", "status_changed_at"], name="support_referral_waiting"),
             models.Index(fields=["-created_at"], name="support_referral_recent"),
+            # The list filtered by status, newest first, without sorting every match.
+            models.Index(fields=["status", "-created_at"], name="support_referral_status_recent"),
         ]
 
     def __str__(self) -> str:
@@ -363,6 +383,8 @@ class Assistance(VaultModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-given_on"]
@@ -391,6 +413,8 @@ class Goal(VaultModel):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["created_at"]
@@ -410,10 +434,20 @@ class Task(VaultModel):
     due_on = models.DateField(_("due"))
     done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who added it (none for tasks added before this was kept): a resent token is theirs alone.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["due_on", "created_at"]
-        indexes = [models.Index(fields=["owner", "done_at", "due_on"], name="support_task_owner_due")]
+        indexes = [
+            models.Index(fields=["owner", "done_at", "due_on"], name="support_task_owner_due"),
+            # Overdue tasks on the dashboard: open tasks only, by due date.
+            models.Index(fields=["due_on"], condition=Q(done_at__isnull=True), name="support_task_open_due"),
+        ]
 
     def __str__(self) -> str:
         return f"task {self.pk}"

@@ -9,9 +9,10 @@ a role that may not, ValidationError (with a message for the person) for the res
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -63,6 +64,39 @@ def _usable_case(case: Case) -> None:
     refuse_if_shredded(case=case)
     if case.status == Case.Status.CLOSED:
         raise ValidationError(_("This case is closed: reopen it first."))
+
+
+Row = TypeVar("Row", Referral, Assistance, Goal, Task)
+
+
+def _already_sent(model: type[Row], *, token: uuid.UUID | None, case: Case, by: User) -> Row | None:
+    """The row an earlier post of the same form wrote, or None for a new token.
+
+    A token known from another case or another person is refused (PermissionDenied):
+    it must not be a way to reach their row.
+    """
+    if token is None:
+        return None
+    sent = model.objects.filter(token=token).first()
+    if sent is not None and (sent.case_id != case.pk or sent.created_by_id != by.pk):
+        raise PermissionDenied
+    return sent
+
+
+def _save_once(row: Row, *, case: Case, by: User) -> Row:
+    """Save a new row carrying the form's token; when the same token won a race from a
+    second tab a moment earlier, answer with that row instead (None: the caller writes nothing more)."""
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        if row.token is None:
+            raise
+        raced = type(row).objects.filter(token=row.token, case=case, created_by=by).first()
+        if raced is None:
+            raise PermissionDenied from None
+        return raced
+    return row
 
 
 # The directory ------------------------------------------------------------------------
@@ -185,10 +219,17 @@ def create_referral(
     service_type: str,
     note: str = "",
     explicit_consent_on: datetime.date | None = None,
+    token: uuid.UUID | None = None,
 ) -> Referral:
-    """A draft referral. Raises ValidationError when the provider does not offer the service."""
+    """A draft referral. Raises ValidationError when the provider does not offer the service.
+
+    ``token`` (the form's, one per page shown) makes a resent form return the draft it
+    already wrote; another case's or person's token raises PermissionDenied.
+    """
     _refuse_unless_case_role(by)
     _usable_case(case)
+    if (sent := _already_sent(Referral, token=token, case=case, by=by)) is not None:
+        return sent
     if service_type not in provider.services or not provider.active:
         raise ValidationError(_("This provider does not offer that service."))
     referral = Referral(
@@ -199,8 +240,10 @@ def create_referral(
         explicit_consent_on=explicit_consent_on,
         created_by=by,
         status_changed_at=timezone.now(),
+        token=token,
     )
-    referral.save()
+    if (saved := _save_once(referral, case=case, by=by)) is not referral:
+        return saved
     ReferralEvent.objects.create(referral=referral, status=referral.status, by=by)
     _audit("referral.created", by=by, case=case, reason=service_type)
     return referral
@@ -331,19 +374,23 @@ def approval_limit(currency: str) -> Decimal:
 
 
 @transaction.atomic
-def record_assistance(*, case: Case, by: User, fields: dict[str, Any]) -> Assistance:
+def record_assistance(*, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID | None = None) -> Assistance:
     """Record emergency cash, food or transport. A negative amount is refused; above the
-    currency's limit a caseworker's entry waits for a supervisor (a supervisor's is approved)."""
+    currency's limit a caseworker's entry waits for a supervisor (a supervisor's is approved).
+    ``token`` as for create_referral: a resent form records it once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
+    if (sent := _already_sent(Assistance, token=token, case=case, by=by)) is not None:
+        return sent
     if fields["amount"] < 0:
         raise ValidationError(_("The amount cannot be negative."))
-    assistance = Assistance(case=case, created_by=by, **fields)
+    assistance = Assistance(case=case, created_by=by, token=token, **fields)
     if assistance.amount > approval_limit(assistance.currency):
         assistance.needs_approval = True
         if by.role == User.Role.SUPERVISOR:
             assistance.approved_by, assistance.approved_at = by, timezone.now()
-    assistance.save()
+    if (saved := _save_once(assistance, case=case, by=by)) is not assistance:
+        return saved
     _audit("assistance.created", by=by, case=case, reason=assistance.kind)
     return assistance
 
@@ -363,11 +410,15 @@ def approve_assistance(*, assistance: Assistance, by: User) -> None:
 
 
 @transaction.atomic
-def add_goal(*, case: Case, by: User, fields: dict[str, Any]) -> Goal:
+def add_goal(*, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID | None = None) -> Goal:
+    """A goal on the case plan. ``token`` as for create_referral: a resent form adds it once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
-    goal = Goal(case=case, created_by=by, **fields)
-    goal.save()
+    if (sent := _already_sent(Goal, token=token, case=case, by=by)) is not None:
+        return sent
+    goal = Goal(case=case, created_by=by, token=token, **fields)
+    if (saved := _save_once(goal, case=case, by=by)) is not goal:
+        return saved
     _audit("goal.created", by=by, case=case)
     return goal
 
@@ -386,18 +437,22 @@ def set_goal_status(*, goal: Goal, by: User, status: str) -> None:
 
 
 @transaction.atomic
-def add_task(*, case: Case, by: User, fields: dict[str, Any]) -> Task:
-    """A task on the case plan; its owner must work on cases and see the case."""
+def add_task(*, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID | None = None) -> Task:
+    """A task on the case plan; its owner must work on cases and see the case (else ValidationError).
+    ``token`` as for create_referral: a resent form adds it once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
+    if (sent := _already_sent(Task, token=token, case=case, by=by)) is not None:
+        return sent
     owner = fields["owner"]
     if not Case.objects.visible_to(owner).filter(pk=case.pk).exists():
         raise ValidationError(_("The task's owner must be the case's caseworker or a supervisor."))
     goal = fields.get("goal")
     if goal is not None and goal.case_id != case.pk:
         raise ValidationError(_("That goal belongs to another case."))
-    task = Task(case=case, **fields)
-    task.save()
+    task = Task(case=case, created_by=by, token=token, **fields)
+    if (saved := _save_once(task, case=case, by=by)) is not task:
+        return saved
     _audit("task.created", by=by, case=case)
     return task
 

@@ -51,12 +51,12 @@ CASE_ROLES = User.CASE_ROLES
 def _blank_forms(case: Case) -> dict[str, forms.BaseForm]:
     return {
         "placement_form": PlacementForm(prefix="placement"),
-        "referral_form": ReferralForm(prefix="referral"),
+        "referral_form": ReferralForm(prefix="referral", initial={"token": uuid.uuid4()}),
         "training_form": TrainingForm(prefix="training"),
         "session_form": SessionForm(prefix="session"),
-        "assistance_form": AssistanceForm(prefix="assistance"),
-        "goal_form": GoalForm(prefix="goal"),
-        "task_form": TaskForm(prefix="task", case=case),
+        "assistance_form": AssistanceForm(prefix="assistance", initial={"token": uuid.uuid4()}),
+        "goal_form": GoalForm(prefix="goal", initial={"token": uuid.uuid4()}),
+        "task_form": TaskForm(prefix="task", case=case, initial={"token": uuid.uuid4()}),
         "checkout_form": CheckOutForm(prefix="checkout"),
     }
 
@@ -175,7 +175,7 @@ def add_assistance(request: AuthenticatedRequest, code: str) -> HttpResponse:
     form = AssistanceForm(request.POST, prefix="assistance")
     return _run(
         request, case, form, "assistance",
-        lambda data: services.record_assistance(case=case, by=request.user, fields=data),
+        lambda data: services.record_assistance(case=case, by=request.user, token=data.pop("token"), fields=data),
         _("Assistance recorded."),
     )  # fmt: skip
 
@@ -197,7 +197,7 @@ def add_goal(request: AuthenticatedRequest, code: str) -> HttpResponse:
     form = GoalForm(request.POST, prefix="goal")
     return _run(
         request, case, form, "goal",
-        lambda data: services.add_goal(case=case, by=request.user, fields=data),
+        lambda data: services.add_goal(case=case, by=request.user, token=data.pop("token"), fields=data),
         _("Goal added."),
     )  # fmt: skip
 
@@ -209,7 +209,7 @@ def add_task(request: AuthenticatedRequest, code: str) -> HttpResponse:
     form = TaskForm(request.POST, prefix="task", case=case)
     return _run(
         request, case, form, "task",
-        lambda data: services.add_task(case=case, by=request.user, fields=data),
+        lambda data: services.add_task(case=case, by=request.user, token=data.pop("token"), fields=data),
         _("Task added."),
     )  # fmt: skip
 
