@@ -18,10 +18,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from accounts.models import User
 from audit.services import log_event
 from debriefing.models import DebriefSession, Incident, IntelligenceItem
+from defectors.models import Consent
 
 COLUMNS = [
     "kind", "source", "category", "summary", "urgent", "reliability", "credibility",
@@ -49,13 +51,25 @@ def _rows() -> list[dict[str, Any]]:
         return "SRC-" + hmac.new(key, str(session.case_id).encode(), hashlib.sha256).hexdigest()[:10].upper()
 
     approved = {"session__status": DebriefSession.Status.APPROVED, "session__case__shredded_at__isnull": True}
+    # Consent is read as it is today, not as it was when the debrief was approved: a person who
+    # withdrew consent to debriefing (or to testimony) after the fact leaves every later export.
+    consents = Consent.objects.filter(case=OuterRef("session__case"))
+    debriefing = Exists(consents.filter(kind=Consent.Kind.DEBRIEFING, withdrawn_on__isnull=True))
+    testimony_withdrawn = Exists(consents.filter(kind=Consent.Kind.TESTIMONY)) & ~Exists(
+        consents.filter(kind=Consent.Kind.TESTIMONY, withdrawn_on__isnull=True)
+    )
     rows = []
-    for item in IntelligenceItem.objects.filter(**approved).select_related("session").order_by("created_at"):
+    items = IntelligenceItem.objects.filter(debriefing, **approved).select_related("session")
+    for item in items.order_by("created_at"):
         rows.append({
             "kind": "item", "source": pseudonym(item.session), "category": item.category, "summary": item.summary,
             "urgent": item.urgent, "reliability": item.reliability, "credibility": item.credibility,
         })  # fmt: skip
-    incidents = Incident.objects.filter(**approved, testimony_consent=True).select_related("session")
+    incidents = (
+        Incident.objects.filter(debriefing, **approved, testimony_consent=True)
+        .exclude(testimony_withdrawn)
+        .select_related("session")
+    )
     for incident in incidents.order_by("created_at"):
         rows.append({
             "kind": "incident", "source": pseudonym(incident.session), "category": incident.violation,

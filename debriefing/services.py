@@ -243,6 +243,8 @@ def add_addendum(*, session: DebriefSession, by: User, question: str, text: str)
     refuse_if_shredded(case=session.case)
     if session.status != DebriefSession.Status.APPROVED:
         raise ValidationError(_("Addenda are for approved debriefs; change the answers instead."))
+    if not has_consent(session.case, Consent.Kind.DEBRIEFING):
+        raise ValidationError(_("Consent to debriefing was withdrawn: nothing more is recorded for this debrief."))
     if question not in {q["key"] for q in st.all_questions(session.template.structure)}:
         raise ValidationError(_("No such question."))
     addendum = Addendum.objects.create(session=session, question=question, text=text, by=by)

@@ -11,8 +11,10 @@ def open_tasks(user: Any) -> int:
     """The supervisor's open duplicate checks and withdrawal decisions, for the Tasks link (one query)."""
     from defectors.models import DuplicateAlert, WithdrawalTask  # models are not ready when apps.py is imported
 
-    alerts = DuplicateAlert.objects.visible_to(user).filter(resolved_at__isnull=True).values("pk")
-    withdrawals = WithdrawalTask.objects.visible_to(user).filter(decided_at__isnull=True).values("pk")
+    # order_by(): both models have a default ordering, and SQLite (make run) refuses ORDER BY
+    # inside the parts of a UNION.
+    alerts = DuplicateAlert.objects.visible_to(user).filter(resolved_at__isnull=True).order_by().values("pk")
+    withdrawals = WithdrawalTask.objects.visible_to(user).filter(decided_at__isnull=True).order_by().values("pk")
     return alerts.union(withdrawals, all=True).count()
 
 

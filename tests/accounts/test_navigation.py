@@ -109,3 +109,16 @@ def test_accounts_imports_nothing_of_the_domain():
             elif isinstance(node, ast.ImportFrom) and node.module:
                 imported.add((node.module.split(".")[0], str(path.relative_to(ROOT))))
     assert sorted((module, where) for module, where in imported if module in DOMAIN_APPS) == []
+
+
+def test_the_tasks_count_has_no_order_by_inside_its_union(supervisor, django_assert_num_queries):
+    """SQLite (the laptop default) refuses ORDER BY in a UNION's parts: every supervisor page would be a 500."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from defectors.apps import open_tasks
+
+    with CaptureQueriesContext(connection) as captured:
+        assert open_tasks(supervisor) == 0
+    (sql,) = [query["sql"] for query in captured.captured_queries]
+    assert "UNION" in sql.upper() and "ORDER BY" not in sql.upper()

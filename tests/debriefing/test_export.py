@@ -14,6 +14,7 @@ from django.test import Client
 from audit.models import AuditEvent
 from debriefing import services
 from debriefing.models import DebriefSession
+from defectors.models import Consent
 from tests.debriefing.test_sessions import SECRET_ANSWER, complete
 from tests.factories import CaseFactory, schedule_debrief
 
@@ -111,3 +112,22 @@ def test_formula_cells_are_neutralised():
         "plain",
         5,
     ]
+
+
+def test_a_consent_withdrawn_after_approval_takes_the_persons_rows_out_of_every_later_export(
+    sup, two_sources, caseworker
+):
+    """Consent is read as it is at export time, not as it was when the debrief was approved."""
+    from debriefing.export import _rows
+    from defectors.record import withdraw_consent
+    from tests.factories import give_consent
+
+    first, _second = two_sources
+    give_consent(first.case, Consent.Kind.TESTIMONY)
+    assert any(row["kind"] == "incident" and row["township"] == "Kani" for row in _rows())
+    withdraw_consent(case=first.case, by=caseworker, kind=Consent.Kind.TESTIMONY)
+    rows = _rows()
+    assert not any(row["kind"] == "incident" and "HYPERLINK" in row["summary"] for row in rows)
+    assert any(row["kind"] == "item" and "HYPERLINK" in row["summary"] for row in rows)  # items need debriefing consent
+    withdraw_consent(case=first.case, by=caseworker, kind=Consent.Kind.DEBRIEFING)
+    assert not any("HYPERLINK" in row["summary"] for row in _rows())

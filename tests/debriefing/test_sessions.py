@@ -11,7 +11,7 @@ from django.test import Client
 from accounts.models import User
 from audit.models import AuditEvent
 from debriefing import services
-from debriefing.models import DebriefSession, IntelligenceItem, Review, SectionAnswers
+from debriefing.models import Addendum, DebriefSession, IntelligenceItem, Review, SectionAnswers
 from defectors.models import Consent
 from defectors.record import withdraw_consent
 from tests.factories import CaseFactory, schedule_debrief
@@ -197,6 +197,19 @@ def test_an_addendum_is_shown_beside_the_original_answer(dbc, sup, session):
     assert original < addendum < original + 600
     assert "dara" in page[addendum - 200 : addendum]  # who, beside it
     assert stored(session, "unit") == {"unit_name": SECRET_ANSWER}
+
+
+def test_no_addendum_after_consent_to_debriefing_is_withdrawn(dbc, sup, session, case, caseworker):
+    complete(session)
+    services.submit_session(session=session, by=session.debriefer)
+    services.review_session(session=session, by=User.objects.get(username="sam"), decision="approve", comment="")
+    withdraw_consent(case=case, by=caseworker, kind=Consent.Kind.DEBRIEFING)
+    assert DebriefSession.objects.get(pk=session.pk).status == DebriefSession.Status.APPROVED
+    response = dbc.post(
+        f"/debriefing/{session.pk}/addendum/", {"question": "unit_name", "text": "Sentinel late"}, follow=True
+    )
+    assert "Consent to debriefing was withdrawn" in response.content.decode()
+    assert not Addendum.objects.filter(session=session).exists()
 
 
 def test_an_urgent_item_notifies_the_supervisors_at_once(dbc, sup, session):
