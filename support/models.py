@@ -308,11 +308,15 @@ class ReferralEvent(models.Model):
         return f"{self.referral_id} {self.status}"
 
 
-class TrainingEnrolment(models.Model):
+class TrainingEnrolment(VaultModel):
+    # The programme is free text a caseworker types, and a course and its place can say where a
+    # person is: sealed with the case's key like every other free text (DESIGN.md).
+    VAULT_KEY = "case__data_key"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="trainings")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    programme = models.CharField(_("programme"), max_length=200)
+    programme = EncryptedTextField(_("programme"), max_length=200)
     starts_on = models.DateField(_("start"))
     ends_on = models.DateField(_("end"), null=True, blank=True)
     attendance = models.PositiveSmallIntegerField(

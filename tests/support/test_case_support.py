@@ -41,6 +41,9 @@ class TestTraining:
         enrolment = TrainingEnrolment.objects.get(case=case)
         assert (enrolment.programme, enrolment.attendance) == ("Motorbike repair", 80)
         assert AuditEvent.objects.filter(action="support.training.created", object_ref=case.code).exists()
+        # A course and its place can say where a person is: the column holds only ciphertext.
+        raw = TrainingEnrolment.objects.filter(pk=enrolment.pk).values_list("programme", flat=True).get()
+        assert b"Motorbike" not in bytes(raw)
 
     def test_an_end_before_the_start_is_refused(self, cw, case, provider):
         response = cw.post(
