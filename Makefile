@@ -40,7 +40,8 @@ prereqs-test:
 	@$(PREREQS) test
 
 run: prereqs-run $(STAMP)
-	mkdir -p var
+	@# var/ holds the laptop database, the keyring, demo credentials and backups: the owner's only.
+	mkdir -p var && chmod 700 var
 	$(PY) -m vault.keyring generate var/keyring.json --if-missing
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
