@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "csp",
+    "charts",
     "accounts",
     "audit",
     "vault",
