@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "support",
     "debriefing",
     "backups",
+    "reporting",
     # Apps only the test suite and benchmarks load (tests/vaultapp: models to exercise the vault).
     *envlist("HAVEN_EXTRA_APPS"),
 ]
@@ -266,6 +267,21 @@ BACKUP_WARN_HOURS = 26
 CELERY_BEAT_SCHEDULE["nightly-backup"] = {
     "task": "backups.tasks.nightly_backup",
     "schedule": crontab(hour=str(BACKUP_HOUR), minute="0"),
+}
+
+# Donor reporting (reporting/): cells below the threshold are published as "fewer than k"
+# (never below 5: reporting.disclosure.K_MIN); counts are rounded to the base; a quarter
+# is published only once it has closed plus the lag. README, "Donor reports".
+HAVEN_REPORT_THRESHOLD = envint("HAVEN_REPORT_THRESHOLD", 10)
+HAVEN_REPORT_ROUNDING_BASE = envint("HAVEN_REPORT_ROUNDING_BASE", 5)
+HAVEN_REPORT_LAG_MONTHS = envint("HAVEN_REPORT_LAG_MONTHS", 1)
+if HAVEN_REPORT_THRESHOLD < 5:
+    _fail(f"HAVEN_REPORT_THRESHOLD must be at least 5, not {HAVEN_REPORT_THRESHOLD}")
+if HAVEN_REPORT_ROUNDING_BASE < 1 or HAVEN_REPORT_LAG_MONTHS < 0:
+    _fail("HAVEN_REPORT_ROUNDING_BASE must be at least 1 and HAVEN_REPORT_LAG_MONTHS at least 0")
+CELERY_BEAT_SCHEDULE["quarterly-report-draft"] = {
+    "task": "reporting.tasks.scheduled_draft",
+    "schedule": crontab(hour="3", minute="30"),
 }
 
 AUTH_USER_MODEL = "accounts.User"

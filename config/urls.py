@@ -25,6 +25,7 @@ urlpatterns = [
     path("backups/", include("backups.urls")),
     path("support/", include("support.urls")),
     path("debriefing/", include("debriefing.urls")),
+    path("reports/", include("reporting.urls")),
     path("accounts/login/", account_views.login, name="account_login"),
     path("accounts/logout/", account_views.logout, name="account_logout"),
     path("accounts/inactive/", account_views.account_inactive, name="account_inactive"),

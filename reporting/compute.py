@@ -1,0 +1,406 @@
+"""Computing a snapshot: SQL aggregates, frozen periods, disclosure control, charts.
+
+Counts come from one ``GROUP BY`` per population over plaintext columns
+(reporting.tables); nothing is decrypted. A quarter that an earlier published
+snapshot covered keeps the counts it was published with (``PublishedPeriod``):
+records that arrive late for it are left out and a footnote says a revision
+exists, so two releases never differ by a late ±1 (the differencing attack).
+Disclosure control then sees every cell ever published as fixed, and protects the
+new cells against an attacker who holds all of them (reporting.disclosure).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Aggregate, Count, DateField, F, FloatField, Func, Min
+from django.db.models.functions import Extract, TruncQuarter
+from django.utils import timezone, translation
+
+from reporting import disclosure, display
+from reporting.disclosure import CellSpec, Published, State
+from reporting.models import PublishedPeriod, Snapshot
+from reporting.tables import (
+    POPULATIONS,
+    TABLES,
+    CountTable,
+    Population,
+    QuantileTable,
+    quarter_end,
+    quarter_of,
+    quarter_start,
+    quarters_between,
+    year_of,
+)
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+QUANTILES = (0.25, 0.5, 0.75)
+
+
+# --- Counting -----------------------------------------------------------------------------------
+
+
+def _bounds(population: Population, first: str, last: str) -> dict[str, Any]:
+    start, end = quarter_start(first), quarter_end(last) + datetime.timedelta(days=1)
+    model_field = _date_field(population)
+    if model_field == "datetime":
+        tz = timezone.get_current_timezone()
+        start = datetime.datetime.combine(start, datetime.time(), tzinfo=tz)  # type: ignore[assignment]
+        end = datetime.datetime.combine(end, datetime.time(), tzinfo=tz)  # type: ignore[assignment]
+    return {f"{population.date}__gte": start, f"{population.date}__lt": end}
+
+
+def _date_field(population: Population) -> str:
+    """ "date" or "datetime": how the population's period column is stored."""
+    query = population.rows().query
+    if population.date in query.annotations:
+        output = query.annotations[population.date].output_field
+    else:
+        model = query.model
+        *path, name = population.date.split("__")
+        for step in path:
+            model = model._meta.get_field(step).related_model
+        output = model._meta.get_field(name)
+    return "datetime" if output.get_internal_type() == "DateTimeField" else "date"
+
+
+def count_atoms(first: str, last: str, *, populations: Iterable[Population] | None = None) -> dict[str, int]:
+    """``{atom: n}`` for every population, quarters ``first`` to ``last``; atoms with no row are absent.
+
+    One ``GROUP BY`` query per population, over plaintext columns only.
+    """
+    counts: dict[str, int] = {}
+    for population in populations or POPULATIONS.values():
+        dimensions = [dimension.field for dimension in population.dimensions]
+        counted = Count(population.distinct, distinct=True) if population.distinct != "pk" else Count("pk")
+        rows = (
+            population.rows()
+            .filter(**_bounds(population, first, last))
+            .annotate(quarter=TruncQuarter(population.date, output_field=DateField()))
+            .values("quarter", *dimensions)
+            .annotate(n=counted)
+            .order_by()
+            .values_list("quarter", *dimensions, "n")
+        )
+        for quarter, *values, n in rows:
+            key = "|".join([population.name, quarter_of(quarter), *[value or "" for value in values]])
+            counts[key] = n
+    return counts
+
+
+def first_quarter_with_data(last: str) -> str | None:
+    """The earliest quarter up to ``last`` in which anything was counted, or None."""
+    firsts = []
+    for population in POPULATIONS.values():
+        lower = population.rows().filter(**_bounds(population, "1900-Q1", last)).aggregate(first=Min(population.date))
+        if lower["first"] is not None:
+            first = lower["first"]
+            if isinstance(first, datetime.datetime):
+                first = timezone.localtime(first).date()
+            firsts.append(first)
+    return quarter_of(min(firsts)) if firsts else None
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ``percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)``."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float) -> None:
+        super().__init__(expression, fraction=fraction)
+
+
+def _interpolated(values: list[float], fraction: float) -> float:
+    """percentile_cont on a sorted list (as PostgreSQL defines it: linear interpolation)."""
+    position = fraction * (len(values) - 1)
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def support_quantiles(years: list[str]) -> dict[str, list[float]]:
+    """``{year: [25th, 50th, 75th percentile]}`` of days from intake to the first completed referral.
+
+    People are placed in the year their first referral was completed. Computed in SQL on
+    PostgreSQL (``percentile_cont``); SQLite (a laptop) sorts the durations in Python.
+    """
+    if not years:
+        return {}
+    population = POPULATIONS["first_support"]
+    rows = population.rows().filter(**_bounds(population, f"{min(years)}-Q1", f"{max(years)}-Q4"))
+    seconds = Extract(F("first_support_at") - F("intake_submitted_at"), "epoch")
+    year = Func(F("first_support_at"), function="EXTRACT", template="EXTRACT(YEAR FROM %(expressions)s)")
+    out: dict[str, list[float]] = {}
+    if connection.vendor == "postgresql":
+        grouped = (
+            rows.annotate(year=year, days=seconds / 86400.0)
+            .values("year")
+            .annotate(**{f"q{int(q * 100)}": PercentileCont("days", q) for q in QUANTILES})
+            .order_by()
+        )
+        for row in grouped:
+            out[str(int(row["year"]))] = [row[f"q{int(q * 100)}"] for q in QUANTILES]
+        return out
+    durations: dict[str, list[float]] = defaultdict(list)
+    for first, intake in rows.values_list("first_support_at", "intake_submitted_at"):
+        durations[str(timezone.localtime(first).year)].append((first - intake).total_seconds() / 86400)
+    for key, values in durations.items():
+        values.sort()
+        out[key] = [_interpolated(values, q) for q in QUANTILES]
+    return out
+
+
+# --- Cells --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    """One two-dimensional grid of a table, as cell keys (values live in the publication)."""
+
+    title: str  # "" or the year of a per-year block
+    rows: list[str]  # row keys: quarters, years, or dimension values
+    columns: list[str]  # column keys
+    cells: list[list[str]]
+    row_totals: list[str | None]
+    column_totals: list[str | None]
+    grand_total: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def _atoms(table: CountTable, quarters: list[str], column_index: int, row_value: str | None) -> frozenset[str]:
+    column = table.columns[column_index]
+    population = POPULATIONS[column.population]
+    match = dict(column.match)
+    if table.row_dimension is not None and row_value is not None:
+        match[table.row_dimension.field] = row_value
+    fields = [dimension.field for dimension in population.dimensions]
+    selected = []
+    for quarter in quarters:
+        for atom in population.atoms(quarter):
+            values = atom.split("|")[2:]
+            if all(values[fields.index(name)] == value for name, value in match.items()):
+                selected.append(atom)
+    return frozenset(selected)
+
+
+def _periods(table: CountTable | QuantileTable, quarters: list[str]) -> dict[str, list[str]]:
+    """{row period: its quarters}: every quarter, or every year whose last quarter is covered."""
+    if isinstance(table, CountTable) and table.period == "quarter":
+        return {quarter: [quarter] for quarter in quarters}
+    years: dict[str, list[str]] = defaultdict(list)
+    for quarter in quarters:
+        years[year_of(quarter)].append(quarter)
+    return {year: members for year, members in years.items() if f"{year}-Q4" in members}
+
+
+def count_table_cells(table: CountTable, quarters: list[str]) -> tuple[list[CellSpec], list[Block]]:
+    """The cells (each with its atoms) and the layout of one count table over ``quarters``."""
+    specs: list[CellSpec] = []
+    blocks: list[Block] = []
+    periods = _periods(table, quarters)
+    columns = [column.key for column in table.columns]
+
+    def cell(key: str, atoms: frozenset[str], structural: bool = False) -> str:
+        specs.append(CellSpec(key=key, atoms=atoms, structural_zero=structural))
+        return key
+
+    def grid(title: str, prefix: str, rows: list[tuple[str, list[str], str | None]]) -> None:
+        keys, row_totals = [], []
+        for row_key, row_quarters, row_value in rows:
+            line = []
+            for index, column in enumerate(columns):
+                structural = (row_key, column) in table.structural_zeros
+                line.append(
+                    cell(f"{prefix}{row_key}/{column}", _atoms(table, row_quarters, index, row_value), structural)
+                )
+            keys.append(line)
+            row_atoms = frozenset().union(*(_atoms(table, row_quarters, i, row_value) for i in range(len(columns))))
+            several_columns = table.totals and len(columns) > 1
+            row_totals.append(cell(f"{prefix}{row_key}/total", row_atoms) if several_columns else None)
+        column_totals: list[str | None] = [None] * len(columns)
+        grand = None
+        if table.totals and len(rows) > 1:
+            span = f"{rows[0][0]}..{rows[-1][0]}" if not title else "total"
+            all_quarters = sorted({q for _key, row_quarters, _value in rows for q in row_quarters})
+            for index, column in enumerate(columns):
+                atoms = frozenset().union(*(_atoms(table, qs, index, value) for _key, qs, value in rows))
+                column_totals[index] = cell(f"{prefix}{span}/{column}", atoms)
+            if len(columns) > 1:
+                grand = cell(
+                    f"{prefix}{span}/total",
+                    frozenset().union(*(_atoms(table, all_quarters, i, None) for i in range(len(columns)))),
+                )
+        blocks.append(Block(title, [key for key, _qs, _value in rows], columns, keys, row_totals, column_totals, grand))
+
+    if table.row_dimension is None:
+        rows = [(period, members, None) for period, members in periods.items()]
+        if rows:
+            grid("", f"{table.slug}/", rows)
+    else:
+        for year, members in periods.items():
+            rows = [(value or "none", members, value) for value, _label in table.row_dimension.choices]
+            grid(year, f"{table.slug}/{year}/", rows)
+    return specs, blocks
+
+
+def quantile_table_cells(table: QuantileTable, quarters: list[str]) -> tuple[list[CellSpec], list[str]]:
+    """One count cell per covered year (the people the quartiles are of), and the years."""
+    population = POPULATIONS[table.population]
+    years = _periods(table, quarters)
+    specs = [
+        CellSpec(f"{table.slug}/{year}/people", frozenset(a for q in members for a in population.atoms(q)))
+        for year, members in years.items()
+    ]
+    return specs, list(years)
+
+
+# --- The snapshot -------------------------------------------------------------------------------
+
+
+def frozen_counts(quarters: list[str], fresh: dict[str, int]) -> tuple[dict[str, int], list[str]]:
+    """Counts to use: published quarters as published, the rest fresh; and the quarters revised since."""
+    published = {row.period: row.counts for row in PublishedPeriod.objects.filter(period__in=quarters)}
+    counts: dict[str, int] = {}
+    revised = []
+    for atom, n in fresh.items():
+        quarter = atom.split("|")[1]
+        if quarter not in published:
+            counts[atom] = n
+    for quarter, frozen in published.items():
+        counts.update({atom: int(n) for atom, n in frozen.items()})
+        current = {atom: n for atom, n in fresh.items() if atom.split("|")[1] == quarter}
+        if current != {atom: int(n) for atom, n in frozen.items() if int(n)}:
+            revised.append(quarter)
+    return counts, sorted(revised)
+
+
+def ever_published_cells() -> list[Published]:
+    """Every cell any donor has seen, withdrawn snapshots included: the attacker holds all of them."""
+    seen: dict[str, Published] = {}
+    for cells in Snapshot.objects.ever_public().order_by("approved_at").values_list("cells", flat=True):
+        for key, atoms, state, value in cells:
+            seen.setdefault(key, Published(key=key, atoms=frozenset(atoms), state=State(state), value=value))
+    return list(seen.values())
+
+
+def _quantile_rows(
+    table: QuantileTable, years: list[str], published: dict[str, Published], quantiles: dict[str, list[float]]
+) -> dict[str, list[int] | None]:
+    """Weeks (25th, 50th, 75th percentile) per year, only where the year's people are published (k or more)."""
+    earlier = _earlier_quantiles(table.slug)
+    out: dict[str, list[int] | None] = {}
+    for year in years:
+        if year in earlier:
+            out[year] = earlier[year]
+        elif published[f"{table.slug}/{year}/people"].state == State.VALUE and year in quantiles:
+            out[year] = [round(days / 7) for days in quantiles[year]]
+        else:
+            out[year] = None
+    return out
+
+
+def _earlier_quantiles(slug: str) -> dict[str, list[int] | None]:
+    out: dict[str, list[int] | None] = {}
+    for publication in Snapshot.objects.ever_public().order_by("approved_at").values_list("publication", flat=True):
+        for entry in publication:
+            if entry["slug"] == slug:
+                for year, weeks in entry["quantiles"].items():
+                    out.setdefault(year, weeks)
+    return out
+
+
+def compute(snapshot: Snapshot, *, progress: Progress | None = None) -> Snapshot:
+    """Fill ``snapshot`` (status COMPUTING) with its publication; it becomes a DRAFT.
+
+    Raises disclosure.DisclosureError when no suppression pattern protects every
+    cell (the caller marks the snapshot FAILED); nothing is saved then.
+    """
+    report = progress or (lambda percent: None)
+    started = time.perf_counter()
+    k, base = snapshot.threshold, snapshot.rounding_base
+    last = quarter_of(snapshot.period_end)
+    first = first_quarter_with_data(last) or last
+    quarters = quarters_between(first, last)
+    report(10)
+    fresh = count_atoms(first, last)
+    counts, revised = frozen_counts(quarters, fresh)
+    report(40)
+
+    specs: list[CellSpec] = []
+    layouts: list[dict[str, Any]] = []
+    quantile_years: dict[str, list[str]] = {}
+    for table in TABLES:
+        if isinstance(table, CountTable):
+            table_specs, blocks = count_table_cells(table, quarters)
+            layouts.append({"slug": table.slug, "kind": "count", "blocks": [block.as_json() for block in blocks]})
+        else:
+            table_specs, years = quantile_table_cells(table, quarters)
+            quantile_years[table.slug] = years
+            layouts.append({"slug": table.slug, "kind": "quantiles", "years": years})
+        specs.extend(table_specs)
+    public_before = Snapshot.objects.ever_public().count()
+    fixed = ever_published_cells()
+    solver_started = time.perf_counter()
+    published = {cell.key: cell for cell in disclosure.protect(specs, counts, k=k, base=base, fixed=fixed)}
+    solver_seconds = time.perf_counter() - solver_started
+    report(80)
+
+    years = sorted({year for table_years in quantile_years.values() for year in table_years})
+    quantiles = support_quantiles(years)
+    for layout in layouts:
+        if layout["kind"] == "quantiles":
+            declared = next(t for t in TABLES if t.slug == layout["slug"])
+            assert isinstance(declared, QuantileTable)
+            layout["quantiles"] = _quantile_rows(declared, layout["years"], published, quantiles)
+    mine = {spec.key for spec in specs}
+    for layout in layouts:
+        layout["cells"] = {
+            key: [published[key].state.value, published[key].value]
+            for key in sorted(mine)
+            if key.startswith(layout["slug"] + "/")
+        }
+    snapshot.publication = layouts
+    snapshot.cells = [
+        [cell.key, sorted(cell.atoms), cell.state.value, cell.value]
+        for key, cell in sorted(published.items())
+        if key in mine
+    ]
+    snapshot.counts = {
+        quarter: {a: n for a, n in counts.items() if a.split("|")[1] == quarter and n} for quarter in quarters
+    }
+    snapshot.revised_periods = revised
+    snapshot.public_before = public_before
+    report(90)
+    snapshot.charts = {language: _charts(snapshot, language) for language, _name in settings.LANGUAGES}
+    snapshot.solver_seconds = solver_seconds
+    snapshot.compute_seconds = time.perf_counter() - started
+    snapshot.computed_at = timezone.now()
+    snapshot.status = Snapshot.Status.DRAFT
+    snapshot.progress = 100
+    return snapshot
+
+
+def _charts(snapshot: Snapshot, language: str) -> dict[str, str]:
+    """Every table's chart in ``language``: rendered once here, so donor pages serve stored bytes."""
+    with translation.override(language):
+        return {shown.slug: display.chart(shown) for shown in display.tables(snapshot)}
+
+
+def freeze_periods(snapshot: Snapshot) -> None:
+    """On approval: every quarter the snapshot covers keeps these counts from now on."""
+    with transaction.atomic():
+        for quarter, counts in snapshot.counts.items():
+            PublishedPeriod.objects.get_or_create(period=quarter, defaults={"snapshot": snapshot, "counts": counts})

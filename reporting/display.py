@@ -1,0 +1,225 @@
+"""A snapshot's publication as donors read it: labelled tables, method notes, charts and CSV.
+
+The publication stores keys and published values only (reporting.compute); the
+labels come from the declarations (reporting.tables) in the reader's language.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from charts.svg import bar_chart
+from reporting.tables import POPULATIONS, CountTable, QuantileTable, table
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Cell:
+    state: str  # "value", "zero", "primary", "complementary"
+    value: int | None  # the rounded published count, 0 for a structural zero, None when suppressed
+    short: str  # as shown in a table cell: "15", "<10", "—"
+    long: str  # as written in a CSV or read by a screen reader: "fewer than 10", "withheld"
+
+    @property
+    def suppressed(self) -> bool:
+        return self.value is None
+
+
+@dataclass
+class Row:
+    label: str
+    cells: list[Cell]
+    total: Cell | None = None
+    is_total: bool = False
+
+
+@dataclass
+class Block:
+    title: str
+    row_heading: str
+    columns: list[str]
+    rows: list[Row]
+    has_row_totals: bool
+
+
+@dataclass
+class Table:
+    slug: str
+    title: str
+    unit: str
+    blocks: list[Block]
+    note: str
+    footnotes: list[str] = field(default_factory=list)
+    chart: str = ""
+
+
+def _cell(state: str, value: int | None, k: int) -> Cell:
+    if state in ("value", "zero"):
+        shown = number_format(value or 0, force_grouping=True)
+        return Cell(state, value or 0, shown, shown)
+    if state == "primary":
+        return Cell(state, None, f"<{k}", _("fewer than %(k)s") % {"k": k})
+    return Cell(state, None, "—", _("withheld"))
+
+
+def _period_label(key: str) -> str:
+    if "-Q" in key:
+        year, quarter = key.split("-Q")
+        return _("%(year)s Q%(quarter)s") % {"year": year, "quarter": quarter}
+    if ".." in key or key == "total":
+        return _("Total")
+    return key
+
+
+def method_note(k: int, base: int) -> str:
+    """What a donor needs to read the numbers, in plain words."""
+    return " ".join([
+        _("Counts are rounded to the nearest %(base)s; each total is rounded on its own, so totals may differ from the sum of their parts.") % {"base": base},  # noqa: E501
+        _("A count below %(k)s is shown as “<%(k)s” so that no small group of people can be singled out.") % {"k": k},
+        _("“—” marks a count withheld so that a hidden small count cannot be worked out from the others by subtraction."),  # noqa: E501
+        _("Once a period is published, its figures never change."),
+    ])  # fmt: skip
+
+
+def tables(snapshot: Any) -> list[Table]:
+    """The snapshot's tables, labelled in the active language; charts from the stored renderings."""
+    k, base = snapshot.threshold, snapshot.rounding_base
+    charts = (snapshot.charts or {}).get(get_language() or "en") or (snapshot.charts or {}).get("en", {})
+    out = []
+    for entry in snapshot.publication:
+        declared = table(entry["slug"])
+        if isinstance(declared, CountTable):
+            shown = _count_table(declared, entry, k, base, snapshot.revised_periods)
+        else:
+            shown = _quantile_table(declared, entry, k, base)
+        shown.chart = charts.get(entry["slug"], "")
+        out.append(shown)
+    return out
+
+
+def _count_table(declared: CountTable, entry: dict[str, Any], k: int, base: int, revised: list[str]) -> Table:
+    cells = entry["cells"]
+    labels = {column.key: str(column.label) for column in declared.columns}
+
+    def get(key: str | None) -> Cell | None:
+        return None if key is None else _cell(*cells[key], k)
+
+    blocks = []
+    periods: set[str] = set()
+    for block in entry["blocks"]:
+        rows = []
+        for row_key, keys, total in zip(block["rows"], block["cells"], block["row_totals"], strict=True):
+            if declared.row_dimension is not None:
+                label = str(declared.row_dimension.label_of("" if row_key == "none" else row_key))
+            else:
+                label = _period_label(row_key)
+                periods.add(row_key)
+            rows.append(Row(label, [_cell(*cells[key], k) for key in keys], get(total)))
+        if any(block["column_totals"]):
+            rows.append(
+                Row(_("Total"), [get(key) or _cell("zero", 0, k) for key in block["column_totals"]],
+                    get(block["grand_total"]), is_total=True)
+            )  # fmt: skip
+        heading = str(declared.row_dimension.label) if declared.row_dimension is not None else _period_heading(declared)
+        blocks.append(
+            Block(block["title"], heading, [labels[key] for key in block["columns"]], rows, any(block["row_totals"]))
+        )
+        if block["title"]:
+            periods.update(quarter for quarter in revised if quarter.startswith(block["title"]))
+    footnotes = []
+    if not declared.totals:
+        footnotes.append(_("A person can be counted in more than one column, and in more than one period."))
+    touched = sorted(quarter for quarter in revised if quarter in periods or quarter[:4] in periods)
+    if touched:
+        footnotes.append(
+            _(
+                "Records for %(periods)s were added after they were published. "
+                "The figures shown are the published ones; a revision exists."
+            )
+            % {"periods": ", ".join(_period_label(q) for q in touched)}
+        )
+    return Table(declared.slug, str(declared.title), str(declared.unit), blocks, method_note(k, base), footnotes)
+
+
+def _period_heading(declared: CountTable) -> str:
+    return _("Quarter") if declared.period == "quarter" else _("Year")
+
+
+def _quantile_table(declared: QuantileTable, entry: dict[str, Any], k: int, base: int) -> Table:
+    cells = entry["cells"]
+    rows = []
+    for year in entry["years"]:
+        people = _cell(*cells[f"{declared.slug}/{year}/people"], k)
+        weeks = entry["quantiles"].get(year)
+        shown = [_cell("value", w, k) for w in weeks] if weeks else [_cell("complementary", None, k)] * 3
+        rows.append(Row(year, [people, *shown]))
+    columns = [str(POPULATIONS[declared.population].label), _("25th percentile"), _("Median"), _("75th percentile")]
+    note = " ".join([
+        _("Weeks from a person's intake to the completion of their first referral, in the year it was completed."),
+        _("Shown only for years with at least %(k)s people, in whole weeks; the number of people is rounded to the nearest %(base)s.")  # noqa: E501
+        % {"k": k, "base": base},
+    ])  # fmt: skip
+    block = Block("", _("Year"), columns, rows, False)
+    return Table(declared.slug, str(declared.title), str(declared.unit), [block], note)
+
+
+def chart(shown: Table) -> str:
+    """The table's bar chart as SVG (suppressed cells draw no bar; totals are left out)."""
+    categories: list[str] = []
+    series_values: dict[str, list[float | None]] = {}
+    quantiles = shown.slug == "time-to-support"
+    for block in shown.blocks:
+        columns = block.columns[1:] if quantiles else block.columns
+        for row in block.rows:
+            if row.is_total:
+                continue
+            categories.append(f"{block.title} · {row.label}" if block.title else row.label)
+            cells = row.cells[1:] if quantiles else row.cells
+            for column, cell in zip(columns, cells, strict=True):
+                series_values.setdefault(column, []).append(cell.value)
+    if not categories:
+        return ""
+    declared = table(shown.slug)
+    stacked = isinstance(declared, CountTable) and declared.chart_stacked
+    series = [(name, values) for name, values in series_values.items() if any(v is not None for v in values)]
+    if not series:
+        return ""
+    return str(bar_chart(categories, series, title=shown.title, value_title=shown.unit, stacked=stacked))
+
+
+def csv_bytes(shown: Table) -> bytes:
+    """The table as CSV (UTF-8 with a byte-order mark, for spreadsheets); formula-like cells neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_neutral(shown.title)])
+    for block in shown.blocks:
+        header = [block.row_heading, *block.columns] + ([_("Total")] if block.has_row_totals else [])
+        if block.title:
+            header = [_("Year"), *header]
+        writer.writerow([_neutral(text) for text in header])
+        for row in block.rows:
+            line = [row.label, *[cell.long for cell in row.cells]]
+            if block.has_row_totals:
+                line.append(row.total.long if row.total else "")
+            if block.title:
+                line = [block.title, *line]
+            writer.writerow([_neutral(text) for text in line])
+    writer.writerow([])
+    for text in [shown.note, *shown.footnotes]:
+        writer.writerow([_neutral(text)])
+    return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def _neutral(text: str | Promise) -> str:
+    """A spreadsheet must not read a cell as a formula (CSV injection): prefix an apostrophe."""
+    text = str(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -1,0 +1,144 @@
+"""Computing a snapshot: SQL counts over plaintext columns, disclosure control, frozen periods."""
+
+from __future__ import annotations
+
+import pytest
+
+from reporting import compute, display, services
+from reporting.disclosure import State, attacker_intervals, unprotected
+from reporting.models import PublishedPeriod, Snapshot
+from tests.reporting.conftest import QUARTERS, TODAY, take_in
+
+pytestmark = pytest.mark.django_db
+
+
+def computed(by, today=TODAY) -> Snapshot:  # type: ignore[no-untyped-def]
+    snapshot = services.start_draft(by=by, today=today)
+    services.run_computation(str(snapshot.pk))  # the task's body, in this process
+    snapshot.refresh_from_db()
+    return snapshot
+
+
+def published_cells(snapshot: Snapshot):  # type: ignore[no-untyped-def]
+    from reporting.disclosure import Published
+
+    return [Published(key, frozenset(atoms), State(state), value) for key, atoms, state, value in snapshot.cells]
+
+
+def publish(snapshot: Snapshot, supervisor, admin) -> Snapshot:  # type: ignore[no-untyped-def]
+    services.propose(snapshot=snapshot, by=supervisor)
+    return services.approve(snapshot=snapshot, by=admin)
+
+
+def test_a_draft_counts_every_closed_quarter_and_nothing_after(reporting_world, supervisor, caseworker):
+    reporting_world()
+    take_in("2026-Q2", by=caseworker)  # not closed on TODAY: not counted
+    snapshot = computed(supervisor)
+
+    assert snapshot.status == Snapshot.Status.DRAFT, snapshot.error
+    assert str(snapshot.period_end) == "2026-03-31"
+    assert sorted(snapshot.counts) == QUARTERS
+    intakes = next(entry for entry in snapshot.publication if entry["slug"] == "intakes")
+    assert intakes["blocks"][0]["rows"] == QUARTERS
+    assert snapshot.counts["2025-Q1"]["cases|2025-Q1|army|enlisted"] == 24
+    assert "cases|2026-Q2|army|enlisted" not in str(snapshot.counts)
+    assert intakes["cells"]["intakes/2025-Q1/navy"][0] == "primary"  # one person
+    shown = [cell for cell in published_cells(snapshot) if cell.state == State.VALUE]
+    assert shown and all(cell.value == _rounded(snapshot, cell) for cell in shown)
+
+
+def test_every_suppressed_cell_survives_the_attackers_linear_programs(reporting_world, supervisor):
+    reporting_world()
+    snapshot = computed(supervisor)
+    cells = published_cells(snapshot)
+    suppressed = [cell for cell in cells if cell.state in (State.PRIMARY, State.COMPLEMENTARY)]
+
+    assert suppressed and unprotected(cells, k=10, base=5) == {}
+    intervals = attacker_intervals(cells, k=10, base=5)
+    assert all(intervals[cell.key][1] - intervals[cell.key][0] >= 9 - 1e-6 for cell in suppressed)
+
+
+def test_primary_suppression_alone_would_give_a_small_cell_away(reporting_world, supervisor):
+    """The same attack on the same snapshot, had only the cells below k been hidden."""
+    reporting_world()
+    snapshot = computed(supervisor)
+    primary_only = [
+        cell
+        if cell.state != State.COMPLEMENTARY
+        else cell.__class__(cell.key, cell.atoms, State.VALUE, _rounded(snapshot, cell))
+        for cell in published_cells(snapshot)
+    ]
+    assert unprotected(primary_only, k=10, base=5)
+
+
+def _rounded(snapshot: Snapshot, cell) -> int:  # type: ignore[no-untyped-def]
+    from reporting.disclosure import round_to_base
+
+    counts = {atom: n for per_quarter in snapshot.counts.values() for atom, n in per_quarter.items()}
+    return round_to_base(sum(counts.get(atom, 0) for atom in cell.atoms), 5)
+
+
+def test_computing_decrypts_nothing(reporting_world, supervisor, monkeypatch):
+    reporting_world()
+    from vault import crypto, keys
+
+    opened = []
+    real_open, real_unwrap = crypto.open_sealed, keys.unwrap_bytes
+    monkeypatch.setattr(crypto, "open_sealed", lambda *a, **k: opened.append("value") or real_open(*a, **k))
+    monkeypatch.setattr(keys, "unwrap_bytes", lambda *a, **k: opened.append("key") or real_unwrap(*a, **k))
+
+    snapshot = computed(supervisor)
+
+    assert snapshot.status == Snapshot.Status.DRAFT
+    assert opened == []
+
+
+def test_the_method_note_and_the_tables_read_as_a_donor_reads_them(reporting_world, supervisor):
+    reporting_world()
+    snapshot = computed(supervisor)
+    shown = {table.slug: table for table in display.tables(snapshot)}
+
+    intakes = shown["intakes"]
+    assert "rounded to the nearest 5" in intakes.note and "below 10" in intakes.note
+    first = intakes.blocks[0].rows[0]
+    assert first.label == "2025 Q1"
+    assert [cell.short for cell in first.cells][3] == "<10"  # the navy's one officer
+    assert {cell.short for row in intakes.blocks[0].rows for cell in row.cells} & {"—"}
+    assert intakes.blocks[0].rows[-1].is_total
+    assert "<svg" in intakes.chart and "<script" not in intakes.chart
+    assert shown["people-supported"].footnotes  # one person in several columns
+    quartiles = shown["time-to-support"].blocks[0].rows
+    assert [row.label for row in quartiles] == ["2025"]
+
+
+def test_a_released_period_is_never_republished_with_different_numbers(reporting_world, supervisor, admin, caseworker):
+    """Publish; one person is added late to a closed, published quarter; publish again.
+    Every cell of the first release comes back identical, and the attacker holding both
+    releases learns nothing below k."""
+    reporting_world()
+    first = publish(computed(supervisor), supervisor, admin)
+    assert PublishedPeriod.objects.count() == len(QUARTERS)
+
+    take_in("2025-Q2", by=caseworker, branch="navy", rank="officer")  # late: a published quarter
+    take_in("2026-Q2", by=caseworker)
+    second = computed(supervisor, today=TODAY.replace(month=8))  # 2026 Q2 is now reportable
+    assert second.status == Snapshot.Status.DRAFT, second.error
+
+    before = {key: (state, value) for key, _atoms, state, value in first.cells}
+    after = {key: (state, value) for key, _atoms, state, value in second.cells}
+    assert {key: after[key] for key in before if key in after} == {key: before[key] for key in before if key in after}
+    assert after["intakes/2025-Q2/navy"] == before["intakes/2025-Q2/navy"]
+    assert "2025-Q2" in second.revised_periods
+    notes = " ".join(" ".join(table.footnotes) for table in display.tables(second))
+    assert "a revision exists" in notes
+
+    both = published_cells(first) + [cell for cell in published_cells(second) if cell.key not in before]
+    assert unprotected(both, k=10, base=5) == {}
+
+
+def test_frozen_counts_keep_what_was_published(reporting_world, supervisor, admin, caseworker):
+    reporting_world()
+    publish(computed(supervisor), supervisor, admin)
+    take_in("2025-Q1", by=caseworker)
+    counts, revised = compute.frozen_counts(QUARTERS, compute.count_atoms(QUARTERS[0], QUARTERS[-1]))
+    assert counts["cases|2025-Q1|army|enlisted"] == 24 and revised == ["2025-Q1"]
