@@ -121,6 +121,9 @@ SELF_SERVICE = everyone(200)
 ORGANISERS = only({"supervisor": 200, "caseworker": 200})
 ORGANISERS_POST = only({"supervisor": 405, "caseworker": 405})
 ORGANISERS_REDIRECTED = only({"supervisor": 302, "caseworker": 302})
+REPORT_READERS = only({"donor": 200, "supervisor": 200, "admin": 200})
+REPORT_READERS_POST = only({"donor": 405, "supervisor": 405, "admin": 405})
+PUBLISHERS = only({"supervisor": 200, "admin": 200})
 
 
 def case_code(world: World) -> dict[str, Any]:
@@ -149,7 +152,7 @@ def a_person(world: World) -> dict[str, Any]:
 
 TABLE: dict[str, Rule] = {
     # Haven's own pages
-    "accounts:home": Rule(everyone(302) | {"donor": 200}),
+    "accounts:home": Rule(everyone(302)),
     "accounts:people": Rule(ADMIN_ONLY),
     "accounts:invite": Rule(
         ADMIN_ONLY, post=only({"admin": 302}), data=lambda w: {"username": "newperson", "role": "donor"}
@@ -312,6 +315,36 @@ TABLE: dict[str, Rule] = {
     "backups:index": Rule(ADMIN_ONLY, post=ADMIN_POST_ONLY),
     # Starting a backup asks for the password again first (allauth's reauthentication).
     "backups:start": Rule(ADMIN_POST_ONLY, post=only({"admin": REAUTH})),
+    # Donor reports: donors read published snapshots only (a draft answers them 404: tests/reporting);
+    # supervisors compute and propose, a different administrator approves, each after re-authenticating.
+    "reporting:published": Rule(REPORT_READERS, post=REPORT_READERS_POST),
+    "reporting:report": Rule(REPORT_READERS, post=REPORT_READERS_POST, kwargs=lambda w: {"pk": w["snapshot"].pk}),
+    "reporting:csv": Rule(
+        REPORT_READERS, post=REPORT_READERS_POST, kwargs=lambda w: {"pk": w["snapshot"].pk, "table": "intakes"}
+    ),
+    "reporting:snapshots": Rule(PUBLISHERS, post=only({"supervisor": 405, "admin": 405})),
+    "reporting:start": Rule(only({"supervisor": 405}), post=only({"supervisor": 302})),
+    "reporting:review": Rule(
+        PUBLISHERS, post=only({"supervisor": 405, "admin": 405}), kwargs=lambda w: {"pk": w["draft_snapshot"].pk}
+    ),
+    "reporting:propose": Rule(
+        only({"supervisor": 405}), post=only({"supervisor": REAUTH}), kwargs=lambda w: {"pk": w["draft_snapshot"].pk}
+    ),
+    "reporting:approve": Rule(
+        only({"admin": 405}), post=only({"admin": REAUTH}), kwargs=lambda w: {"pk": w["proposed_snapshot"].pk}
+    ),
+    "reporting:reject": Rule(
+        only({"admin": 405}),
+        post=only({"admin": REAUTH}),
+        kwargs=lambda w: {"pk": w["proposed_snapshot"].pk},
+        data=lambda w: {"reason": "forged"},
+    ),
+    "reporting:withdraw": Rule(
+        only({"supervisor": 405, "admin": 405}),
+        post=only({"supervisor": REAUTH, "admin": REAUTH}),
+        kwargs=lambda w: {"pk": w["snapshot"].pk},
+        data=lambda w: {"reason": "forged"},
+    ),
     # Transition support: the directory is everyone's who works on cases, kept by supervisors;
     # everything on a case is its caseworker's (the outsider gets 404).
     "support:dashboard": Rule(ORGANISERS),
@@ -623,8 +656,34 @@ def world(db, admin, supervisor, caseworker, outsider, debriefer, outsider_debri
         **users, "token": token, "others_key": others_key, "case": case, "draft": draft, "alert": alert,
         "shred_request": shred_request, "member": member, "need": need, "note": note, "withdrawal": withdrawal,
         "session": session, "item": item, "template": template, "draft_template": draft_template,
-        **_support_world(case, caseworker),
+        **_support_world(case, caseworker), **_reporting_world(supervisor),
     }  # fmt: skip
+
+
+def _reporting_world(supervisor: User) -> World:
+    """A published report (one table, one cell), a draft and a proposed one."""
+    from reporting.models import Snapshot
+
+    block = {
+        "title": "", "rows": ["2025-Q1"], "columns": ["army"], "cells": [["intakes/2025-Q1/army"]],
+        "row_totals": [None], "column_totals": [None], "grand_total": None,
+    }  # fmt: skip
+    publication = [
+        {"slug": "intakes", "kind": "count", "blocks": [block], "cells": {block["cells"][0][0]: ["primary", None]}}
+    ]
+    common = {"period_end": datetime.date(2025, 3, 31), "threshold": 10, "rounding_base": 5, "created_by": supervisor}
+    now = timezone.now()
+    return {
+        "snapshot": Snapshot.objects.create(
+            **common, status=Snapshot.Status.PUBLISHED, publication=publication, computed_at=now, approved_at=now
+        ),
+        "draft_snapshot": Snapshot.objects.create(
+            **common, status=Snapshot.Status.DRAFT, publication=publication, computed_at=now
+        ),
+        "proposed_snapshot": Snapshot.objects.create(
+            **common, status=Snapshot.Status.PROPOSED, publication=publication, computed_at=now, proposed_by=supervisor
+        ),
+    }
 
 
 def _support_world(case: Case, caseworker: User) -> World:
