@@ -32,13 +32,17 @@ def bar_chart(
     value_title: str,
     stacked: bool = False,
     width: int = WIDTH,
+    show_title: bool = True,
+    legend: bool | None = None,
 ) -> SafeString:
     """Horizontal bars, one row per category and one bar (or stacked segment) per series.
 
     ``categories``: the row labels, in display order. ``series``: ``(name, values)``
     pairs, each ``values`` as long as ``categories``; a ``None`` value draws no bar
-    (a suppressed cell: the table beside the chart says why). One series draws no legend.
-    ``title`` and ``value_title`` label the chart and the value axis.
+    (a suppressed cell: the table beside the chart says why). ``legend``: None draws one
+    for two series or more. ``title`` labels the chart for screen readers, and on the chart
+    itself unless ``show_title`` is False (a heading beside it already says it);
+    ``value_title`` labels the value axis. ``width`` in CSS pixels.
 
     Returns the ``<svg>`` element as a safe string (the renderer escapes every label).
     Raises ``ValueError`` if a series is not as long as ``categories``.
@@ -53,13 +57,14 @@ def bar_chart(
         if value is not None
     ]
     several = len(series) > 1
+    with_legend = several if legend is None else legend
     colour: dict[str, object] = {
         "field": "series",
         "type": "nominal",
         "title": None,
         "sort": [name for name, _values in series],
         "scale": {"range": PALETTE},
-        "legend": {"orient": "bottom", "direction": "vertical"} if several else None,
+        "legend": {"orient": "bottom", "direction": "vertical"} if with_legend else None,
     }
     encoding: dict[str, object] = {
         "y": {"field": "category", "type": "nominal", "sort": list(categories), "title": None},
@@ -70,7 +75,7 @@ def bar_chart(
     if several and not stacked:
         encoding["yOffset"] = {"field": "series", "sort": [name for name, _values in series]}
     spec = {
-        "title": title,
+        **({"title": title} if show_title else {}),
         "description": title,
         "width": width,
         "height": {"step": 14 if several and not stacked else 20},

@@ -20,6 +20,7 @@ from charts.svg import bar_chart
 from reporting.tables import POPULATIONS, CountTable, QuantileTable, table
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHART_WIDTH = 520  # CSS pixels on a desktop; the SVG shrinks to a phone's width
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,12 @@ def chart(shown: Table) -> str:
     series = [(name, values) for name, values in series_values.items() if any(v is not None for v in values)]
     if not series:
         return ""
-    return str(bar_chart(categories, series, title=shown.title, value_title=shown.unit, stacked=stacked))
+    return str(
+        bar_chart(
+            categories, series, title=shown.title, value_title=shown.unit, stacked=stacked,
+            width=CHART_WIDTH, show_title=False, legend=len(series_values) > 1,
+        )
+    )  # fmt: skip
 
 
 def csv_bytes(shown: Table) -> bytes:

@@ -16,6 +16,9 @@ from accounts.receivers import LOGIN_AT_SESSION_KEY
 from defectors.models import Case
 from tests.factories import CaseFactory, UserFactory
 
+# Worlds that tests in several folders build (the reporting world: donor reports and their browser journey).
+pytest_plugins = ["tests.reporting.world"]
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):  # type: ignore[no-untyped-def]

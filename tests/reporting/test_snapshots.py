@@ -7,7 +7,7 @@ import pytest
 from reporting import compute, display, services
 from reporting.disclosure import State, attacker_intervals, unprotected
 from reporting.models import PublishedPeriod, Snapshot
-from tests.reporting.conftest import QUARTERS, TODAY, take_in
+from tests.reporting.world import QUARTERS, TODAY, take_in
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from reporting import display, services
 from reporting.models import Snapshot
-from tests.reporting.conftest import SENTINEL_NAME, TODAY
 from tests.reporting.test_snapshots import computed, publish
+from tests.reporting.world import SENTINEL_NAME, TODAY
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from config.celery import app
 from reporting import services, tasks
 from reporting.models import Snapshot
-from tests.reporting.conftest import SENTINEL_NAME, TODAY
+from tests.reporting.world import SENTINEL_NAME, TODAY
 from tests.worker import real_worker
 
 
