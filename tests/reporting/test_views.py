@@ -186,3 +186,11 @@ def test_donors_see_nothing_else_in_haven(donor_client):
     assert home["Location"] == reverse("reporting:published")
     nav = donor_client.get(reverse("reporting:published")).content.decode()
     assert reverse("support:dashboard") not in nav and reverse("reporting:snapshots") not in nav
+
+
+def test_the_donor_page_runs_the_same_few_queries_whatever_the_report_holds(
+    draft, supervisor, admin, donor_client, django_assert_max_num_queries
+):
+    publish(draft, supervisor, admin)
+    with django_assert_max_num_queries(8):  # the session (its key, its save), user, second factor, the snapshot
+        assert donor_client.get(reverse("reporting:report", args=[draft.pk])).status_code == 200
