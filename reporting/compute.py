@@ -15,7 +15,7 @@ import datetime
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +65,7 @@ def _date_field(population: Population) -> str:
     if population.date in query.annotations:
         output = query.annotations[population.date].output_field
     else:
-        model = query.model
+        model: Any = query.model
         *path, name = population.date.split("__")
         for step in path:
             model = model._meta.get_field(step).related_model
@@ -217,7 +217,7 @@ def count_table_cells(table: CountTable, quarters: list[str]) -> tuple[list[Cell
         specs.append(CellSpec(key=key, atoms=atoms, structural_zero=structural))
         return key
 
-    def grid(title: str, prefix: str, rows: list[tuple[str, list[str], str | None]]) -> None:
+    def grid(title: str, prefix: str, rows: Sequence[tuple[str, list[str], str | None]]) -> None:
         keys, row_totals = [], []
         for row_key, row_quarters, row_value in rows:
             line = []
@@ -246,13 +246,12 @@ def count_table_cells(table: CountTable, quarters: list[str]) -> tuple[list[Cell
         blocks.append(Block(title, [key for key, _qs, _value in rows], columns, keys, row_totals, column_totals, grand))
 
     if table.row_dimension is None:
-        rows = [(period, members, None) for period, members in periods.items()]
-        if rows:
-            grid("", f"{table.slug}/", rows)
+        if periods:
+            grid("", f"{table.slug}/", [(period, members, None) for period, members in periods.items()])
     else:
         for year, members in periods.items():
-            rows = [(value or "none", members, value) for value, _label in table.row_dimension.choices]
-            grid(year, f"{table.slug}/{year}/", rows)
+            by_value = [(value or "none", members, value) for value, _label in table.row_dimension.choices]
+            grid(year, f"{table.slug}/{year}/", by_value)
     return specs, blocks
 
 
@@ -354,7 +353,8 @@ def compute(snapshot: Snapshot, *, progress: Progress | None = None) -> Snapshot
     public_before = Snapshot.objects.ever_public().count()
     fixed = ever_published_cells()
     solver_started = time.perf_counter()
-    published = {cell.key: cell for cell in disclosure.protect(specs, counts, k=k, base=base, fixed=fixed)}
+    atom_counts: dict[Hashable, int] = dict(counts.items())
+    published = {cell.key: cell for cell in disclosure.protect(specs, atom_counts, k=k, base=base, fixed=fixed)}
     solver_seconds = time.perf_counter() - solver_started
     report(80)
 

@@ -72,6 +72,10 @@ def _cell(state: str, value: int | None, k: int) -> Cell:
     return Cell(state, None, "—", _("withheld"))
 
 
+def _pair(stored: list[Any]) -> tuple[str, int | None]:
+    return stored[0], stored[1]
+
+
 def _period_label(key: str) -> str:
     if "-Q" in key:
         year, quarter = key.split("-Q")
@@ -112,7 +116,7 @@ def _count_table(declared: CountTable, entry: dict[str, Any], k: int, base: int,
     labels = {column.key: str(column.label) for column in declared.columns}
 
     def get(key: str | None) -> Cell | None:
-        return None if key is None else _cell(*cells[key], k)
+        return None if key is None else _cell(cells[key][0], cells[key][1], k)
 
     blocks = []
     periods: set[str] = set()
@@ -124,7 +128,7 @@ def _count_table(declared: CountTable, entry: dict[str, Any], k: int, base: int,
             else:
                 label = _period_label(row_key)
                 periods.add(row_key)
-            rows.append(Row(label, [_cell(*cells[key], k) for key in keys], get(total)))
+            rows.append(Row(label, [_cell(cells[key][0], cells[key][1], k) for key in keys], get(total)))
         if any(block["column_totals"]):
             rows.append(
                 Row(_("Total"), [get(key) or _cell("zero", 0, k) for key in block["column_totals"]],
@@ -159,7 +163,7 @@ def _quantile_table(declared: QuantileTable, entry: dict[str, Any], k: int, base
     cells = entry["cells"]
     rows = []
     for year in entry["years"]:
-        people = _cell(*cells[f"{declared.slug}/{year}/people"], k)
+        people = _cell(*_pair(cells[f"{declared.slug}/{year}/people"]), k)
         weeks = entry["quantiles"].get(year)
         shown = [_cell("value", w, k) for w in weeks] if weeks else [_cell("complementary", None, k)] * 3
         rows.append(Row(year, [people, *shown]))
