@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from backups import tasks
 from backups.models import Backup
 from config.celery import app
 from tests.factories import CaseFactory
+from tests.worker import real_worker
 
 
 @pytest.mark.django_db(transaction=True)  # the worker is another process: it sees committed rows only
@@ -22,32 +19,19 @@ def test_the_nightly_task_backs_up_and_verifies_on_a_real_worker(trustee, tmp_pa
     if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
         pytest.skip("needs the Redis broker (CELERY_BROKER_URL)")
     CaseFactory()
-    db = connection.settings_dict
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
     env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{quote(db['USER'])}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
         "HAVEN_BACKUP_DIR": str(settings.BACKUP_DIR),
         "HAVEN_BACKUP_RECIPIENTS": ",".join(settings.BACKUP_RECIPIENTS),
     }
     app.control.purge()  # this worktree's broker database: nothing else's tasks
-    with open(tmp_path / "worker.log", "wb") as log:
-        worker = subprocess.Popen(
-            [str(settings.BASE_DIR / ".venv/bin/celery"), "-A", "config", "worker", "--pool=solo", "-l", "warning",
-             "--without-heartbeat", "--without-gossip", "--without-mingle"],
-            env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
-        try:
-            tasks.nightly_backup.delay()
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                backup = Backup.objects.filter(status__in=[Backup.Status.OK, Backup.Status.FAILED]).first()
-                if backup and backup.verified_at:
-                    break
-                time.sleep(0.5)
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+    with real_worker(tmp_path / "worker.log", **env):
+        tasks.nightly_backup.delay()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            backup = Backup.objects.filter(status__in=[Backup.Status.OK, Backup.Status.FAILED]).first()
+            if backup and backup.verified_at:
+                break
+            time.sleep(0.5)
 
     assert backup is not None, (tmp_path / "worker.log").read_text()[-2000:]
     assert backup.status == Backup.Status.OK and backup.is_verified
