@@ -44,6 +44,10 @@ from reporting.tables import (
 logger = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 QUANTILES = (0.25, 0.5, 0.75)
+# A total is published only over three parts or more: a total of at least k over two parts that
+# are both "fewer than k" tells that each is at least 1, whatever else is withheld
+# (reporting.disclosure cannot protect it; early on, a table may have only two quarters).
+MIN_PARTS = 3
 
 
 # --- Counting -----------------------------------------------------------------------------------
@@ -228,17 +232,17 @@ def count_table_cells(table: CountTable, quarters: list[str]) -> tuple[list[Cell
                 )
             keys.append(line)
             row_atoms = frozenset().union(*(_atoms(table, row_quarters, i, row_value) for i in range(len(columns))))
-            several_columns = table.totals and len(columns) > 1
+            several_columns = table.totals and len(columns) >= MIN_PARTS
             row_totals.append(cell(f"{prefix}{row_key}/total", row_atoms) if several_columns else None)
         column_totals: list[str | None] = [None] * len(columns)
         grand = None
-        if table.totals and len(rows) > 1:
+        if table.totals and len(rows) >= MIN_PARTS:
             span = f"{rows[0][0]}..{rows[-1][0]}" if not title else "total"
             all_quarters = sorted({q for _key, row_quarters, _value in rows for q in row_quarters})
             for index, column in enumerate(columns):
                 atoms = frozenset().union(*(_atoms(table, qs, index, value) for _key, qs, value in rows))
                 column_totals[index] = cell(f"{prefix}{span}/{column}", atoms)
-            if len(columns) > 1:
+            if len(columns) >= MIN_PARTS:
                 grand = cell(
                     f"{prefix}{span}/total",
                     frozenset().union(*(_atoms(table, all_quarters, i, None) for i in range(len(columns)))),

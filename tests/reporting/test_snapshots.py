@@ -142,3 +142,17 @@ def test_frozen_counts_keep_what_was_published(reporting_world, supervisor, admi
     take_in("2025-Q1", by=caseworker)
     counts, revised = compute.frozen_counts(QUARTERS, compute.count_atoms(QUARTERS[0], QUARTERS[-1]))
     assert counts["cases|2025-Q1|army|enlisted"] == 24 and revised == ["2025-Q1"]
+
+
+def test_a_table_of_two_quarters_publishes_no_total_over_them(supervisor, caseworker):
+    """Two parts below k under a total of k or more would each be known to be at least 1."""
+    for _ in range(6):
+        take_in("2025-Q4", by=caseworker)
+        take_in("2026-Q1", by=caseworker)
+    snapshot = computed(supervisor)
+    assert snapshot.status == Snapshot.Status.DRAFT, snapshot.error
+    intakes = next(entry for entry in snapshot.publication if entry["slug"] == "intakes")
+    assert intakes["blocks"][0]["rows"] == ["2025-Q4", "2026-Q1"]
+    assert intakes["blocks"][0]["column_totals"] == [None] * 6 and intakes["blocks"][0]["grand_total"] is None
+    assert all(total is not None for total in intakes["blocks"][0]["row_totals"])
+    assert unprotected(published_cells(snapshot), k=10, base=5) == {}
