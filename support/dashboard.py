@@ -1,7 +1,8 @@
 """What the dashboard shows: a fixed number of queries at any number of cases.
 
 Each list is capped (LIMIT) and counted in SQL; nothing is decrypted but task
-titles and shelter names (organisation key: one for all).
+titles and shelter names (organisation key: one for all). Occupancy and workload
+are also drawn as charts (charts.svg), each beside the table with its numbers.
 """
 
 from __future__ import annotations
@@ -13,51 +14,19 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from charts.svg import bar_chart
 from defectors.models import Case
 from support.models import Placement, Referral, Shelter, Task
 
 LIMIT = 10
+# Plot width of the dashboard's charts, CSS pixels: with labels the SVG is about 300 px wide,
+# so on a 360 px phone it shrinks little and its text stays readable.
+CHART_WIDTH = 160
 OPEN = [Case.Status.ACTIVE, Case.Status.REOPENED]
-
-
-CHART_LEFT = 60  # SVG units for the labels; the bars get the next 100
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One row of a server-drawn bar chart, in SVG units (templates/support/_bar_chart.html)."""
-
-    label: str
-    value: int
-    rest: int  # a second, stacked segment (free beds), or 0
-    y: int
-    text_y: int
-    width: str
-    rest_x: str
-    rest_width: str
-
-
-def bars(rows: list[tuple[str, int, int]], *, row_height: int = 24) -> tuple[list[Bar], int]:
-    """(label, value, rest) rows as horizontal bars scaled to the largest value + rest; and the SVG height."""
-    largest = max((value + rest for _label, value, rest in rows), default=0) or 1
-    scaled = []
-    for n, (label, value, rest) in enumerate(rows):
-        width, rest_width = 100 * value / largest, 100 * rest / largest
-        scaled.append(
-            Bar(
-                label,
-                value,
-                rest,
-                n * row_height + 4,
-                n * row_height + 17,
-                f"{width:.2f}",
-                f"{CHART_LEFT + width:.2f}",
-                f"{rest_width:.2f}",
-            )
-        )
-    return scaled, max(len(rows), 1) * row_height
 
 
 def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, Any]:
@@ -85,7 +54,6 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
         case__in=case_ids, checked_out_on__isnull=True, expected_end__lte=week
     ).select_related("case", "shelter")
     shelters = list(Shelter.objects.with_occupancy().filter(active=True))
-    occupancy, occupancy_height = bars([(s.name, s.occupied, max(s.free, 0)) for s in shelters])  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "supervisor": supervisor,
         "today": today,
@@ -97,15 +65,12 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
         "waiting_days": settings.HAVEN_REFERRAL_WAITING_DAYS,
         "ending": list(ending.order_by("expected_end")[:LIMIT]),
         "shelters": shelters,
-        "occupancy": occupancy,
-        "occupancy_height": occupancy_height,
+        "occupancy_chart": occupancy_chart(shelters),
         "limit": LIMIT,
     }
     if supervisor:
         context["workload"] = workload(today)
-        context["workload_bars"], context["workload_height"] = bars(
-            [(row.username, row.open_cases, 0) for row in context["workload"]]
-        )
+        context["workload_chart"] = workload_chart(context["workload"])
     return context
 
 
@@ -145,3 +110,42 @@ def workload(today: datetime.date) -> list[Workload]:
         for pk, username in User.objects.filter(role=User.Role.CASEWORKER, is_active=True).values_list("pk", "username")
     ]
     return sorted(rows, key=lambda row: (-row.open_cases, row.username))
+
+
+def occupancy_chart(shelters: list[Shelter]) -> SafeString | None:
+    """One row per shelter: occupied and free beds, stacked (a full shelter draws no free segment).
+
+    ``shelters`` as Shelter.objects.with_occupancy() annotates them; None when there are none.
+    """
+    if not shelters:
+        return None
+    return bar_chart(
+        [shelter.name for shelter in shelters],
+        [
+            (_("Occupied"), [shelter.occupied for shelter in shelters]),  # type: ignore[attr-defined]
+            (_("Free"), [max(shelter.free, 0) for shelter in shelters]),  # type: ignore[attr-defined]
+        ],
+        title=_("Shelter occupancy"),
+        value_title=_("beds"),
+        stacked=True,
+        width=CHART_WIDTH,
+    )
+
+
+def workload_chart(rows: list[Workload]) -> SafeString | None:
+    """One row per caseworker: open cases, and overdue items (follow-ups and tasks) beside them.
+
+    None when there is no caseworker.
+    """
+    if not rows:
+        return None
+    return bar_chart(
+        [row.username for row in rows],
+        [
+            (_("Open cases"), [row.open_cases for row in rows]),
+            (_("Overdue items"), [row.overdue_follow_ups + row.overdue_tasks for row in rows]),
+        ],
+        title=_("Workload per caseworker"),
+        value_title=_("cases or items"),
+        width=CHART_WIDTH,
+    )
