@@ -38,10 +38,9 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
     fields = ("code", "status", "urgency", "next_follow_up", "assigned_to__username")
     urgent = Q(urgency=Case.Urgency.URGENT, status__in=[*OPEN, Case.Status.INTAKE])
     overdue = Q(status__in=OPEN, next_follow_up__lt=today)
-    # Only the rows either count needs (partial indexes on open cases), not every case.
-    counts = cases.filter(urgent | overdue).aggregate(
-        urgent=Count("pk", filter=urgent), overdue=Count("pk", filter=overdue)
-    )
+    # Two counts, each answered from a partial index alone (defectors_case_urgent,
+    # defectors_case_open_due): one count over both conditions read every matching row.
+    counts = {"urgent": cases.filter(urgent).count(), "overdue": cases.filter(overdue).count()}
     waited = timezone.now() - datetime.timedelta(days=settings.HAVEN_REFERRAL_WAITING_DAYS)
     waiting = Referral.objects.filter(
         case__in=case_ids, status=Referral.Status.SENT, status_changed_at__lt=waited
@@ -84,20 +83,27 @@ class Workload:
 
 def workload(today: datetime.date) -> list[Workload]:
     """Each active caseworker's open cases, overdue follow-ups and overdue tasks: three queries,
-    each a GROUP BY over one table (no join of users with cases and tasks multiplying rows)."""
+    each a GROUP BY over one table (no join of users with cases and tasks multiplying rows).
+
+    Counted live, never kept: what is counted (``COUNT(*)``, ``COUNT(next_follow_up)``) is in
+    the partial index on open cases (assigned_to, next_follow_up) and the tasks' (owner,
+    done_at, due_on), so PostgreSQL answers without reading a table row (an index-only scan: about 8 ms for 83,000
+    open cases, against 80 ms for ``COUNT(id)``, which reads every row; README, Performance).
+    """
     open_case = Q(status__in=OPEN, shredded_at__isnull=True)
     per_case = {
         row["assigned_to"]: row
         for row in Case.objects.filter(open_case, assigned_to__isnull=False)
         .order_by()
         .values("assigned_to")
-        .annotate(open_cases=Count("pk"), overdue=Count("pk", filter=Q(next_follow_up__lt=today)))
+        .annotate(open_cases=Count("*"), overdue=Count("next_follow_up", filter=Q(next_follow_up__lt=today)))
     }
     per_owner = dict(
-        Task.objects.filter(done_at__isnull=True, due_on__lt=today)
+        # The plain manager: the vault's would join each task's case for its key.
+        Task._base_manager.filter(done_at__isnull=True, due_on__lt=today)
         .order_by()
         .values("owner")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values_list("owner", "n")
     )
     rows = [
