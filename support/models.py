@@ -263,9 +263,10 @@ class Referral(VaultModel):
         indexes = [
             models.Index(fields=["case", "-created_at"], name="support_referral_case"),
             models.Index(fields=["status", "status_changed_at"], name="support_referral_waiting"),
-            models.Index(fields=["-created_at"], name="support_referral_recent"),
-            # The list filtered by status, newest first, without sorting every match.
-            models.Index(fields=["status", "-created_at"], name="support_referral_status_recent"),
+            # The list, newest first, paged by (created_at, id) from a cursor (views/referrals.Page),
+            # and the same filtered by status: each page is a range of one index, never a sort.
+            models.Index(fields=["-created_at", "-id"], name="support_referral_recent"),
+            models.Index(fields=["status", "-created_at", "-id"], name="support_referral_status_recent"),
         ]
 
     def __str__(self) -> str:
