@@ -116,6 +116,8 @@ class Provider(VaultModel):
     )
     contact = EncryptedTextField(_("contact"), max_length=300, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = VaultManager.from_queryset(ProviderQuerySet)()  # type: ignore[misc]
 
@@ -160,6 +162,8 @@ class Shelter(VaultModel):
     beds = models.PositiveSmallIntegerField(_("beds"), validators=[MaxValueValidator(1000)])
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = VaultManager.from_queryset(ShelterQuerySet)()  # type: ignore[misc]
 
@@ -182,6 +186,8 @@ class Placement(models.Model):
     checked_out_on = models.DateField(_("check-out date"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-checked_in_on"]
@@ -326,6 +332,8 @@ class TrainingEnrolment(VaultModel):
     completed = models.BooleanField(_("completed"), default=False)
     certificate_received = models.BooleanField(_("certificate received"), default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-starts_on"]
@@ -352,6 +360,8 @@ class SupportSession(VaultModel):
     attended = models.BooleanField(_("attended"), null=True, blank=True)
     note = EncryptedLongTextField(_("short note (no clinical details)"), max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-planned_on"]
