@@ -1,5 +1,6 @@
 """Support benchmark: the caseworker's and the supervisor's dashboard and the referral list
-at 100,000 cases, 300,000 referrals and 50,000 placements.
+(its first page and a deep one, 50,000 rows down by cursor) at 100,000 cases, 300,000
+referrals and 50,000 placements.
 
     make bench-support                 (100,000 cases; make bench-support CASES=2000 for a quick run)
     python bench/support.py [CASES]    (with the test environment's variables, as the Makefile sets them)
@@ -42,6 +43,7 @@ from accounts.models import User  # noqa: E402
 from defectors import demo  # noqa: E402
 from defectors.models import Case  # noqa: E402
 from support.models import Placement, Provider, Referral, ServiceType, Shelter, Task  # noqa: E402
+from support.views.referrals import PAGE_SIZE, cursor_for  # noqa: E402
 from tests.conftest import login_with_mfa  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
 
@@ -50,6 +52,7 @@ RUNS = 30
 WARM_UP = 3
 CASEWORKERS = 20
 SERVICES = [ServiceType.SHELTER, ServiceType.TRAINING, ServiceType.LEGAL]
+DEEP = 2_000  # a deep page starts after this many pages (50,000 rows), or at the last full page
 
 
 def add_support(cases: Sequence[Case], providers: Sequence[Provider], shelters: Sequence[Shelter]) -> None:
@@ -110,6 +113,19 @@ def seed(total: int, workers: Sequence[User], providers: Sequence[Provider], she
     return time.perf_counter() - start
 
 
+def deep_link(user: User, status: str = "") -> str:
+    """The list's "Older" link from page DEEP, or from the page before the last full one in a
+    shorter list: the cursor of that page's last row (counted and found by OFFSET here, untimed)."""
+    rows = Referral.objects.visible_to(user).order_by("-created_at", "-id").only("created_at")
+    if status:
+        rows = rows.filter(status=status)
+    skipped = max(min(DEEP * PAGE_SIZE, rows.count() - PAGE_SIZE), 1)
+    last = rows[skipped - 1 : skipped].first()
+    assert last is not None
+    query = f"status={status}&" if status else ""
+    return f"/support/referrals/?{query}after={cursor_for(last)}"
+
+
 def measure(fn: Callable[[], object]) -> tuple[float, int]:
     """(median ms, queries) of ``fn``."""
     connection.queries_log.clear()  # a full log (9,000 entries) would make the capture count 0
@@ -150,15 +166,20 @@ def main(total: int) -> None:
 
         return get
 
-    pages = {
-        "caseworker dashboard": page(cw, "/support/"),
-        "supervisor dashboard": page(sup, "/support/"),
-        "referral list, supervisor, first page": page(sup, "/support/referrals/"),
-        "referral list, status sent": page(sup, "/support/referrals/?status=sent"),
-        "referral list, caseworker": page(cw, "/support/referrals/"),
-    }
+    def pages() -> dict[str, Callable[[], object]]:
+        return {
+            "caseworker dashboard": page(cw, "/support/"),
+            "supervisor dashboard": page(sup, "/support/"),
+            "referral list, supervisor, first page": page(sup, "/support/referrals/"),
+            "referral list, supervisor, deep page": page(sup, deep_link(supervisor)),
+            "referral list, status sent": page(sup, "/support/referrals/?status=sent"),
+            "referral list, status sent, deep page": page(sup, deep_link(supervisor, Referral.Status.SENT)),
+            "referral list, caseworker": page(cw, "/support/referrals/"),
+            "referral list, caseworker, deep page": page(cw, deep_link(workers[0])),
+        }
+
     seed(SMALL, workers, providers, shelters)
-    small = {label: measure(fn) for label, fn in pages.items()}
+    small = {label: measure(fn) for label, fn in pages().items()}
     print(f"Seeding up to {total:,} cases...", flush=True)
     spent = seed(total, workers, providers, shelters)
     print(
@@ -166,9 +187,9 @@ def main(total: int) -> None:
         f"{Task.objects.count():,} tasks",
         flush=True,
     )
-    large = {label: measure(fn) for label, fn in pages.items()}
+    large = {label: measure(fn) for label, fn in pages().items()}
     if os.environ.get("BENCH_SQL"):
-        for label, fn in pages.items():
+        for label, fn in pages().items():
             connection.queries_log.clear()
             with CaptureQueriesContext(connection) as queries:
                 fn()
@@ -176,7 +197,7 @@ def main(total: int) -> None:
             for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:4]:
                 print(f"  {float(query['time']) * 1000:6.1f} ms  {query['sql'][:300]}")
     print(f"\nMedian of {RUNS} requests, ms (queries at {SMALL} / {total:,} cases)")
-    for label in pages:
+    for label in large:
         print(f"  {label:40} {large[label][0]:7.1f} ms   queries {small[label][1]} / {large[label][1]}")
 
 

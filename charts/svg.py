@@ -22,6 +22,11 @@ from django.utils.safestring import SafeString, mark_safe
 # Colour-blind-safe (Okabe-Ito), dark enough on white for text-sized marks.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 WIDTH = 320  # CSS pixels; the SVG has a viewBox and shrinks to a phone's width (haven.css .chart svg)
+# Row labels longer than this (CSS pixels) end in "…". The renderer measures text in its own
+# sans-serif (Liberation Sans); a reader's browser may draw it wider (DejaVu Sans: about 10%
+# wider), so the chart keeps LABEL_SLACK pixels free on the left, where right-aligned labels grow.
+LABEL_LIMIT = 110
+LABEL_SLACK = 24
 
 
 def bar_chart(
@@ -50,14 +55,22 @@ def bar_chart(
     for name, values in series:
         if len(values) != len(categories):
             raise ValueError(f"series {name!r} has {len(values)} values for {len(categories)} categories")
+    several = len(series) > 1
     rows = [
-        {"category": category, "series": name, "value": value}
-        for name, values in series
+        {
+            "category": category,
+            "series": name,
+            "rank": rank,
+            "value": value,
+            "label": f"{category}, {name}: {value}" if several else f"{category}: {value}",
+        }
+        for rank, (name, values) in enumerate(series)
         for category, value in zip(categories, values, strict=True)
         if value is not None
     ]
-    several = len(series) > 1
     with_legend = several if legend is None else legend
+    # Counts get whole-number ticks (no "2.5 beds").
+    whole = all(float(row["value"]).is_integer() for row in rows)  # type: ignore[arg-type]
     colour: dict[str, object] = {
         "field": "series",
         "type": "nominal",
@@ -67,11 +80,26 @@ def bar_chart(
         "legend": {"orient": "bottom", "direction": "vertical"} if with_legend else None,
     }
     encoding: dict[str, object] = {
-        "y": {"field": "category", "type": "nominal", "sort": list(categories), "title": None},
-        "x": {"field": "value", "type": "quantitative", "title": value_title, "stack": "zero" if stacked else None},
+        "y": {
+            "field": "category",
+            "type": "nominal",
+            "sort": list(categories),
+            "title": None,
+            "axis": {"labelLimit": LABEL_LIMIT},
+        },
+        "x": {
+            "field": "value",
+            "type": "quantitative",
+            "title": value_title,
+            "stack": "zero" if stacked else None,
+            "axis": {"format": "d", "tickMinStep": 1} if whole else {},
+        },
         "color": colour,
         "tooltip": [{"field": "category"}, {"field": "series"}, {"field": "value"}],
+        "description": {"field": "label"},  # each bar's accessible name: "Riverside, Free: 3"
     }
+    if several and stacked:
+        encoding["order"] = {"field": "rank", "type": "quantitative"}  # segments left to right as given
     if several and not stacked:
         encoding["yOffset"] = {"field": "series", "sort": [name for name, _values in series]}
     spec = {
@@ -82,7 +110,17 @@ def bar_chart(
         "data": {"values": rows},
         "mark": {"type": "bar", "tooltip": True},
         "encoding": encoding,
-        "config": {"font": "sans-serif", "background": "white", "view": {"stroke": None}},
+        "padding": {"left": LABEL_SLACK, "top": 5, "right": 5, "bottom": 5},
+        "config": {
+            "font": "sans-serif",
+            "background": "white",
+            "view": {"stroke": None},
+            # Text a phone still reads after the SVG shrinks to its width.
+            "axis": {"labelFontSize": 12, "titleFontSize": 12},
+            "legend": {"labelFontSize": 12},
+            # Left-aligned over labels and bars, so a title drawn wider than measured grows into the free right.
+            "title": {"fontSize": 14, "anchor": "start", "frame": "bounds", "offset": 8},
+        },
     }
     return mark_safe(_render(json.dumps(spec, sort_keys=True, ensure_ascii=False)))  # noqa: S308 - escaped by the renderer
 

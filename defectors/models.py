@@ -247,9 +247,15 @@ class Case(VaultModel):
                 condition=models.Q(status__in=OPEN_STATUSES, shredded_at__isnull=True),
                 name="defectors_case_open_follow_up",
             ),
+            # Supervisors see every caseworker's overdue follow-ups, earliest first.
+            models.Index(
+                fields=["next_follow_up"],
+                condition=models.Q(status__in=OPEN_STATUSES, shredded_at__isnull=True),
+                name="defectors_case_open_due",
+            ),
             models.Index(
                 fields=["assigned_to", "-created_at"],
-                condition=models.Q(urgency="urgent", status__in=("intake", *OPEN_STATUSES)),
+                condition=models.Q(urgency="urgent", status__in=("intake", *OPEN_STATUSES), shredded_at__isnull=True),
                 name="defectors_case_urgent",
             ),
         ]

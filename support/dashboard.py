@@ -1,7 +1,8 @@
 """What the dashboard shows: a fixed number of queries at any number of cases.
 
 Each list is capped (LIMIT) and counted in SQL; nothing is decrypted but task
-titles and shelter names (organisation key: one for all).
+titles and shelter names (organisation key: one for all). Occupancy and workload
+are also drawn as charts (charts.svg), each beside the table with its numbers.
 """
 
 from __future__ import annotations
@@ -13,51 +14,19 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from charts.svg import bar_chart
 from defectors.models import Case
 from support.models import Placement, Referral, Shelter, Task
 
 LIMIT = 10
+# Plot width of the dashboard's charts, CSS pixels: with labels the SVG is about 300 px wide,
+# so on a 360 px phone it shrinks little and its text stays readable.
+CHART_WIDTH = 160
 OPEN = [Case.Status.ACTIVE, Case.Status.REOPENED]
-
-
-CHART_LEFT = 60  # SVG units for the labels; the bars get the next 100
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One row of a server-drawn bar chart, in SVG units (templates/support/_bar_chart.html)."""
-
-    label: str
-    value: int
-    rest: int  # a second, stacked segment (free beds), or 0
-    y: int
-    text_y: int
-    width: str
-    rest_x: str
-    rest_width: str
-
-
-def bars(rows: list[tuple[str, int, int]], *, row_height: int = 24) -> tuple[list[Bar], int]:
-    """(label, value, rest) rows as horizontal bars scaled to the largest value + rest; and the SVG height."""
-    largest = max((value + rest for _label, value, rest in rows), default=0) or 1
-    scaled = []
-    for n, (label, value, rest) in enumerate(rows):
-        width, rest_width = 100 * value / largest, 100 * rest / largest
-        scaled.append(
-            Bar(
-                label,
-                value,
-                rest,
-                n * row_height + 4,
-                n * row_height + 17,
-                f"{width:.2f}",
-                f"{CHART_LEFT + width:.2f}",
-                f"{rest_width:.2f}",
-            )
-        )
-    return scaled, max(len(rows), 1) * row_height
 
 
 def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, Any]:
@@ -69,10 +38,9 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
     fields = ("code", "status", "urgency", "next_follow_up", "assigned_to__username")
     urgent = Q(urgency=Case.Urgency.URGENT, status__in=[*OPEN, Case.Status.INTAKE])
     overdue = Q(status__in=OPEN, next_follow_up__lt=today)
-    # Only the rows either count needs (partial indexes on open cases), not every case.
-    counts = cases.filter(urgent | overdue).aggregate(
-        urgent=Count("pk", filter=urgent), overdue=Count("pk", filter=overdue)
-    )
+    # Two counts, each answered from a partial index alone (defectors_case_urgent,
+    # defectors_case_open_due): one count over both conditions read every matching row.
+    counts = {"urgent": cases.filter(urgent).count(), "overdue": cases.filter(overdue).count()}
     waited = timezone.now() - datetime.timedelta(days=settings.HAVEN_REFERRAL_WAITING_DAYS)
     waiting = Referral.objects.filter(
         case__in=case_ids, status=Referral.Status.SENT, status_changed_at__lt=waited
@@ -85,7 +53,6 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
         case__in=case_ids, checked_out_on__isnull=True, expected_end__lte=week
     ).select_related("case", "shelter")
     shelters = list(Shelter.objects.with_occupancy().filter(active=True))
-    occupancy, occupancy_height = bars([(s.name, s.occupied, max(s.free, 0)) for s in shelters])  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "supervisor": supervisor,
         "today": today,
@@ -97,15 +64,12 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
         "waiting_days": settings.HAVEN_REFERRAL_WAITING_DAYS,
         "ending": list(ending.order_by("expected_end")[:LIMIT]),
         "shelters": shelters,
-        "occupancy": occupancy,
-        "occupancy_height": occupancy_height,
+        "occupancy_chart": occupancy_chart(shelters),
         "limit": LIMIT,
     }
     if supervisor:
         context["workload"] = workload(today)
-        context["workload_bars"], context["workload_height"] = bars(
-            [(row.username, row.open_cases, 0) for row in context["workload"]]
-        )
+        context["workload_chart"] = workload_chart(context["workload"])
     return context
 
 
@@ -119,20 +83,27 @@ class Workload:
 
 def workload(today: datetime.date) -> list[Workload]:
     """Each active caseworker's open cases, overdue follow-ups and overdue tasks: three queries,
-    each a GROUP BY over one table (no join of users with cases and tasks multiplying rows)."""
+    each a GROUP BY over one table (no join of users with cases and tasks multiplying rows).
+
+    Counted live, never kept: what is counted (``COUNT(*)``, ``COUNT(next_follow_up)``) is in
+    the partial index on open cases (assigned_to, next_follow_up) and the tasks' (owner,
+    done_at, due_on), so PostgreSQL answers without reading a table row (an index-only scan: about 8 ms for 83,000
+    open cases, against 80 ms for ``COUNT(id)``, which reads every row; README, Performance).
+    """
     open_case = Q(status__in=OPEN, shredded_at__isnull=True)
     per_case = {
         row["assigned_to"]: row
         for row in Case.objects.filter(open_case, assigned_to__isnull=False)
         .order_by()
         .values("assigned_to")
-        .annotate(open_cases=Count("pk"), overdue=Count("pk", filter=Q(next_follow_up__lt=today)))
+        .annotate(open_cases=Count("*"), overdue=Count("next_follow_up", filter=Q(next_follow_up__lt=today)))
     }
     per_owner = dict(
-        Task.objects.filter(done_at__isnull=True, due_on__lt=today)
+        # The plain manager: the vault's would join each task's case for its key.
+        Task._base_manager.filter(done_at__isnull=True, due_on__lt=today)
         .order_by()
         .values("owner")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values_list("owner", "n")
     )
     rows = [
@@ -145,3 +116,42 @@ def workload(today: datetime.date) -> list[Workload]:
         for pk, username in User.objects.filter(role=User.Role.CASEWORKER, is_active=True).values_list("pk", "username")
     ]
     return sorted(rows, key=lambda row: (-row.open_cases, row.username))
+
+
+def occupancy_chart(shelters: list[Shelter]) -> SafeString | None:
+    """One row per shelter: occupied and free beds, stacked (a full shelter draws no free segment).
+
+    ``shelters`` as Shelter.objects.with_occupancy() annotates them; None when there are none.
+    """
+    if not shelters:
+        return None
+    return bar_chart(
+        [shelter.name for shelter in shelters],
+        [
+            (_("Occupied"), [shelter.occupied for shelter in shelters]),  # type: ignore[attr-defined]
+            (_("Free"), [max(shelter.free, 0) for shelter in shelters]),  # type: ignore[attr-defined]
+        ],
+        title=_("Shelter occupancy"),
+        value_title=_("beds"),
+        stacked=True,
+        width=CHART_WIDTH,
+    )
+
+
+def workload_chart(rows: list[Workload]) -> SafeString | None:
+    """One row per caseworker: open cases, and overdue items (follow-ups and tasks) beside them.
+
+    None when there is no caseworker.
+    """
+    if not rows:
+        return None
+    return bar_chart(
+        [row.username for row in rows],
+        [
+            (_("Open cases"), [row.open_cases for row in rows]),
+            (_("Overdue items"), [row.overdue_follow_ups + row.overdue_tasks for row in rows]),
+        ],
+        title=_("Workload per caseworker"),
+        value_title=_("cases or items"),
+        width=CHART_WIDTH,
+    )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django import forms
@@ -28,13 +29,46 @@ from support.models import (
 HORIZON = datetime.timedelta(days=3 * 366)
 
 
+# Said when a form that creates a row comes back without the token its page carried, or with a
+# broken one: a page from before tokens, a hand-made post. Nothing was written.
+EXPIRED = _("This form has expired or was not sent from Haven. Check what it says and save it again.")
+
+
+class OneTimeTokenMixin(forms.Form):
+    """A hidden token, new each time the form is shown: the same form sent twice writes one row
+    (support.services._already_sent). Required: without it nothing is written. A ModelForm
+    that edits an existing row has no token.
+
+    The field is hidden, so its error is the form's (one plain sentence, not "(Hidden field
+    token) ..."), and the form comes back with a fresh token: saving it again works.
+    """
+
+    token = forms.UUIDField(
+        widget=forms.HiddenInput, initial=uuid.uuid4, error_messages={"required": EXPIRED, "invalid": EXPIRED}
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        if instance is not None and not instance._state.adding:
+            del self.fields["token"]  # editing a row writes no new one
+
+    def clean(self) -> dict[str, Any]:
+        if "token" in self.errors:
+            self.add_error(None, self.errors.pop("token").as_data())
+            data: Any = self.data  # a QueryDict, immutable: the form comes back from a copy
+            self.data = data = data.copy()
+            data[self.add_prefix("token")] = str(uuid.uuid4())
+        return super().clean() or {}
+
+
 def _near_today(value: datetime.date | None) -> datetime.date | None:
     if value is not None and abs(value - timezone.localdate()) > HORIZON:
         raise forms.ValidationError(_("Give a date within three years of today."))
     return value
 
 
-class ProviderForm(forms.ModelForm):
+class ProviderForm(OneTimeTokenMixin, forms.ModelForm):
     services = forms.MultipleChoiceField(
         label=_("Services"), choices=ServiceType.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -57,7 +91,7 @@ class ProviderSearchForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=[("", _("Any")), *Language.choices], required=False)
 
 
-class ShelterForm(forms.ModelForm):
+class ShelterForm(OneTimeTokenMixin, forms.ModelForm):
     class Meta:
         model = Shelter
         fields = ["name", "address", "beds", "active"]
@@ -69,7 +103,7 @@ class ShelterChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.free})"
 
 
-class PlacementForm(forms.Form):
+class PlacementForm(OneTimeTokenMixin, forms.Form):
     shelter = ShelterChoiceField(
         label=_("Shelter (free beds)"), queryset=Shelter.objects.with_occupancy().filter(active=True)
     )
@@ -90,10 +124,7 @@ class CheckOutForm(forms.Form):
         return _near_today(self.cleaned_data.get("checked_out_on"))
 
 
-class ReferralForm(forms.ModelForm):
-    # One per page shown: a resent form writes one row (support.services._already_sent).
-    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
-
+class ReferralForm(OneTimeTokenMixin, forms.ModelForm):
     provider: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Provider"), queryset=Provider.objects.filter(active=True)
     )
@@ -125,7 +156,7 @@ class TransitionForm(forms.Form):
     )
 
 
-class TrainingForm(forms.ModelForm):
+class TrainingForm(OneTimeTokenMixin, forms.ModelForm):
     provider: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Provider"),
         queryset=Provider.objects.filter(active=True, services__contains=f",{ServiceType.TRAINING},"),
@@ -146,7 +177,7 @@ class TrainingForm(forms.ModelForm):
         return data
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(OneTimeTokenMixin, forms.ModelForm):
     provider: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Provider"),
         queryset=Provider.objects.filter(active=True, services__contains=f",{ServiceType.MENTAL_HEALTH},"),
@@ -161,10 +192,7 @@ class SessionForm(forms.ModelForm):
         return _near_today(self.cleaned_data.get("planned_on"))
 
 
-class AssistanceForm(forms.ModelForm):
-    # One per page shown: a resent form writes one row (support.services._already_sent).
-    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
-
+class AssistanceForm(OneTimeTokenMixin, forms.ModelForm):
     class Meta:
         model = Assistance
         fields = ["kind", "amount", "currency", "given_on", "purpose"]
@@ -174,10 +202,7 @@ class AssistanceForm(forms.ModelForm):
         return _near_today(self.cleaned_data.get("given_on"))
 
 
-class GoalForm(forms.ModelForm):
-    # One per page shown: a resent form writes one row (support.services._already_sent).
-    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
-
+class GoalForm(OneTimeTokenMixin, forms.ModelForm):
     class Meta:
         model = Goal
         fields = ["title", "target_date"]
@@ -187,10 +212,7 @@ class GoalForm(forms.ModelForm):
         return _near_today(self.cleaned_data.get("target_date"))
 
 
-class TaskForm(forms.ModelForm):
-    # One per page shown: a resent form writes one row (support.services._already_sent).
-    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
-
+class TaskForm(OneTimeTokenMixin, forms.ModelForm):
     owner = forms.ModelChoiceField(
         label=_("Owner"),
         queryset=User.objects.filter(

@@ -116,6 +116,8 @@ class Provider(VaultModel):
     )
     contact = EncryptedTextField(_("contact"), max_length=300, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = VaultManager.from_queryset(ProviderQuerySet)()  # type: ignore[misc]
 
@@ -144,7 +146,7 @@ class ShelterQuerySet(VaultQuerySet):
             Placement.objects.filter(shelter=OuterRef("pk"), checked_out_on__isnull=True)
             .order_by()
             .values("shelter")
-            .annotate(n=models.Count("pk"))
+            .annotate(n=models.Count("*"))  # rows, not ids: answered from the index alone
             .values("n")
         )
         occupied = Coalesce(Subquery(open_here, output_field=models.IntegerField()), 0)
@@ -160,6 +162,8 @@ class Shelter(VaultModel):
     beds = models.PositiveSmallIntegerField(_("beds"), validators=[MaxValueValidator(1000)])
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = VaultManager.from_queryset(ShelterQuerySet)()  # type: ignore[misc]
 
@@ -182,6 +186,8 @@ class Placement(models.Model):
     checked_out_on = models.DateField(_("check-out date"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-checked_in_on"]
@@ -263,9 +269,10 @@ class Referral(VaultModel):
         indexes = [
             models.Index(fields=["case", "-created_at"], name="support_referral_case"),
             models.Index(fields=["status", "status_changed_at"], name="support_referral_waiting"),
-            models.Index(fields=["-created_at"], name="support_referral_recent"),
-            # The list filtered by status, newest first, without sorting every match.
-            models.Index(fields=["status", "-created_at"], name="support_referral_status_recent"),
+            # The list, newest first, paged by (created_at, id) from a cursor (views/referrals.Page),
+            # and the same filtered by status: each page is a range of one index, never a sort.
+            models.Index(fields=["-created_at", "-id"], name="support_referral_recent"),
+            models.Index(fields=["status", "-created_at", "-id"], name="support_referral_status_recent"),
         ]
 
     def __str__(self) -> str:
@@ -325,6 +332,8 @@ class TrainingEnrolment(VaultModel):
     completed = models.BooleanField(_("completed"), default=False)
     certificate_received = models.BooleanField(_("certificate received"), default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-starts_on"]
@@ -351,6 +360,8 @@ class SupportSession(VaultModel):
     attended = models.BooleanField(_("attended"), null=True, blank=True)
     note = EncryptedLongTextField(_("short note (no clinical details)"), max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The form's one-time token: a double click on "Save" writes one row, not two.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-planned_on"]
@@ -449,8 +460,11 @@ class Task(VaultModel):
         ordering = ["due_on", "created_at"]
         indexes = [
             models.Index(fields=["owner", "done_at", "due_on"], name="support_task_owner_due"),
-            # Overdue tasks on the dashboard: open tasks only, by due date.
-            models.Index(fields=["due_on"], condition=Q(done_at__isnull=True), name="support_task_open_due"),
+            # Overdue tasks on the dashboard: open tasks only, by due date; with the owner, so
+            # the workload's count per owner reads this index alone.
+            models.Index(
+                fields=["due_on"], include=["owner"], condition=Q(done_at__isnull=True), name="support_task_open_due"
+            ),
         ]
 
     def __str__(self) -> str:

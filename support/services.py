@@ -66,7 +66,7 @@ def _usable_case(case: Case) -> None:
         raise ValidationError(_("This case is closed: reopen it first."))
 
 
-Row = TypeVar("Row", Referral, Assistance, Goal, Task)
+Row = TypeVar("Row", Referral, Assistance, Goal, Task, Placement, TrainingEnrolment, SupportSession)
 
 
 def _already_sent(model: type[Row], *, token: uuid.UUID | None, case: Case, by: User) -> Row | None:
@@ -102,28 +102,59 @@ def _save_once(row: Row, *, case: Case, by: User) -> Row:
 # The directory ------------------------------------------------------------------------
 
 
+Entry = TypeVar("Entry", Provider, Shelter)
+
+
+def _add_once(entry: Entry, *, token: uuid.UUID | None) -> Entry | None:
+    """Save a new directory entry carrying the form's token; None when an earlier post of
+    the same form (or one racing it from a second tab) already added it. The directory is
+    every supervisor's, so the entry a token names is no secret to the one who sends it."""
+    entry.token = token
+    if token is not None and type(entry).objects.filter(token=token).exists():
+        return None
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError:
+        if token is None or not type(entry).objects.filter(token=token).exists():
+            raise
+        return None
+    return entry
+
+
 @transaction.atomic
-def save_provider(*, provider: Provider, by: User) -> Provider:
-    """Create or update a provider (supervisors only); audited by the provider's id."""
+def save_provider(*, provider: Provider, by: User, token: uuid.UUID | None = None) -> Provider:
+    """Create or update a provider (supervisors only); audited by the provider's id.
+
+    ``token`` (the form's, for a new provider) makes a resent form add it once: the second
+    post returns the provider the first added."""
     _refuse_unless_supervisor(by)
-    created = provider._state.adding
+    if provider._state.adding:
+        if _add_once(provider, token=token) is None:
+            return Provider.objects.get(token=token)
+        _audit("provider.created", by=by, ref=str(provider.pk))
+        return provider
     provider.save()
-    _audit("provider.created" if created else "provider.updated", by=by, ref=str(provider.pk))
+    _audit("provider.updated", by=by, ref=str(provider.pk))
     return provider
 
 
 @transaction.atomic
-def save_shelter(*, shelter: Shelter, by: User) -> Shelter:
-    """Create or update a shelter (supervisors only). Fewer beds than people in it is refused."""
+def save_shelter(*, shelter: Shelter, by: User, token: uuid.UUID | None = None) -> Shelter:
+    """Create or update a shelter (supervisors only). Fewer beds than people in it is refused.
+    ``token`` as for save_provider."""
     _refuse_unless_supervisor(by)
-    created = shelter._state.adding
-    if not created:
-        Shelter.objects.select_for_update(of=("self",)).get(pk=shelter.pk)
-        occupied = Placement.objects.filter(shelter=shelter, checked_out_on__isnull=True).count()
-        if shelter.beds < occupied:
-            raise ValidationError(_("%(n)d people are placed here: there cannot be fewer beds.") % {"n": occupied})
+    if shelter._state.adding:
+        if _add_once(shelter, token=token) is None:
+            return Shelter.objects.get(token=token)
+        _audit("shelter.created", by=by, ref=str(shelter.pk))
+        return shelter
+    Shelter.objects.select_for_update(of=("self",)).get(pk=shelter.pk)
+    occupied = Placement.objects.filter(shelter=shelter, checked_out_on__isnull=True).count()
+    if shelter.beds < occupied:
+        raise ValidationError(_("%(n)d people are placed here: there cannot be fewer beds.") % {"n": occupied})
     shelter.save()
-    _audit("shelter.created" if created else "shelter.updated", by=by, ref=str(shelter.pk))
+    _audit("shelter.updated", by=by, ref=str(shelter.pk))
     return shelter
 
 
@@ -143,6 +174,7 @@ def place_in_shelter(
     by: User,
     checked_in_on: datetime.date,
     expected_end: datetime.date | None = None,
+    token: uuid.UUID | None = None,
 ) -> Placement:
     """Place ``case`` in ``shelter`` from ``checked_in_on``.
 
@@ -151,11 +183,14 @@ def place_in_shelter(
     second is refused; the partial unique index keeps one open placement per case
     even without the lock. Raises ValidationError when the shelter is full (naming
     shelters with free beds), inactive, the case is already placed, or the dates
-    overlap an earlier stay or end before they start.
+    overlap an earlier stay or end before they start. ``token`` as for create_referral:
+    a resent form (even a racing one: the case lock orders them) returns the placement.
     """
     _refuse_unless_case_role(by)
     case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     _usable_case(case)
+    if (sent := _already_sent(Placement, token=token, case=case, by=by)) is not None:
+        return sent
     shelter = Shelter.objects.select_for_update(of=("self",)).get(pk=shelter.pk)
     if not shelter.active:
         raise ValidationError(_("This shelter is not taking people."))
@@ -177,8 +212,9 @@ def place_in_shelter(
     try:
         with transaction.atomic():
             placement = Placement.objects.create(
-                case=case, shelter=shelter, checked_in_on=checked_in_on, expected_end=expected_end, created_by=by
-            )
+                case=case, shelter=shelter, checked_in_on=checked_in_on, expected_end=expected_end, created_by=by,
+                token=token,
+            )  # fmt: skip
     except IntegrityError:
         raise ValidationError(_("This person is already in a shelter: check them out first.")) from None
     _audit("placement.created", by=by, case=case)
@@ -323,14 +359,21 @@ def transition_referral(
 
 
 @transaction.atomic
-def enrol_in_training(*, case: Case, by: User, fields: dict[str, Any]) -> TrainingEnrolment:
-    """Enrol the person; ``fields`` as TrainingForm cleans them. An end before the start is refused."""
+def enrol_in_training(
+    *, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID | None = None
+) -> TrainingEnrolment:
+    """Enrol the person; ``fields`` as TrainingForm cleans them. An end before the start is refused.
+    ``token`` as for create_referral: a resent form enrols once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
+    if (sent := _already_sent(TrainingEnrolment, token=token, case=case, by=by)) is not None:
+        return sent
     ends_on = fields.get("ends_on")
     if ends_on is not None and ends_on < fields["starts_on"]:
         raise ValidationError(_("The end is before the start."))
-    enrolment = TrainingEnrolment.objects.create(case=case, created_by=by, **fields)
+    enrolment = TrainingEnrolment(case=case, created_by=by, token=token, **fields)
+    if (saved := _save_once(enrolment, case=case, by=by)) is not enrolment:
+        return saved
     _audit("training.created", by=by, case=case)
     return enrolment
 
@@ -358,12 +401,16 @@ def record_attendance(*, session: SupportSession, by: User, attended: bool) -> N
 
 
 @transaction.atomic
-def plan_session(*, case: Case, by: User, fields: dict[str, Any]) -> SupportSession:
-    """A mental-health or psychosocial session (planned or attended); the note is encrypted."""
+def plan_session(*, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID | None = None) -> SupportSession:
+    """A mental-health or psychosocial session (planned or attended); the note is encrypted.
+    ``token`` as for create_referral: a resent form records it once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
-    session = SupportSession(case=case, created_by=by, **fields)
-    session.save()
+    if (sent := _already_sent(SupportSession, token=token, case=case, by=by)) is not None:
+        return sent
+    session = SupportSession(case=case, created_by=by, token=token, **fields)
+    if (saved := _save_once(session, case=case, by=by)) is not session:
+        return saved
     _audit("session.created", by=by, case=case)
     return session
 

@@ -21,6 +21,7 @@ view forgot its access helper.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -354,7 +355,7 @@ TABLE: dict[str, Rule] = {
     "support:provider_new": Rule(
         only({"supervisor": 200}),
         post=only({"supervisor": 302}),
-        data=lambda w: {"name": "Forged", "services": "legal", "availability": "open"},
+        data=lambda w: {"name": "Forged", "services": "legal", "availability": "open", "token": uuid.uuid4()},
     ),
     "support:provider_edit": Rule(
         only({"supervisor": 200}),
@@ -364,7 +365,9 @@ TABLE: dict[str, Rule] = {
     ),
     "support:shelters": Rule(ORGANISERS),
     "support:shelter_new": Rule(
-        only({"supervisor": 200}), post=only({"supervisor": 302}), data=lambda w: {"name": "Forged", "beds": 9}
+        only({"supervisor": 200}),
+        post=only({"supervisor": 302}),
+        data=lambda w: {"name": "Forged", "beds": 9, "token": uuid.uuid4()},
     ),
     "support:shelter_edit": Rule(
         only({"supervisor": 200}),
@@ -378,7 +381,11 @@ TABLE: dict[str, Rule] = {
         ORGANISERS_POST,
         post=ORGANISERS_REDIRECTED,
         kwargs=draft_code,
-        data=lambda w: {"placement-shelter": w["shelter"].pk, "placement-checked_in_on": TODAY},
+        data=lambda w: {
+            "placement-shelter": w["shelter"].pk,
+            "placement-checked_in_on": TODAY,
+            "placement-token": uuid.uuid4(),
+        },
         owner="caseworker",
     ),
     "support:check_out": Rule(
@@ -392,7 +399,11 @@ TABLE: dict[str, Rule] = {
         ORGANISERS_POST,
         post=ORGANISERS_REDIRECTED,
         kwargs=case_code,
-        data=lambda w: {"referral-service_type": "legal", "referral-provider": w["provider"].pk},
+        data=lambda w: {
+            "referral-service_type": "legal",
+            "referral-provider": w["provider"].pk,
+            "referral-token": uuid.uuid4(),
+        },
         owner="caseworker",
     ),
     "support:referral": Rule(ORGANISERS, kwargs=lambda w: {**case_code(w), "pk": w["referral"].pk}, owner="caseworker"),
@@ -411,6 +422,7 @@ TABLE: dict[str, Rule] = {
             "training-programme": "Forged",
             "training-provider": w["provider"].pk,
             "training-starts_on": TODAY,
+            "training-token": uuid.uuid4(),
         },
         owner="caseworker",
     ),
@@ -444,7 +456,11 @@ TABLE: dict[str, Rule] = {
         ORGANISERS_POST,
         post=ORGANISERS_REDIRECTED,
         kwargs=case_code,
-        data=lambda w: {"session-provider": w["provider"].pk, "session-planned_on": TODAY},
+        data=lambda w: {
+            "session-provider": w["provider"].pk,
+            "session-planned_on": TODAY,
+            "session-token": uuid.uuid4(),
+        },
         owner="caseworker",
     ),
     "support:add_assistance": Rule(
@@ -457,6 +473,7 @@ TABLE: dict[str, Rule] = {
             "assistance-currency": "USD",
             "assistance-given_on": TODAY,
             "assistance-purpose": "Forged",
+            "assistance-token": uuid.uuid4(),
         },
         owner="caseworker",
     ),
@@ -470,14 +487,19 @@ TABLE: dict[str, Rule] = {
         ORGANISERS_POST,
         post=ORGANISERS_REDIRECTED,
         kwargs=case_code,
-        data=lambda w: {"goal-title": "Forged"},
+        data=lambda w: {"goal-title": "Forged", "goal-token": uuid.uuid4()},
         owner="caseworker",
     ),
     "support:add_task": Rule(
         ORGANISERS_POST,
         post=ORGANISERS_REDIRECTED,
         kwargs=case_code,
-        data=lambda w: {"task-title": "Forged", "task-owner": w["caseworker"].username, "task-due_on": TODAY},
+        data=lambda w: {
+            "task-title": "Forged",
+            "task-owner": w["caseworker"].username,
+            "task-due_on": TODAY,
+            "task-token": uuid.uuid4(),
+        },
         owner="caseworker",
     ),
     "support:complete_task": Rule(

@@ -50,13 +50,14 @@ CASE_ROLES = User.CASE_ROLES
 
 def _blank_forms(case: Case) -> dict[str, forms.BaseForm]:
     return {
+        # Each form that adds a row carries a fresh one-time token (support.forms.OneTimeTokenMixin).
         "placement_form": PlacementForm(prefix="placement"),
-        "referral_form": ReferralForm(prefix="referral", initial={"token": uuid.uuid4()}),
+        "referral_form": ReferralForm(prefix="referral"),
         "training_form": TrainingForm(prefix="training"),
         "session_form": SessionForm(prefix="session"),
-        "assistance_form": AssistanceForm(prefix="assistance", initial={"token": uuid.uuid4()}),
-        "goal_form": GoalForm(prefix="goal", initial={"token": uuid.uuid4()}),
-        "task_form": TaskForm(prefix="task", case=case, initial={"token": uuid.uuid4()}),
+        "assistance_form": AssistanceForm(prefix="assistance"),
+        "goal_form": GoalForm(prefix="goal"),
+        "task_form": TaskForm(prefix="task", case=case),
         "checkout_form": CheckOutForm(prefix="checkout"),
     }
 
@@ -151,7 +152,7 @@ def enrol(request: AuthenticatedRequest, code: str) -> HttpResponse:
     form = TrainingForm(request.POST, prefix="training")
     return _run(
         request, case, form, "training",
-        lambda data: services.enrol_in_training(case=case, by=request.user, fields=data),
+        lambda data: services.enrol_in_training(case=case, by=request.user, token=data.pop("token"), fields=data),
         _("Training enrolment saved."),
     )  # fmt: skip
 
@@ -163,7 +164,7 @@ def add_session(request: AuthenticatedRequest, code: str) -> HttpResponse:
     form = SessionForm(request.POST, prefix="session")
     return _run(
         request, case, form, "session",
-        lambda data: services.plan_session(case=case, by=request.user, fields=data),
+        lambda data: services.plan_session(case=case, by=request.user, token=data.pop("token"), fields=data),
         _("Session saved."),
     )  # fmt: skip
 

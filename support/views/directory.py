@@ -44,7 +44,7 @@ def provider_edit(request: AuthenticatedRequest, pk: uuid.UUID | None = None) ->
     provider = get_object_or_404(Provider, pk=pk) if pk else None
     form = ProviderForm(request.POST or None, instance=provider)
     if request.method == "POST" and form.is_valid():
-        services.save_provider(provider=form.save(commit=False), by=request.user)
+        services.save_provider(provider=form.save(commit=False), by=request.user, token=form.cleaned_data.get("token"))
         messages.success(request, _("Provider saved."))
         return redirect("support:providers")
     return render(request, "support/provider_edit.html", {"form": form, "provider": provider})
@@ -65,7 +65,9 @@ def shelter_edit(request: AuthenticatedRequest, pk: uuid.UUID | None = None) -> 
     form = ShelterForm(request.POST or None, instance=shelter)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_shelter(shelter=form.save(commit=False), by=request.user)
+            services.save_shelter(
+                shelter=form.save(commit=False), by=request.user, token=form.cleaned_data.get("token")
+            )
         except ValidationError as error:
             form.add_error("beds", error)
         else:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
@@ -35,30 +38,61 @@ TRANSITION_LABELS: dict[str, tuple[str | Promise, str]] = {
     Referral.Status.CANCELLED: (gettext_lazy("Cancel"), "reason"),
 }
 
-# Deeper than anyone pages by hand; keeps OFFSET within PostgreSQL's bigint.
-MAX_PAGE = 100_000
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+MICROSECOND = datetime.timedelta(microseconds=1)
+# A row's place in the list: its creation time in microseconds since 1970 and its id (hex).
+CURSOR = re.compile(r"(\d{1,17})\.([0-9a-f]{32})")
 
 
-class Window:
-    """One page of a list without counting the whole list: PAGE_SIZE + 1 rows are read and
-    the extra one only says whether there is a next page. Counting 300,000 referrals took
-    most of the page's time (README, Performance). ``number`` is 1-based; a malformed or
-    out-of-range ``page`` parameter shows the first page (or the last allowed)."""
+class BadCursor(ValueError):
+    """A page link that does not parse: hand-made, cut short, or from another version."""
 
-    paginator = None  # templates/_pagination.html: no total to show
 
-    def __init__(self, rows: Any, page: str | None) -> None:
-        try:
-            self.number = min(max(int(page or 1), 1), MAX_PAGE)
-        except ValueError:
-            self.number = 1
-        start = (self.number - 1) * PAGE_SIZE
-        fetched = list(rows[start : start + PAGE_SIZE + 1])
-        self.object_list = fetched[:PAGE_SIZE]
-        self.has_next = len(fetched) > PAGE_SIZE
-        self.has_previous = self.number > 1
-        self.previous_page_number = self.number - 1
-        self.next_page_number = self.number + 1
+def cursor_for(referral: Referral) -> str:
+    """Where ``referral`` stands in the list: ``"<created_at in µs since 1970>.<id hex>"``."""
+    return f"{(referral.created_at - EPOCH) // MICROSECOND}.{referral.pk.hex}"
+
+
+def _parse(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
+    found = CURSOR.fullmatch(cursor)
+    if found is None:
+        raise BadCursor(cursor)
+    try:
+        return EPOCH + int(found.group(1)) * MICROSECOND, uuid.UUID(hex=found.group(2))
+    except OverflowError:
+        raise BadCursor(cursor) from None
+
+
+class Page:
+    """One page of the referral list, newest first, by keyset: no total, no OFFSET.
+
+    ``after`` (the "Older" link) is the cursor of the last row shown, ``before`` ("Newer")
+    of the first; the page reads PAGE_SIZE + 1 rows from that place in the order
+    (created_at, id), both descending, and the extra row only says whether there are
+    more. A cursor is a time and a random id (``_cursor``): it names no one, and a
+    forged one only moves the window over the rows the person may see anyway.
+    Raises BadCursor for a cursor that does not parse.
+    """
+
+    def __init__(self, rows: Any, *, after: str = "", before: str = "") -> None:
+        if before:
+            at, pk = _parse(before)
+            newer = rows.filter(created_at__gte=at).filter(Q(created_at__gt=at) | Q(pk__gt=pk))
+            fetched = list(newer.order_by("created_at", "id")[: PAGE_SIZE + 1])
+            self.has_previous = len(fetched) > PAGE_SIZE
+            self.has_next = True  # the row the cursor named, or where it pointed
+            self.object_list = fetched[:PAGE_SIZE][::-1]
+        else:
+            if after:
+                at, pk = _parse(after)
+                rows = rows.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(pk__lt=pk))
+            fetched = list(rows.order_by("-created_at", "-id")[: PAGE_SIZE + 1])
+            self.has_previous = bool(after)
+            self.has_next = len(fetched) > PAGE_SIZE
+            self.object_list = fetched[:PAGE_SIZE]
+        # No link from an empty page: there is no row to page from.
+        self.newer = cursor_for(self.object_list[0]) if self.has_previous and self.object_list else ""
+        self.older = cursor_for(self.object_list[-1]) if self.has_next and self.object_list else ""
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.object_list)
@@ -74,12 +108,16 @@ def referral_list(request: AuthenticatedRequest) -> HttpResponse:
         Referral.objects.visible_to(request.user)
         .select_related("case", "provider")
         .only("status", "service_type", "status_changed_at", "created_at", "case__code", "provider__name")
-        .order_by("-created_at")
     )
     if status in Referral.Status.values:
         referrals = referrals.filter(status=status)
-    page = Window(referrals, request.GET.get("page"))
-    context = {"page": page, "status": status, "statuses": Referral.Status.choices}
+    context: dict[str, Any] = {"status": status, "statuses": Referral.Status.choices}
+    try:
+        page = Page(referrals, after=request.GET.get("after", ""), before=request.GET.get("before", ""))
+    except BadCursor:
+        context["broken_link"] = True
+        return render(request, "support/referral_list.html", context, status=400)
+    context["page"] = page
     return render(request, "support/referral_list.html", context)
 
 

@@ -1,8 +1,9 @@
-"""At 360 px the case list, tasks, audit log and sessions page fit without sideways scrolling,
+"""At 360 px the case list, tasks, audit log, sessions page and dashboard fit without sideways scrolling,
 and case codes are tap targets of at least 44 px (WCAG 2.5.5). Screenshots: $HAVEN_SHOTS_DIR/narrow/."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 
 import pytest
@@ -11,6 +12,8 @@ from playwright.sync_api import BrowserContext, Page
 from accounts.models import User
 from audit.services import log_event
 from defectors.models import Case, DuplicateAlert
+from support.models import Placement, Shelter
+from tests.browser.conftest import SHOTS_DIR
 from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -18,6 +21,7 @@ pytestmark = pytest.mark.browser
 NARROW = {"width": 360, "height": 740}
 NOTHING_SCROLLS = """() => [...document.querySelectorAll('.table-wrap, table')]
     .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.className || el.tagName)"""
+CHART_WIDTHS = "() => [...document.querySelectorAll('.chart svg')].map(svg => svg.getBoundingClientRect().width)"
 CODE_HEIGHTS = "() => [...document.querySelectorAll('a.code-link')].map(a => a.getBoundingClientRect().height)"
 
 
@@ -51,3 +55,34 @@ def test_lists_fit_a_360_px_phone(  # type: ignore[no-untyped-def]
         for url in urls:
             check(page, f"{site}{url}", shoot, url.strip("/").replace("/", "-"), no_horizontal_overflow)
         assert errors == []
+
+
+def test_the_dashboard_charts_fit_a_360_px_phone(  # type: ignore[no-untyped-def]
+    site: str, new_context: Callable[..., BrowserContext], log_in_as, shoot, no_horizontal_overflow, console_errors
+) -> None:
+    """Occupancy and workload are drawn as charts (Vega-Lite SVG) that shrink to a phone, under the CSP."""
+    supervisor = UserFactory(role=User.Role.SUPERVISOR, username="sam")
+    workers = [UserFactory(role=User.Role.CASEWORKER, username=f"caseworker-{name}") for name in ("aye", "bo", "chit")]
+    shelters = []
+    for name, beds in (("Mae Sot women's house, north road", 12), ("Riverside", 6), ("Hill camp", 20)):
+        shelter = Shelter(name=name, beds=beds)
+        shelter.save()
+        shelters.append(shelter)
+    for n in range(9):
+        case = CaseFactory(created_by=workers[n % 3], next_follow_up="2024-01-01")
+        Placement.objects.create(
+            case=case, shelter=shelters[n % 3], checked_in_on=datetime.date.today(), created_by=workers[0]
+        )
+    page = new_context(viewport=NARROW, is_mobile=True, has_touch=True).new_page()
+    errors = console_errors(page)
+    log_in_as(page, supervisor)
+    page.goto(f"{site}/support/")
+    no_horizontal_overflow(page)
+    widths = page.evaluate(
+        "() => [...document.querySelectorAll('.chart svg')].map(svg => svg.getBoundingClientRect().width)"
+    )
+    assert len(widths) == 2 and all(0 < width <= NARROW["width"] - 24 for width in widths), widths
+    if SHOTS_DIR:
+        page.screenshot(path=f"{SHOTS_DIR}/narrow/dashboard-360.png", full_page=True)
+    shoot(page, "narrow/dashboard")
+    assert errors == []  # a style or script in a chart would be a CSP violation here

@@ -32,3 +32,25 @@ def test_a_missing_value_draws_no_bar_and_the_same_chart_is_the_same_bytes():
 def test_a_series_of_the_wrong_length_is_refused():
     with pytest.raises(ValueError, match="2 values for 3 categories"):
         bar_chart(["a", "b", "c"], [("s", [1, 2])], title="t", value_title="v")
+
+
+def _bars(svg: str) -> list[tuple[str, float]]:
+    """(accessible name, left edge) of each bar, in drawing order."""
+    found = re.findall(r'aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="bar" d="M([\d.]+),', svg)
+    return [(name, float(x)) for name, x in found]
+
+
+def test_stacked_segments_run_left_to_right_as_given_and_counts_get_whole_ticks():
+    svg = bar_chart(["Riverside"], [("Occupied", [3]), ("Free", [2])], title="Beds", value_title="beds", stacked=True)
+    (occupied, occupied_x), (free, free_x) = sorted(_bars(svg), key=lambda bar: bar[1])
+    assert (occupied, occupied_x) == ("Riverside, Occupied: 3", 0)  # the first series starts at zero
+    assert free == "Riverside, Free: 2" and free_x > 0
+    assert not re.search(r">\d+\.\d+</text>", svg)  # no "2.5 beds" on the axis
+
+
+def test_a_long_label_is_shortened_on_the_axis_and_whole_in_the_bar_name():
+    name = "Mae Sot women's house on the north road, second floor"
+    svg = bar_chart([name], [("Open cases", [4])], title="Open cases", value_title="cases")
+    assert _bars(svg) == [(f"{name}: 4", 0)]
+    assert f">{name}</text>" not in svg
+    assert ">Mae Sot women" in svg and "…</text>" in svg

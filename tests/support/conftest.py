@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime
+import uuid
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,13 @@ def give_sharing_consent(case: Case) -> Consent:
         case=case, kind=Consent.Kind.REFERRAL_SHARING, given_on=datetime.date.today(),
         method=Consent.Method.VERBAL, recorded_by=case.created_by,
     )  # fmt: skip
+
+
+def with_token(body: dict[str, Any], token: uuid.UUID | None = None) -> dict[str, Any]:
+    """``body`` with the one-time token its page would carry (a fresh one unless given), named
+    with the prefix of the body's first field: every support form that adds a row needs one."""
+    prefix = next(iter(body)).split("-")[0]
+    return {**body, f"{prefix}-token": str(token or uuid.uuid4())}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from audit.models import AuditEvent
 from support import services
 from support.models import Assistance, Goal, SupportSession, Task, TrainingEnrolment
+from tests.support.conftest import with_token
 
 TODAY = datetime.date.today()
 
@@ -34,8 +35,8 @@ class TestTraining:
     def test_an_enrolment_is_saved_and_audited(self, cw, case, provider):
         response = cw.post(
             url(case, "training/"),
-            {"training-programme": "Motorbike repair", "training-provider": provider.pk,
-             "training-starts_on": TODAY.isoformat(), "training-attendance": "80"},
+            with_token({"training-programme": "Motorbike repair", "training-provider": provider.pk,
+                        "training-starts_on": TODAY.isoformat(), "training-attendance": "80"}),
         )  # fmt: skip
         assert response.status_code == 302
         enrolment = TrainingEnrolment.objects.get(case=case)
@@ -48,9 +49,9 @@ class TestTraining:
     def test_an_end_before_the_start_is_refused(self, cw, case, provider):
         response = cw.post(
             url(case, "training/"),
-            {"training-programme": "Welding", "training-provider": provider.pk,
-             "training-starts_on": TODAY.isoformat(),
-             "training-ends_on": (TODAY - datetime.timedelta(days=1)).isoformat()},
+            with_token({"training-programme": "Welding", "training-provider": provider.pk,
+                        "training-starts_on": TODAY.isoformat(),
+                        "training-ends_on": (TODAY - datetime.timedelta(days=1)).isoformat()}),
         )  # fmt: skip
         assert response.status_code == 400
         assert "The end is before the start." in response.content.decode()
@@ -67,8 +68,8 @@ class TestTraining:
     def test_attendance_over_100_is_refused(self, cw, case, provider):
         cw.post(
             url(case, "training/"),
-            {"training-programme": "Welding", "training-provider": provider.pk,
-             "training-starts_on": TODAY.isoformat(), "training-attendance": "101"},
+            with_token({"training-programme": "Welding", "training-provider": provider.pk,
+                        "training-starts_on": TODAY.isoformat(), "training-attendance": "101"}),
         )  # fmt: skip
         assert not TrainingEnrolment.objects.exists()
 
@@ -79,8 +80,8 @@ class TestSessions:
 
         cw.post(
             url(case, "sessions/"),
-            {"session-provider": provider.pk, "session-planned_on": TODAY.isoformat(),
-             "session-attended": "true", "session-note": "SENTINEL-FEELING"},
+            with_token({"session-provider": provider.pk, "session-planned_on": TODAY.isoformat(),
+             "session-attended": "true", "session-note": "SENTINEL-FEELING"}),
         )  # fmt: skip
         session = SupportSession.objects.get(case=case)
         assert (session.attended, session.note) == (True, "SENTINEL-FEELING")
@@ -91,7 +92,9 @@ class TestSessions:
     def test_an_over_long_note_is_refused(self, cw, case, provider):
         response = cw.post(
             url(case, "sessions/"),
-            {"session-provider": provider.pk, "session-planned_on": TODAY.isoformat(), "session-note": "x" * 501},
+            with_token(
+                {"session-provider": provider.pk, "session-planned_on": TODAY.isoformat(), "session-note": "x" * 501}
+            ),
         )
         assert response.status_code == 400
         assert not SupportSession.objects.exists()
@@ -103,7 +106,7 @@ class TestAssistance:
                 "assistance-given_on": TODAY.isoformat(), "assistance-purpose": "Rent"}  # fmt: skip
 
     def test_a_negative_amount_is_refused(self, cw, case):
-        response = cw.post(url(case, "assistance/"), self.body("-5"))
+        response = cw.post(url(case, "assistance/"), with_token(self.body("-5")))
         assert response.status_code == 400
         assert not Assistance.objects.exists()
 
@@ -115,12 +118,12 @@ class TestAssistance:
             )  # fmt: skip
 
     def test_an_unknown_currency_or_a_malformed_amount_is_refused(self, cw, case):
-        cw.post(url(case, "assistance/"), self.body("10", currency="EUR"))
-        cw.post(url(case, "assistance/"), self.body("1e400"))
+        cw.post(url(case, "assistance/"), with_token(self.body("10", currency="EUR")))
+        cw.post(url(case, "assistance/"), with_token(self.body("1e400")))
         assert not Assistance.objects.exists()
 
     def test_above_the_limit_a_caseworkers_entry_waits_for_a_supervisor(self, cw, sup, case):
-        cw.post(url(case, "assistance/"), self.body("5000.01"))
+        cw.post(url(case, "assistance/"), with_token(self.body("5000.01")))
         assistance = Assistance.objects.get()
         assert assistance.awaiting_approval
         sup.post(url(case, f"assistance/{assistance.pk}/approve/"))
@@ -129,21 +132,26 @@ class TestAssistance:
         assert AuditEvent.objects.filter(action="support.assistance.approved", object_ref=case.code).exists()
 
     def test_at_the_limit_no_approval_is_needed(self, cw, case):
-        cw.post(url(case, "assistance/"), self.body("5000"))
+        cw.post(url(case, "assistance/"), with_token(self.body("5000")))
         assert not Assistance.objects.get().needs_approval
 
     def test_a_caseworker_cannot_approve(self, cw, case):
-        cw.post(url(case, "assistance/"), self.body("9000"))
+        cw.post(url(case, "assistance/"), with_token(self.body("9000")))
         assistance = Assistance.objects.get()
         assert cw.post(url(case, f"assistance/{assistance.pk}/approve/")).status_code == 403
 
 
 class TestPlan:
     def test_goals_and_tasks_are_added_and_done(self, cw, case, caseworker):
-        cw.post(url(case, "goals/"), {"goal-title": "Find work in Mae Sot", "goal-target_date": TODAY.isoformat()})
+        cw.post(
+            url(case, "goals/"),
+            with_token({"goal-title": "Find work in Mae Sot", "goal-target_date": TODAY.isoformat()}),
+        )
         cw.post(
             url(case, "tasks/"),
-            {"task-title": "Call the garage", "task-owner": caseworker.username, "task-due_on": TODAY.isoformat()},
+            with_token(
+                {"task-title": "Call the garage", "task-owner": caseworker.username, "task-due_on": TODAY.isoformat()}
+            ),
         )
         assert Goal.objects.get(case=case).title == "Find work in Mae Sot"
         task = Task.objects.get(case=case)
@@ -154,7 +162,7 @@ class TestPlan:
     def test_a_task_cannot_be_given_to_someone_who_does_not_see_the_case(self, cw, case, outsider):
         response = cw.post(
             url(case, "tasks/"),
-            {"task-title": "Call", "task-owner": outsider.username, "task-due_on": TODAY.isoformat()},
+            with_token({"task-title": "Call", "task-owner": outsider.username, "task-due_on": TODAY.isoformat()}),
         )
         assert response.status_code == 400
         assert not Task.objects.exists()

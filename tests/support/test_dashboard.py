@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from defectors import demo
 from defectors.models import Case
+from support import services
 from support.models import Placement, Provider, Referral, Shelter, Task
 
 TODAY = datetime.date.today()
@@ -42,16 +44,59 @@ def test_the_caseworker_sees_their_own_items_and_no_one_elses(cw, case, casework
 
 def test_the_supervisor_sees_every_caseworkers_workload(sup, case, caseworker, outsider, provider, shelter):
     busy([case], provider, shelter)
-    page = sup.get("/support/").content.decode()
+    page = _cells(sup.get("/support/").content.decode())
     assert "Workload per caseworker" in page
     assert f"<td>{caseworker.username}</td><td>1</td><td>1</td><td>1</td>" in page
     assert f"<td>{outsider.username}</td><td>0</td><td>0</td><td>0</td>" in page
+
+
+def _charts(page: str) -> dict[str, str]:
+    """The dashboard's charts, by their figure's id: the <svg> inside each."""
+    return dict(re.findall(r'<figure class="chart" id="([\w-]+)">\s*(<svg.*?</svg>)', page, re.S))
+
+
+def _cells(page: str) -> str:
+    """The page with its table cells' data-label attributes (the phone's labels) taken out."""
+    return re.sub(r'<td data-label="[^"]*">', "<td>", page)
+
+
+def _bars(chart: str) -> list[str]:
+    """Each bar's accessible name, e.g. "Sentinel Safehouse, Occupied: 1"."""
+    return re.findall(r'<path aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="bar"', chart)
 
 
 def test_the_charts_are_svg_without_style_or_script(sup, case, shelter):
     page = sup.get("/support/").content.decode()
     assert page.count("<svg") == 2
     assert "style=" not in page and "<style" not in page and "<script>" not in page
+
+
+def test_occupancy_is_a_chart_of_occupied_and_free_beds_per_shelter(cw, case, caseworker, shelter):
+    services.place_in_shelter(case=case, shelter=shelter, by=caseworker, checked_in_on=TODAY)
+    page = cw.get("/support/").content.decode()
+    bars = _bars(_charts(page)["occupancy-chart"])
+    assert len(bars) == 2  # one shelter: its occupied and its free beds, stacked
+    assert sorted(bars) == ["Sentinel Safehouse, Free: 1", "Sentinel Safehouse, Occupied: 1"]
+    assert "<td>Sentinel Safehouse</td><td>2</td><td>1</td><td>1</td>" in _cells(page)  # the table beside it
+
+
+def test_workload_is_a_chart_of_open_cases_and_overdue_items_per_caseworker(
+    sup, case, caseworker, outsider, provider, shelter
+):
+    busy([case], provider, shelter)
+    page = sup.get("/support/").content.decode()
+    bars = _bars(_charts(page)["workload-chart"])
+    assert sorted(bars) == [
+        f"{caseworker.username}, Open cases: 1",
+        f"{caseworker.username}, Overdue items: 2",  # a follow-up and a task
+        f"{outsider.username}, Open cases: 0",
+        f"{outsider.username}, Overdue items: 0",
+    ]
+    assert f"<td>{caseworker.username}</td><td>1</td><td>1</td><td>1</td>" in _cells(page)  # the table beside it
+
+
+def test_a_caseworker_sees_no_workload_chart(cw, case, shelter):
+    assert list(_charts(cw.get("/support/").content.decode())) == ["occupancy-chart"]
 
 
 def test_the_dashboard_is_the_home_of_caseworkers_and_supervisors(cw, sup):

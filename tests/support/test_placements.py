@@ -11,6 +11,7 @@ from audit.models import AuditEvent
 from support import services
 from support.models import Placement, Shelter
 from tests.factories import CaseFactory
+from tests.support.conftest import with_token
 
 TODAY = datetime.date.today()
 
@@ -74,7 +75,7 @@ def test_the_page_refuses_a_full_shelter_with_a_message(cw, case, caseworker, sh
     shelter.save()
     response = cw.post(
         f"/support/cases/{case.code}/place/",
-        {"placement-shelter": shelter.pk, "placement-checked_in_on": TODAY.isoformat()},
+        with_token({"placement-shelter": shelter.pk, "placement-checked_in_on": TODAY.isoformat()}),
     )
     assert response.status_code == 400
     assert "This shelter is full." in response.content.decode()
@@ -84,7 +85,7 @@ def test_the_page_refuses_a_full_shelter_with_a_message(cw, case, caseworker, sh
 def test_another_caseworkers_case_cannot_be_placed(client_for, outsider, case, shelter):
     response = client_for(outsider).post(
         f"/support/cases/{case.code}/place/",
-        {"placement-shelter": shelter.pk, "placement-checked_in_on": TODAY.isoformat()},
+        with_token({"placement-shelter": shelter.pk, "placement-checked_in_on": TODAY.isoformat()}),
     )
     assert response.status_code == 404
     assert not Placement.objects.exists()
