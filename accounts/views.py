@@ -37,10 +37,6 @@ NOT_YET: dict[str, tuple[str | Promise, str | Promise]] = {
             "Debriefs assigned to you will be listed here. Debriefing is not switched on in this installation yet."
         ),
     ),
-    User.Role.DONOR: (
-        gettext_lazy("Donor"),
-        gettext_lazy("Published, anonymised reports will appear here. None has been published yet."),
-    ),
 }
 
 

@@ -61,7 +61,7 @@ def test_a_wrong_code_is_refused_and_audited(client, make_user):
         (User.Role.SUPERVISOR, "/support/"),
         (User.Role.CASEWORKER, "/support/"),
         (User.Role.DEBRIEFER, "/debriefing/"),
-        (User.Role.DONOR, "/"),
+        (User.Role.DONOR, "/reports/"),
     ],
 )
 def test_each_role_lands_on_its_own_home(client, make_user, role, home):
