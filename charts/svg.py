@@ -84,6 +84,7 @@ def bar_chart(
             "field": "category",
             "type": "nominal",
             "sort": list(categories),
+            "scale": {"domain": list(categories)},  # a category without a value keeps its row and label
             "title": None,
             "axis": {"labelLimit": LABEL_LIMIT},
         },

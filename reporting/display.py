@@ -20,7 +20,7 @@ from charts.svg import bar_chart
 from reporting.tables import POPULATIONS, CountTable, QuantileTable, table
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CHART_WIDTH = 520  # CSS pixels on a desktop; the SVG shrinks to a phone's width
+CHART_WIDTH = 400  # CSS pixels; the SVG shrinks to a phone's width with its text still readable
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Cell:
     state: str  # "value", "zero", "primary", "complementary"
     value: int | None  # the rounded published count, 0 for a structural zero, None when suppressed
     short: str  # as shown in a table cell: "15", "<10", "—"
-    long: str  # as written in a CSV or read by a screen reader: "fewer than 10", "withheld"
+    long: str  # as written in a CSV or read by a screen reader: "1500", "fewer than 10", "withheld"
 
     @property
     def suppressed(self) -> bool:
@@ -61,12 +61,16 @@ class Table:
     note: str
     footnotes: list[str] = field(default_factory=list)
     chart: str = ""
+    csv_note: str = ""  # the method note in the CSV's own words ("fewer than 10", not "<10")
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(block.rows for block in self.blocks)
 
 
 def _cell(state: str, value: int | None, k: int) -> Cell:
     if state in ("value", "zero"):
-        shown = number_format(value or 0, force_grouping=True)
-        return Cell(state, value or 0, shown, shown)
+        return Cell(state, value or 0, number_format(value or 0, force_grouping=True), str(value or 0))
     if state == "primary":
         return Cell(state, None, f"<{k}", _("fewer than %(k)s") % {"k": k})
     return Cell(state, None, "—", _("withheld"))
@@ -85,12 +89,13 @@ def _period_label(key: str) -> str:
     return key
 
 
-def method_note(k: int, base: int) -> str:
-    """What a donor needs to read the numbers, in plain words."""
+def method_note(k: int, base: int, *, for_csv: bool = False) -> str:
+    """What a donor needs to read the numbers, in plain words (``for_csv``: in the CSV's own terms)."""
+    small, withheld = (_("fewer than %(k)s") % {"k": k}, _("withheld")) if for_csv else (f"<{k}", "—")
     return " ".join([
         _("Counts are rounded to the nearest %(base)s; each total is rounded on its own, so totals may differ from the sum of their parts.") % {"base": base},  # noqa: E501
-        _("A count below %(k)s is shown as “<%(k)s” so that no small group of people can be singled out.") % {"k": k},
-        _("“—” marks a count withheld so that a hidden small count cannot be worked out from the others by subtraction."),  # noqa: E501
+        _("A count below %(k)s, zero included, is shown as “%(small)s” so that no small group of people can be singled out.") % {"k": k, "small": small},  # noqa: E501
+        _("“%(withheld)s” marks a count withheld so that a hidden small count cannot be worked out from the others by subtraction.") % {"withheld": withheld},  # noqa: E501
         _("Once a period is published, its figures never change."),
     ])  # fmt: skip
 
@@ -152,7 +157,9 @@ def _count_table(declared: CountTable, entry: dict[str, Any], k: int, base: int,
             )
             % {"periods": ", ".join(_period_label(q) for q in touched)}
         )
-    return Table(declared.slug, str(declared.title), str(declared.unit), blocks, method_note(k, base), footnotes)
+    shown = Table(declared.slug, str(declared.title), str(declared.unit), blocks, method_note(k, base), footnotes)
+    shown.csv_note = method_note(k, base, for_csv=True)
+    return shown
 
 
 def _period_heading(declared: CountTable) -> str:
@@ -165,7 +172,8 @@ def _quantile_table(declared: QuantileTable, entry: dict[str, Any], k: int, base
     for year in entry["years"]:
         people = _cell(*_pair(cells[f"{declared.slug}/{year}/people"]), k)
         weeks = entry["quantiles"].get(year)
-        shown = [_cell("value", w, k) for w in weeks] if weeks else [_cell("complementary", None, k)] * 3
+        not_shown = Cell("none", None, "—", _("not shown: fewer than %(k)s people") % {"k": k})
+        shown = [_cell("value", w, k) for w in weeks] if weeks else [not_shown] * 3
         rows.append(Row(year, [people, *shown]))
     columns = [str(POPULATIONS[declared.population].label), _("25th percentile"), _("Median"), _("75th percentile")]
     note = " ".join([
@@ -173,12 +181,16 @@ def _quantile_table(declared: QuantileTable, entry: dict[str, Any], k: int, base
         _("Shown only for years with at least %(k)s people, in whole weeks; the number of people is rounded to the nearest %(base)s.")  # noqa: E501
         % {"k": k, "base": base},
     ])  # fmt: skip
+    note += " " + _("“—”: not shown, as the year had fewer than %(k)s people.") % {"k": k}
     block = Block("", _("Year"), columns, rows, False)
-    return Table(declared.slug, str(declared.title), str(declared.unit), [block], note)
+    quantiles = Table(declared.slug, str(declared.title), str(declared.unit), [block], note)
+    quantiles.csv_note = note.replace("“—”", _("“not shown”"))
+    return quantiles
 
 
 def chart(shown: Table) -> str:
-    """The table's bar chart as SVG (suppressed cells draw no bar; totals are left out)."""
+    """The table's bar chart as SVG: one bar per row (its total where the table has totals, else
+    one bar per column); a number not shown draws no bar, but its row keeps its label."""
     categories: list[str] = []
     series_values: dict[str, list[float | None]] = {}
     quantiles = shown.slug == "time-to-support"
@@ -188,34 +200,35 @@ def chart(shown: Table) -> str:
             if row.is_total:
                 continue
             categories.append(f"{block.title} · {row.label}" if block.title else row.label)
+            if block.has_row_totals:
+                series_values.setdefault(_("Total"), []).append(row.total.value if row.total else None)
+                continue
             cells = row.cells[1:] if quantiles else row.cells
             for column, cell in zip(columns, cells, strict=True):
                 series_values.setdefault(column, []).append(cell.value)
-    if not categories:
-        return ""
-    declared = table(shown.slug)
-    stacked = isinstance(declared, CountTable) and declared.chart_stacked
-    series = [(name, values) for name, values in series_values.items() if any(v is not None for v in values)]
-    if not series:
+    series = list(series_values.items())
+    if not categories or not any(v is not None for _name, values in series for v in values):
         return ""
     return str(
         bar_chart(
-            categories, series, title=shown.title, value_title=shown.unit, stacked=stacked,
-            width=CHART_WIDTH, show_title=False, legend=len(series_values) > 1,
+            categories, series, title=shown.title, value_title=shown.unit, width=CHART_WIDTH,
+            show_title=False, legend=len(series) > 1,
         )
     )  # fmt: skip
 
 
 def csv_bytes(shown: Table) -> bytes:
-    """The table as CSV (UTF-8 with a byte-order mark, for spreadsheets); formula-like cells neutralised."""
+    """The table as CSV (UTF-8 with a byte-order mark, for spreadsheets): one header row, counts as
+    plain numbers, per-year blocks as a Year column; formula-like cells neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([_neutral(shown.title)])
+    header_written = False
     for block in shown.blocks:
-        header = [block.row_heading, *block.columns] + ([_("Total")] if block.has_row_totals else [])
-        if block.title:
-            header = [_("Year"), *header]
-        writer.writerow([_neutral(text) for text in header])
+        if not header_written:
+            header = [block.row_heading, *block.columns] + ([_("Total")] if block.has_row_totals else [])
+            writer.writerow([_neutral(text) for text in ([_("Year"), *header] if block.title else header)])
+            header_written = True
         for row in block.rows:
             line = [row.label, *[cell.long for cell in row.cells]]
             if block.has_row_totals:
@@ -223,8 +236,10 @@ def csv_bytes(shown: Table) -> bytes:
             if block.title:
                 line = [block.title, *line]
             writer.writerow([_neutral(text) for text in line])
+    if not header_written:
+        writer.writerow([_neutral(_("Nothing to report yet."))])
     writer.writerow([])
-    for text in [shown.note, *shown.footnotes]:
+    for text in [shown.csv_note or shown.note, *shown.footnotes]:
         writer.writerow([_neutral(text)])
     return ("\ufeff" + buffer.getvalue()).encode()
 

@@ -90,6 +90,10 @@ class Snapshot(models.Model):
         return f"report {self.period_end:%Y-%m-%d}"
 
     @property
+    def awaits_publication(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.PROPOSED)
+
+    @property
     def is_busy(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.COMPUTING)
 

@@ -228,7 +228,6 @@ class CountTable:
     row_dimension: Dimension | None = None
     totals: bool = True
     structural_zeros: frozenset[tuple[str, str]] = field(default_factory=frozenset)
-    chart_stacked: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,7 +246,6 @@ TABLES: tuple[CountTable | QuantileTable, ...] = (
         _("New intakes per quarter, by branch"),
         _("people"),
         by_dimension("cases", BRANCH),
-        chart_stacked=True,
     ),
     CountTable(
         "rank-by-branch",
@@ -256,14 +254,12 @@ TABLES: tuple[CountTable | QuantileTable, ...] = (
         by_dimension("cases", BRANCH),
         period="year",
         row_dimension=RANK_BAND,
-        chart_stacked=True,
     ),
     CountTable(
         "referrals-completed",
         _("Support delivered per quarter: referrals completed, by service"),
         _("referrals"),
         by_dimension("referrals", SERVICE),
-        chart_stacked=True,
     ),
     CountTable(
         "people-supported",
@@ -290,7 +286,6 @@ TABLES: tuple[CountTable | QuantileTable, ...] = (
         _("incidents"),
         by_dimension("incidents", VIOLATION),
         period="year",
-        chart_stacked=True,
     ),
 )
 

@@ -90,7 +90,11 @@ def snapshots(request: AuthenticatedRequest) -> HttpResponse:
         )[:HISTORY]
     )
     busy = any(snapshot.is_busy for snapshot in rows)
-    return render(request, "reporting/snapshots.html", {"snapshots": rows, "busy": busy})
+    public = Snapshot.objects.ever_public().count()
+    for snapshot in rows:
+        snapshot.is_outdated = snapshot.awaits_publication and snapshot.public_before != public  # type: ignore[attr-defined]
+    context = {"snapshots": rows, "busy": busy, "may_start": request.user.role == Role.SUPERVISOR}
+    return render(request, "reporting/snapshots.html", context)
 
 
 @role_required(Role.SUPERVISOR)
@@ -101,7 +105,11 @@ def start(request: AuthenticatedRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("reporting:snapshots")
-    messages.success(request, _("Computing a draft report. This page shows its progress."))
+    snapshot.refresh_from_db(fields=["status"])
+    if snapshot.is_busy:
+        messages.success(request, _("Computing a draft report. This page shows its progress."))
+    elif snapshot.status == Snapshot.Status.DRAFT:  # computed at once (no worker: a laptop)
+        messages.success(request, _("The draft report is ready."))
     return redirect("reporting:review", pk=snapshot.pk)
 
 
@@ -113,7 +121,9 @@ def review(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
         pk=pk,
     )
     ready = snapshot.computed_at is not None
+    stale = snapshot.awaits_publication and snapshot.public_before != Snapshot.objects.ever_public().count()
     context = {
+        "stale": stale,
         "snapshot": snapshot,
         "tables": display.tables(snapshot) if ready else [],
         "reason_form": ReasonForm(),
@@ -122,6 +132,7 @@ def review(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
         and snapshot.status == Snapshot.Status.PROPOSED
         and request.user.pk not in (snapshot.proposed_by_id, snapshot.created_by_id),
         "may_withdraw": snapshot.status == Snapshot.Status.PUBLISHED,
+        "approver_role": request.user.role == Role.ADMIN,
     }
     return render(request, "reporting/review.html", context)
 

@@ -28,7 +28,12 @@ SUPPORT_NAV = [
     [
         (
             User.Role.ADMIN,
-            [("/people/", "People"), ("/cases/shred-requests/", "Shred requests"), ("/backups/", "Backups")],
+            [
+                ("/people/", "People"),
+                ("/cases/shred-requests/", "Shred requests"),
+                ("/backups/", "Backups"),
+                ("/reports/manage/", "Reports"),
+            ],
         ),
         (
             User.Role.SUPERVISOR,
@@ -39,12 +44,13 @@ SUPPORT_NAV = [
                 *SUPPORT_NAV,
                 ("/debriefing/", "Debriefs"),
                 ("/debriefing/templates/", "Interview templates"),
+                ("/reports/manage/", "Reports"),
             ],
         ),
         (User.Role.CASEWORKER, [("/cases/", "My cases"), ("/cases/new/", "New intake"), *SUPPORT_NAV]),
         (User.Role.AUDITOR, [("/audit/", "Audit log")]),
         (User.Role.DEBRIEFER, [("/debriefing/", "Debriefs")]),
-        (User.Role.DONOR, [("/", "Home")]),
+        (User.Role.DONOR, [("/reports/", "Reports")]),
     ],
 )
 def test_each_role_sees_the_entries_its_apps_declare(client_for, make_user, role, expected):
@@ -72,13 +78,14 @@ def test_an_apps_entry_appears_for_its_roles_only(client_for, donor, admin, case
     assert "Published reports" in admin_page  # after the entries of the apps listed before it
     assert admin_page.index("Shred requests") < admin_page.index("Published reports")
     assert "Published reports" not in caseworker_page
-    # The donor has a page of its own now: no general Home link.
-    assert [str(label) for _url, label in donor_response.context["nav_items"]] == ["Published reports"]
-    assert [entry.url_name for entry in nav_entries(User.Role.DONOR)] == ["audit:event_list"]
+    # After the entries of the apps listed before it (reporting's own Reports).
+    assert [str(label) for _url, label in donor_response.context["nav_items"]] == ["Reports", "Published reports"]
+    assert [entry.url_name for entry in nav_entries(User.Role.DONOR)] == ["reporting:published", "audit:event_list"]
 
 
-def test_an_apps_home_page_is_where_its_role_lands(client_for, donor, debriefer, test_app):
-    assert client_for(donor).get("/").status_code == 200  # no app gives donors a home yet
+def test_an_apps_home_page_is_where_its_role_lands(client_for, donor, debriefer, test_app, monkeypatch):
+    monkeypatch.setattr(apps.get_app_config("reporting"), "home", {})
+    assert client_for(donor).get("/").status_code == 200  # with no app giving donors a home: the general page
     test_app.home = {User.Role.DONOR: "audit:event_list"}
     assert client_for(donor).get("/")["Location"] == reverse("audit:event_list")
     assert client_for(debriefer).get("/")["Location"] == reverse("debriefing:home")
