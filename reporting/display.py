@@ -20,7 +20,7 @@ from charts.svg import bar_chart
 from reporting.tables import POPULATIONS, CountTable, QuantileTable, table
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CHART_WIDTH = 400  # CSS pixels; the SVG shrinks to a phone's width with its text still readable
+CHART_WIDTH = 300  # CSS pixels; the SVG shrinks to a phone's width with its text still readable
 
 
 @dataclass(frozen=True)
