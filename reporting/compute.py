@@ -21,8 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Aggregate, Count, DateField, F, FloatField, Func, Min
-from django.db.models.functions import Extract, TruncQuarter
+from django.db.models import Aggregate, Count, DateField, F, FloatField, Min
+from django.db.models.functions import Extract, ExtractYear, TruncQuarter
 from django.utils import timezone, translation
 
 from reporting import disclosure, display
@@ -34,6 +34,7 @@ from reporting.tables import (
     CountTable,
     Population,
     QuantileTable,
+    first_support,
     quarter_end,
     quarter_of,
     quarter_start,
@@ -44,6 +45,8 @@ from reporting.tables import (
 logger = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 QUANTILES = (0.25, 0.5, 0.75)
+# Only for the date bounds of support_quantiles: not a population that reports count.
+FIRST_SUPPORT = Population("first_support", "", first_support, "first_support_at")
 # A total is published only over three parts or more: a total of at least k over two parts that
 # are both "fewer than k" tells that each is at least 1, whatever else is withheld
 # (reporting.disclosure cannot protect it; early on, a table may have only two quarters).
@@ -133,35 +136,33 @@ def _interpolated(values: list[float], fraction: float) -> float:
     return values[low] + (values[high] - values[low]) * (position - low)
 
 
-def support_quantiles(years: list[str]) -> dict[str, list[float]]:
-    """``{year: [25th, 50th, 75th percentile]}`` of days from intake to the first completed referral.
+def support_quantiles(years: list[str]) -> dict[str, tuple[int, list[float]]]:
+    """``{year: (people, [25th, 50th, 75th percentile])}`` of days from intake to the first completed referral.
 
-    People are placed in the year their first referral was completed. Computed in SQL on
-    PostgreSQL (``percentile_cont``); SQLite (a laptop) sorts the durations in Python.
+    People are placed in the (local) year their first referral was completed. Computed in SQL
+    on PostgreSQL (``percentile_cont``); SQLite (a laptop) sorts the durations in Python.
     """
     if not years:
         return {}
-    population = POPULATIONS["first_support"]
-    rows = population.rows().filter(**_bounds(population, f"{min(years)}-Q1", f"{max(years)}-Q4"))
-    seconds = Extract(F("first_support_at") - F("intake_submitted_at"), "epoch")
-    year = Func(F("first_support_at"), function="EXTRACT", template="EXTRACT(YEAR FROM %(expressions)s)")
-    out: dict[str, list[float]] = {}
+    rows = first_support().filter(**_bounds(FIRST_SUPPORT, f"{min(years)}-Q1", f"{max(years)}-Q4"))
+    out: dict[str, tuple[int, list[float]]] = {}
     if connection.vendor == "postgresql":
+        seconds = Extract(F("first_support_at") - F("intake_submitted_at"), "epoch")
         grouped = (
-            rows.annotate(year=year, days=seconds / 86400.0)
+            rows.annotate(year=ExtractYear("first_support_at"), days=seconds / 86400.0)  # in the local time zone
             .values("year")
-            .annotate(**{f"q{int(q * 100)}": PercentileCont("days", q) for q in QUANTILES})
+            .annotate(people=Count("pk"), **{f"q{int(q * 100)}": PercentileCont("days", q) for q in QUANTILES})
             .order_by()
         )
         for row in grouped:
-            out[str(int(row["year"]))] = [row[f"q{int(q * 100)}"] for q in QUANTILES]
+            out[str(row["year"])] = (row["people"], [row[f"q{int(q * 100)}"] for q in QUANTILES])
         return out
     durations: dict[str, list[float]] = defaultdict(list)
     for first, intake in rows.values_list("first_support_at", "intake_submitted_at"):
         durations[str(timezone.localtime(first).year)].append((first - intake).total_seconds() / 86400)
     for key, values in durations.items():
         values.sort()
-        out[key] = [_interpolated(values, q) for q in QUANTILES]
+        out[key] = (len(values), [_interpolated(values, q) for q in QUANTILES])
     return out
 
 
@@ -201,13 +202,17 @@ def _atoms(table: CountTable, quarters: list[str], column_index: int, row_value:
 
 
 def _periods(table: CountTable | QuantileTable, quarters: list[str]) -> dict[str, list[str]]:
-    """{row period: its quarters}: every quarter, or every year whose last quarter is covered."""
+    """{row period: its quarters}: every quarter, or every whole year (all four quarters covered).
+
+    A year whose first quarters came before the first reported quarter is never published:
+    it would be labelled a year while it counts part of one.
+    """
     if isinstance(table, CountTable) and table.period == "quarter":
         return {quarter: [quarter] for quarter in quarters}
     years: dict[str, list[str]] = defaultdict(list)
     for quarter in quarters:
         years[year_of(quarter)].append(quarter)
-    return {year: members for year, members in years.items() if f"{year}-Q4" in members}
+    return {year: members for year, members in years.items() if len(members) == 4}
 
 
 def count_table_cells(table: CountTable, quarters: list[str]) -> tuple[list[CellSpec], list[Block]]:
@@ -236,8 +241,10 @@ def count_table_cells(table: CountTable, quarters: list[str]) -> tuple[list[Cell
             row_totals.append(cell(f"{prefix}{row_key}/total", row_atoms) if several_columns else None)
         column_totals: list[str | None] = [None] * len(columns)
         grand = None
-        if table.totals and len(rows) >= MIN_PARTS:
-            span = f"{rows[0][0]}..{rows[-1][0]}" if not title else "total"
+        # Totals down a block of rows (rank bands in a year). Never across periods: a total over
+        # every quarter would change with each release and link all quarters into one problem.
+        if table.totals and title and len(rows) >= MIN_PARTS:
+            span = "total"
             all_quarters = sorted({q for _key, row_quarters, _value in rows for q in row_quarters})
             for index, column in enumerate(columns):
                 atoms = frozenset().union(*(_atoms(table, qs, index, value) for _key, qs, value in rows))
@@ -257,17 +264,6 @@ def count_table_cells(table: CountTable, quarters: list[str]) -> tuple[list[Cell
             by_value = [(value or "none", members, value) for value, _label in table.row_dimension.choices]
             grid(year, f"{table.slug}/{year}/", by_value)
     return specs, blocks
-
-
-def quantile_table_cells(table: QuantileTable, quarters: list[str]) -> tuple[list[CellSpec], list[str]]:
-    """One count cell per covered year (the people the quartiles are of), and the years."""
-    population = POPULATIONS[table.population]
-    years = _periods(table, quarters)
-    specs = [
-        CellSpec(f"{table.slug}/{year}/people", frozenset(a for q in members for a in population.atoms(q)))
-        for year, members in years.items()
-    ]
-    return specs, list(years)
 
 
 # --- The snapshot -------------------------------------------------------------------------------
@@ -300,16 +296,22 @@ def ever_published_cells() -> list[Published]:
 
 
 def _quantile_rows(
-    table: QuantileTable, years: list[str], published: dict[str, Published], quantiles: dict[str, list[float]]
+    table: QuantileTable, years: list[str], quantiles: dict[str, tuple[int, list[float]]], k: int
 ) -> dict[str, list[int] | None]:
-    """Weeks (25th, 50th, 75th percentile) per year, only where the year's people are published (k or more)."""
+    """Weeks (25th, 50th, 75th percentile) per year, only where the year has at least k people.
+
+    No count of those people is published: it would bound other tables' counts (people whose
+    first referral was completed in a year are at most the referrals completed that year).
+    A year published before keeps what it was published with.
+    """
     earlier = _earlier_quantiles(table.slug)
     out: dict[str, list[int] | None] = {}
     for year in years:
+        people, days = quantiles.get(year, (0, []))
         if year in earlier:
             out[year] = earlier[year]
-        elif published[f"{table.slug}/{year}/people"].state == State.VALUE and year in quantiles:
-            out[year] = [round(days / 7) for days in quantiles[year]]
+        elif people >= k:
+            out[year] = [round(value / 7) for value in days]
         else:
             out[year] = None
     return out
@@ -333,9 +335,14 @@ def compute(snapshot: Snapshot, *, progress: Progress | None = None) -> Snapshot
     """
     report = progress or (lambda percent: None)
     started = time.perf_counter()
+    # First: a report approved while this one computes must make this one stale (services).
+    public_before = Snapshot.objects.ever_public().count()
     k, base = snapshot.threshold, snapshot.rounding_base
     last = quarter_of(snapshot.period_end)
-    first = first_quarter_with_data(last) or last
+    # Once anything is published, the first quarter stays where it was: records dated earlier are
+    # left out, as late data is, rather than turning the same cells into sums over other quarters.
+    first_published = PublishedPeriod.objects.order_by("period").values_list("period", flat=True).first()
+    first = first_published or first_quarter_with_data(last) or last
     quarters = quarters_between(first, last)
     report(10)
     fresh = count_atoms(first, last)
@@ -344,17 +351,15 @@ def compute(snapshot: Snapshot, *, progress: Progress | None = None) -> Snapshot
 
     specs: list[CellSpec] = []
     layouts: list[dict[str, Any]] = []
-    quantile_years: dict[str, list[str]] = {}
     for table in TABLES:
         if isinstance(table, CountTable):
             table_specs, blocks = count_table_cells(table, quarters)
             layouts.append({"slug": table.slug, "kind": "count", "blocks": [block.as_json() for block in blocks]})
+            specs.extend(table_specs)
         else:
-            table_specs, years = quantile_table_cells(table, quarters)
-            quantile_years[table.slug] = years
-            layouts.append({"slug": table.slug, "kind": "quantiles", "years": years})
-        specs.extend(table_specs)
-    public_before = Snapshot.objects.ever_public().count()
+            years = list(_periods(table, quarters))
+            quantiles = _quantile_rows(table, years, support_quantiles(years), k)
+            layouts.append({"slug": table.slug, "kind": "quantiles", "years": years, "quantiles": quantiles})
     fixed = ever_published_cells()
     solver_started = time.perf_counter()
     atom_counts: dict[Hashable, int] = dict(counts.items())
@@ -362,13 +367,6 @@ def compute(snapshot: Snapshot, *, progress: Progress | None = None) -> Snapshot
     solver_seconds = time.perf_counter() - solver_started
     report(80)
 
-    years = sorted({year for table_years in quantile_years.values() for year in table_years})
-    quantiles = support_quantiles(years)
-    for layout in layouts:
-        if layout["kind"] == "quantiles":
-            declared = next(t for t in TABLES if t.slug == layout["slug"])
-            assert isinstance(declared, QuantileTable)
-            layout["quantiles"] = _quantile_rows(declared, layout["years"], published, quantiles)
     mine = {spec.key for spec in specs}
     for layout in layouts:
         layout["cells"] = {

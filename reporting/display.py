@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from charts.svg import bar_chart
-from reporting.tables import POPULATIONS, CountTable, QuantileTable, table
+from reporting.tables import CountTable, QuantileTable, table
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHART_WIDTH = 300  # CSS pixels; the SVG shrinks to a phone's width with its text still readable
@@ -167,24 +167,21 @@ def _period_heading(declared: CountTable) -> str:
 
 
 def _quantile_table(declared: QuantileTable, entry: dict[str, Any], k: int, base: int) -> Table:
-    cells = entry["cells"]
     rows = []
+    not_shown = Cell("none", None, "—", _("not shown: fewer than %(k)s people") % {"k": k})
     for year in entry["years"]:
-        people = _cell(*_pair(cells[f"{declared.slug}/{year}/people"]), k)
         weeks = entry["quantiles"].get(year)
-        not_shown = Cell("none", None, "—", _("not shown: fewer than %(k)s people") % {"k": k})
-        shown = [_cell("value", w, k) for w in weeks] if weeks else [not_shown] * 3
-        rows.append(Row(year, [people, *shown]))
-    columns = [str(POPULATIONS[declared.population].label), _("25th percentile"), _("Median"), _("75th percentile")]
+        rows.append(Row(year, [_cell("value", w, k) for w in weeks] if weeks else [not_shown] * 3))
+    columns = [_("25th percentile"), _("Median"), _("75th percentile")]
     note = " ".join([
         _("Weeks from a person's intake to the completion of their first referral, in the year it was completed."),
-        _("Shown only for years with at least %(k)s people, in whole weeks; the number of people is rounded to the nearest %(base)s.")  # noqa: E501
-        % {"k": k, "base": base},
+        _("Shown in whole weeks, only for years with at least %(k)s people.") % {"k": k},
     ])  # fmt: skip
-    note += " " + _("“—”: not shown, as the year had fewer than %(k)s people.") % {"k": k}
     block = Block("", _("Year"), columns, rows, False)
-    quantiles = Table(declared.slug, str(declared.title), str(declared.unit), [block], note)
-    quantiles.csv_note = note.replace("“—”", _("“not shown”"))
+    quantiles = Table(
+        declared.slug, str(declared.title), str(declared.unit), [block], note + " " + _("“—”: not shown.")
+    )
+    quantiles.csv_note = note
     return quantiles
 
 
@@ -193,9 +190,7 @@ def chart(shown: Table) -> str:
     one bar per column); a number not shown draws no bar, but its row keeps its label."""
     categories: list[str] = []
     series_values: dict[str, list[float | None]] = {}
-    quantiles = shown.slug == "time-to-support"
     for block in shown.blocks:
-        columns = block.columns[1:] if quantiles else block.columns
         for row in block.rows:
             if row.is_total:
                 continue
@@ -203,8 +198,7 @@ def chart(shown: Table) -> str:
             if block.has_row_totals:
                 series_values.setdefault(_("Total"), []).append(row.total.value if row.total else None)
                 continue
-            cells = row.cells[1:] if quantiles else row.cells
-            for column, cell in zip(columns, cells, strict=True):
+            for column, cell in zip(block.columns, row.cells, strict=True):
                 series_values.setdefault(column, []).append(cell.value)
     series = list(series_values.items())
     if not categories or not any(v is not None for _name, values in series for v in values):

@@ -43,6 +43,18 @@ def start_draft(*, by: User | None, today: datetime.date | None = None) -> Snaps
     _require(by, Role.SUPERVISOR)
     today = today or timezone.localdate()
     last = last_closed_quarter(today, lag_months=settings.HAVEN_REPORT_LAG_MONTHS)
+    k, base = settings.HAVEN_REPORT_THRESHOLD, settings.HAVEN_REPORT_ROUNDING_BASE
+    earlier = Snapshot.objects.ever_public().exclude(threshold=k, rounding_base=base).first()
+    if earlier is not None:
+        # Each release is read with its own rule; the solver reads every earlier one with today's.
+        raise ValidationError(
+            _(
+                "Earlier reports were published with a threshold of %(k)s and rounding to %(base)s. "
+                "Keep those settings (HAVEN_REPORT_THRESHOLD, HAVEN_REPORT_ROUNDING_BASE): with other ones, "
+                "the releases together could narrow a hidden count."
+            )
+            % {"k": earlier.threshold, "base": earlier.rounding_base}
+        )
     with transaction.atomic():
         recent = timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
         busy = Snapshot.objects.select_for_update().filter(
@@ -52,8 +64,8 @@ def start_draft(*, by: User | None, today: datetime.date | None = None) -> Snaps
             raise ValidationError(_("A report is already being computed."))
         snapshot = Snapshot.objects.create(
             period_end=quarter_end(last),
-            threshold=settings.HAVEN_REPORT_THRESHOLD,
-            rounding_base=settings.HAVEN_REPORT_ROUNDING_BASE,
+            threshold=k,
+            rounding_base=base,
             created_by=by,
         )
         log_event(action="reporting.snapshot.requested", actor=by, object_ref=str(snapshot.id))

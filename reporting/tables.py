@@ -183,8 +183,6 @@ POPULATIONS: dict[str, Population] = {
             "approved_at",
         ),
         Population("incidents", _("Incidents documented"), _documented_incidents, "session__approved_at", (VIOLATION,)),
-        # People whose first referral was completed in the quarter (time to support).
-        Population("first_support", _("People"), first_support, "first_support_at"),
     )
 }
 
@@ -232,12 +230,14 @@ class CountTable:
 
 @dataclass(frozen=True)
 class QuantileTable:
-    """Median and quartiles of a duration per year, published only for groups of at least k people."""
+    """Median and quartiles of a duration per year, published only for groups of at least k people.
+
+    The duration is declared in reporting.compute.support_quantiles (today the only one).
+    """
 
     slug: str
     title: str | Promise
     unit: str | Promise
-    population: str
 
 
 TABLES: tuple[CountTable | QuantileTable, ...] = (
@@ -272,7 +272,6 @@ TABLES: tuple[CountTable | QuantileTable, ...] = (
         "time-to-support",
         _("Time from intake to the first completed referral, per year"),
         _("weeks"),
-        "first_support",
     ),
     CountTable(
         "debriefs",

@@ -104,11 +104,13 @@ def test_the_method_note_and_the_tables_read_as_a_donor_reads_them(reporting_wor
     assert first.label == "2025 Q1"
     assert [cell.short for cell in first.cells][3] == "<10"  # the navy's one officer
     assert {cell.short for row in intakes.blocks[0].rows for cell in row.cells} & {"—"}
-    assert intakes.blocks[0].rows[-1].is_total
+    assert not intakes.blocks[0].rows[-1].is_total  # no total across quarters: each release would change it
+    assert shown["rank-by-branch"].blocks[0].rows[-1].is_total  # the year's total per branch
     assert "<svg" in intakes.chart and "<script" not in intakes.chart
     assert shown["people-supported"].footnotes  # one person in several columns
     quartiles = shown["time-to-support"].blocks[0].rows
-    assert [row.label for row in quartiles] == ["2025"]
+    assert [row.label for row in quartiles] == ["2025"]  # the only whole year
+    assert shown["time-to-support"].blocks[0].columns == ["25th percentile", "Median", "75th percentile"]
 
 
 def test_a_released_period_is_never_republished_with_different_numbers(reporting_world, supervisor, admin, caseworker):
@@ -156,3 +158,83 @@ def test_a_table_of_two_quarters_publishes_no_total_over_them(supervisor, casewo
     assert intakes["blocks"][0]["column_totals"] == [None] * 6 and intakes["blocks"][0]["grand_total"] is None
     assert all(total is not None for total in intakes["blocks"][0]["row_totals"])
     assert unprotected(published_cells(snapshot), k=10, base=5) == {}
+
+
+def test_the_time_to_support_table_publishes_no_count_of_people(reporting_world, supervisor):
+    """A count of people first supported in a year bounds the referrals completed that year (at least as
+    many): published, it let an attacker narrow the quarters' "fewer than k" referral totals."""
+    reporting_world()
+    snapshot = computed(supervisor)
+    assert not [key for key, *_rest in snapshot.cells if key.startswith("time-to-support/")]
+    entry = next(entry for entry in snapshot.publication if entry["slug"] == "time-to-support")
+    assert entry["quantiles"]["2025"] is not None and len(entry["quantiles"]["2025"]) == 3
+
+
+def test_quartiles_are_of_the_local_year(supervisor, caseworker, settings):
+    """Nine people completed in 2025 and one at 03:00 on 1 January 2025, local time (2024 in UTC): ten."""
+    import datetime
+
+    from django.utils import timezone
+
+    from reporting.compute import support_quantiles
+    from support.models import Provider, Referral
+
+    provider = Provider.objects.create(name="P", services=["legal"])
+    local = timezone.get_current_timezone()
+    for index in range(10):
+        case = take_in("2024-Q4", by=caseworker)
+        when = (
+            datetime.datetime(2025, 1, 1, 3, tzinfo=local)
+            if index == 0
+            else datetime.datetime(2025, 6, 1, tzinfo=local)
+        )
+        Referral.objects.create(
+            case=case, provider=provider, service_type="legal", status=Referral.Status.COMPLETED,
+            status_changed_at=when, created_by=caseworker,
+        )  # fmt: skip
+    assert support_quantiles(["2024", "2025"])["2025"][0] == 10
+    assert "2024" not in support_quantiles(["2024", "2025"])
+
+
+def test_changing_the_threshold_or_rounding_after_publishing_is_refused(reporting_world, supervisor, admin, settings):
+    """Earlier releases are read with the rule they were published with; a new rule would misread them."""
+    from django.core.exceptions import ValidationError
+
+    reporting_world()
+    publish(computed(supervisor), supervisor, admin)
+    settings.HAVEN_REPORT_ROUNDING_BASE = 10
+    with pytest.raises(ValidationError, match="rounding"):
+        services.start_draft(by=supervisor, today=TODAY)
+
+
+def test_a_record_dated_before_the_first_published_quarter_does_not_break_later_reports(supervisor, admin, caseworker):
+    """The first quarter never moves earlier once published; a year is published only whole."""
+    for quarter, n in [("2025-Q3", 14), ("2025-Q4", 15), ("2026-Q1", 16)]:
+        for _ in range(n):
+            take_in(quarter, by=caseworker)
+    first = publish(computed(supervisor), supervisor, admin)
+    assert not [key for key, *_rest in first.cells if key.startswith("rank-by-branch/2025")]  # 2025 is not whole
+    take_in("2024-Q1", by=caseworker)  # a record backdated before everything published
+    second = computed(supervisor, today=TODAY.replace(month=8))
+    assert second.status == Snapshot.Status.DRAFT, second.error
+    assert sorted(second.counts)[0] == "2025-Q3"
+
+
+def test_a_report_approved_while_another_computes_makes_that_one_stale(reporting_world, supervisor, admin):
+    from django.core.exceptions import ValidationError
+
+    reporting_world()
+    earlier = computed(supervisor)
+    services.propose(snapshot=earlier, by=supervisor)
+    snapshot = services.start_draft(by=supervisor, today=TODAY)
+    Snapshot.objects.filter(pk=snapshot.pk).update(status=Snapshot.Status.COMPUTING)
+    snapshot.refresh_from_db()
+
+    def approve_meanwhile(percent: int) -> None:
+        if percent == 10:
+            services.approve(snapshot=earlier, by=admin)
+
+    compute.compute(snapshot, progress=approve_meanwhile)
+    snapshot.save()
+    with pytest.raises(ValidationError, match="Another report was published"):
+        services.propose(snapshot=snapshot, by=supervisor)
