@@ -24,7 +24,7 @@ DEV_ENV := DJANGO_DEBUG=1
 # Where make run serves: make run ADDR=127.0.0.1:8001
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench bench-cases bench-backups bench-support bench-debriefing prereqs-run prereqs-test
+.PHONY: install run test lint bench bench-cases bench-backups bench-support bench-debriefing bench-reporting prereqs-run prereqs-test
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PREREQS) install
@@ -86,3 +86,10 @@ bench-support: $(STAMP)
 bench-debriefing: $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) bench/debriefing.py
+
+# Donor reports: a snapshot's aggregation and computation beside raw SQL, and the donor's page, at
+# 1,000,000 cases unless CASES is given (make bench-reporting CASES=20000 for a quick run). The seeded
+# database is kept for the next run; python bench/reporting.py CASES --drop drops it.
+bench-reporting: $(STAMP)
+	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
+	$(TEST_ENV) $(PY) bench/reporting.py $(if $(filter command line environment,$(origin CASES)),$(CASES),1000000)

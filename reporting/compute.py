@@ -108,6 +108,8 @@ def first_quarter_with_data(last: str) -> str | None:
     """The earliest quarter up to ``last`` in which anything was counted, or None."""
     firsts = []
     for population in POPULATIONS.values():
+        if population.within:
+            continue  # it starts no earlier than the population its rows are drawn from
         lower = population.rows().filter(**_bounds(population, "1900-Q1", last)).aggregate(first=Min(population.date))
         if lower["first"] is not None:
             first = lower["first"]
