@@ -221,11 +221,13 @@ class ReferralQuerySet(VaultQuerySet):
         return self.filter(status__in=Referral.OPEN_STATUSES)
 
     def with_consent_flag(self) -> ReferralQuerySet:
-        """Annotate ``sharing_withdrawn``: the case has no active consent to sharing (any longer)."""
-        active = Consent.objects.filter(
-            case=OuterRef("case"), kind=Consent.Kind.REFERRAL_SHARING, withdrawn_on__isnull=True
+        """Annotate the case's consent to sharing: ``sharing_not_given`` (never given) and
+        ``sharing_withdrawn`` (given once, none in force now). Both False: it is in force."""
+        sharing = Consent.objects.filter(case=OuterRef("case"), kind=Consent.Kind.REFERRAL_SHARING)
+        ever = Exists(sharing)
+        return self.annotate(
+            sharing_not_given=~ever, sharing_withdrawn=ever & ~Exists(sharing.filter(withdrawn_on__isnull=True))
         )
-        return self.annotate(sharing_withdrawn=~Exists(active))
 
 
 class Referral(VaultModel):

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import log_event
 from defectors.models import Case, Consent
-from defectors.services import has_consent, refuse_if_shredded
+from defectors.services import refuse_if_shredded
 from support.models import (
     PACKET_FIELDS,
     Assistance,
@@ -285,11 +285,28 @@ def create_referral(
     return referral
 
 
-def sharing_problems(referral: Referral) -> list[str]:
-    """Why this referral may not be sent now: [] when it may (the page and the service share it)."""
+def sharing_consent(case: Case) -> str:
+    """The case's consent to sharing with referral partners: "given" (in force), "withdrawn"
+    (given once, none in force now) or "never" (never recorded). One query."""
+    withdrawals = list(
+        Consent.objects.filter(case=case, kind=Consent.Kind.REFERRAL_SHARING).values_list("withdrawn_on", flat=True)
+    )
+    if not withdrawals:
+        return "never"
+    return "given" if None in withdrawals else "withdrawn"
+
+
+def sharing_problems(referral: Referral, *, consent: str = "") -> list[str]:
+    """Why this referral may not be sent now: [] when it may (the page and the service share it).
+    ``consent``: sharing_consent(referral.case) when the caller has it already."""
     problems = []
-    if not has_consent(referral.case, Consent.Kind.REFERRAL_SHARING):
-        problems.append(_("The person has not consented to sharing with referral partners (or withdrew it)."))
+    consent = consent or sharing_consent(referral.case)
+    if consent == "never":
+        problems.append(_("The person has not given consent to sharing with referral partners: record it first."))
+    elif consent == "withdrawn":
+        problems.append(
+            _("The person withdrew consent to sharing with referral partners: record it if they give it again.")
+        )
     if referral.service_type == ServiceType.MENTAL_HEALTH and referral.explicit_consent_on is None:
         problems.append(_("A mental-health referral needs the person's explicit consent, recorded on the referral."))
     return problems
