@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -76,6 +77,7 @@ def _page(request: AuthenticatedRequest, case: Case, **bound: Any) -> HttpRespon
         "goals": Goal.objects.filter(case=case),
         "tasks": Task.objects.filter(case=case).select_related("owner"),
         "is_supervisor": request.user.role == User.Role.SUPERVISOR,
+        "today": timezone.localdate(),
         **_blank_forms(case),
         **bound,
     }
@@ -125,7 +127,7 @@ def place(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def check_out(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     placement = get_placement_for_user(request.user, case, pk)
-    form = CheckOutForm(request.POST, prefix="checkout")
+    form = CheckOutForm(request.POST, prefix="checkout", checked_in_on=placement.checked_in_on)
     return _run(
         request, case, form, "checkout",
         lambda data: services.check_out(placement=placement, by=request.user, on=data["checked_out_on"]),
@@ -255,8 +257,12 @@ def session_attendance(request: AuthenticatedRequest, code: str, pk: uuid.UUID) 
     if attended not in ("yes", "no"):
         messages.error(request, _("Say whether the session took place."))
         return _back(case, "session")
-    services.record_attendance(session=session, by=request.user, attended=attended == "yes")
-    messages.success(request, _("Attendance recorded."))
+    try:
+        services.record_attendance(session=session, by=request.user, attended=attended == "yes")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Attendance recorded."))
     return _back(case, "session")
 
 
