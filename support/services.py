@@ -51,6 +51,7 @@ END_BEFORE_CHECK_IN = gettext_lazy("The expected end is before the check-in date
 CHECK_OUT_BEFORE_CHECK_IN = gettext_lazy("The check-out date is before the check-in date.")
 NOT_STARTED = gettext_lazy("A course that starts after today cannot be completed yet.")
 NOT_HELD = gettext_lazy("A session after today cannot be attended or missed yet.")
+CASE_CLOSED = gettext_lazy("This case is closed: reopen it first.")
 
 
 class StaleReferral(ValidationError):
@@ -71,10 +72,14 @@ def _refuse_unless_supervisor(by: User) -> None:
         raise PermissionDenied
 
 
-def _usable_case(case: Case) -> None:
-    refuse_if_shredded(case=case)
-    if case.status == Case.Status.CLOSED:
-        raise ValidationError(_("This case is closed: reopen it first."))
+def _usable_case(case: Case) -> Case:
+    """The case, locked and as the database has it now; ValidationError when it is shredded or
+    closed. change_status locks the row too, so a case closed a moment ago gets nothing added."""
+    locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    refuse_if_shredded(case=locked)
+    if locked.status == Case.Status.CLOSED:
+        raise ValidationError(CASE_CLOSED)
+    return locked
 
 
 Row = TypeVar("Row", Referral, Assistance, Goal, Task, Placement, TrainingEnrolment, SupportSession)
@@ -198,8 +203,7 @@ def place_in_shelter(
     a resent form (even a racing one: the case lock orders them) returns the placement.
     """
     _refuse_unless_case_role(by)
-    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-    _usable_case(case)
+    case = _usable_case(case)  # the case's lock first, then the shelter's: always in that order
     if (sent := _already_sent(Placement, token=token, case=case, by=by)) is not None:
         return sent
     shelter = Shelter.objects.select_for_update(of=("self",)).get(pk=shelter.pk)

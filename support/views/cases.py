@@ -45,6 +45,7 @@ from support.forms import (
     TrainingForm,
 )
 from support.models import Assistance, Goal, Placement, Referral, SupportSession, Task, TrainingEnrolment
+from vault.fields import is_shredded
 
 CASE_ROLES = User.CASE_ROLES
 
@@ -63,11 +64,20 @@ def _blank_forms(case: Case) -> dict[str, forms.BaseForm]:
     }
 
 
+def _closed_as(case: Case) -> str:
+    """ "shredded", "closed" or "": a closed or shredded case offers no form that adds a row
+    (the services refuse one anyway), only a line that says why."""
+    if case.shredded_at or is_shredded(case):
+        return "shredded"
+    return "closed" if case.status == Case.Status.CLOSED else ""
+
+
 def _page(request: AuthenticatedRequest, case: Case, **bound: Any) -> HttpResponse:
     """The case's support page; ``bound`` replaces a blank form with one that has errors."""
     placements = list(Placement.objects.filter(case=case).select_related("shelter"))
     context = {
         "case": case,
+        "closed_as": _closed_as(case),
         "placements": placements,
         "placed": any(placement.checked_out_on is None for placement in placements),
         "referrals": Referral.objects.filter(case=case).select_related("provider").with_consent_flag(),

@@ -283,3 +283,65 @@ class TestLaterUpdates:
             case=case, provider=provider, programme="Welding", starts_on=TODAY, created_by=caseworker
         )
         assert client_for(outsider).get(url(case, f"training/{enrolment.pk}/")).status_code == 404
+
+
+CREATE_ACTIONS = ("place/", "refer/", "training/", "sessions/", "assistance/", "goals/", "tasks/")
+
+
+class TestClosedCase:
+    """A closed or shredded case offers no form that adds support; the services refuse a post anyway."""
+
+    @pytest.fixture
+    def closed(self, case, caseworker):  # type: ignore[no-untyped-def]
+        from defectors.services import change_status
+
+        change_status(case=case, by=caseworker, status="closed", reason="Resettled")
+        return case
+
+    def test_a_closed_case_shows_no_create_forms_and_says_how_to_reopen(self, cw, closed, provider, shelter):
+        page = cw.get(url(closed)).content.decode()
+        for action in CREATE_ACTIONS:
+            assert f'action="{url(closed, action)}"' not in page
+        assert page.count("This case is closed") == 1
+        assert f'href="/cases/{closed.code}/"' in page  # where "Reopen the case" is
+
+    def test_a_shredded_case_shows_no_create_forms(self, cw, case, caseworker, supervisor, admin):
+        from defectors import services as case_services
+
+        request = case_services.request_shred(case=case, by=supervisor, reason="Raid")
+        case_services.decide_shred(shred_request=request, by=admin, approve=True)
+        page = cw.get(url(case)).content.decode()
+        for action in CREATE_ACTIONS:
+            assert f'action="{url(case, action)}"' not in page
+        assert page.count("This case is shredded") == 1
+
+    def test_a_post_to_a_closed_case_is_refused_once_and_writes_nothing(self, cw, closed):
+        response = cw.post(
+            url(closed, "goals/"), with_token({"goal-title": "Find work", "goal-target_date": TODAY.isoformat()})
+        )
+        assert response.status_code == 400
+        assert response.content.decode().count("This case is closed") == 1
+        assert not Goal.objects.exists()
+
+    def test_the_service_refuses_a_closed_case(self, closed, caseworker):
+        with pytest.raises(ValidationError, match="This case is closed"):
+            services.add_goal(case=closed, by=caseworker, fields={"title": "Find work"})
+        assert not Goal.objects.exists()
+
+    def test_an_open_case_still_shows_its_forms(self, cw, case):
+        page = cw.get(url(case)).content.decode()
+        for action in CREATE_ACTIONS:
+            assert f'action="{url(case, action)}"' in page
+        assert "This case is closed" not in page
+
+
+def test_a_refusal_is_said_once_not_twice(cw, case, shelter):
+    """The error summary lists the form's own errors; the form does not repeat them above its fields."""
+    shelter.beds = 0
+    shelter.save()
+    response = cw.post(
+        url(case, "place/"),
+        with_token({"placement-shelter": shelter.pk, "placement-checked_in_on": TODAY.isoformat()}),
+    )
+    assert response.status_code == 400
+    assert response.content.decode().count("This shelter is full.") == 1
