@@ -406,6 +406,15 @@ class Assistance(VaultModel):
     class Meta:
         ordering = ["-given_on"]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="support_assistance_not_negative")]
+        indexes = [
+            # The supervisors' dashboard: the few entries still waiting, newest first, and their
+            # count, read from this index alone however much assistance was ever recorded.
+            models.Index(
+                fields=["-given_on", "-id"],
+                condition=Q(needs_approval=True, approved_at__isnull=True),
+                name="support_assistance_awaiting",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"assistance {self.pk}"
@@ -413,6 +422,10 @@ class Assistance(VaultModel):
     @property
     def awaiting_approval(self) -> bool:
         return self.needs_approval and self.approved_at is None
+
+
+# An entry above its currency's limit that no supervisor has approved yet (index support_assistance_awaiting).
+AWAITING_APPROVAL = Q(needs_approval=True, approved_at__isnull=True)
 
 
 class Goal(VaultModel):
