@@ -53,11 +53,15 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
         case__in=case_ids, checked_out_on__isnull=True, expected_end__lte=week
     ).select_related("case", "shelter")
     shelters = list(Shelter.objects.with_occupancy().filter(active=True))
+    overdue_follow_ups = list(cases.filter(overdue).only(*fields).order_by("next_follow_up")[:LIMIT])
     context: dict[str, Any] = {
         "supervisor": supervisor,
         "today": today,
         "urgent": list(cases.filter(urgent).only(*fields).order_by("-created_at")[:LIMIT]),
-        "overdue_follow_ups": list(cases.filter(overdue).only(*fields).order_by("next_follow_up")[:LIMIT]),
+        "overdue_follow_ups": overdue_follow_ups,
+        # The rest are in the case list filtered the same way (defectors.search.filter_cases:
+        # open, follow-up before today). Urgent cases have no such filter (it would add closed ones).
+        "more_overdue": counts["overdue"] - len(overdue_follow_ups),
         "counts": counts,
         "tasks": list(tasks.order_by("due_on")[:LIMIT]),
         "waiting": list(waiting.order_by("status_changed_at")[:LIMIT]),

@@ -193,3 +193,36 @@ class TestAwaitingApproval:
     def test_none_waiting_says_none(self, sup, case):
         section = sup.get("/support/").content.decode().split('id="approvals"')[1].split("</section>")[0]
         assert "Assistance awaiting approval: 0" in section and "None." in section
+
+
+class TestLongLists:
+    """A list cut at 10 says how many there are, and where the rest are when the case list can show them."""
+
+    def test_overdue_follow_ups_link_to_the_rest_in_the_case_list(self, cw, caseworker):
+        from tests.factories import CaseFactory
+
+        cases = [
+            CaseFactory(created_by=caseworker, next_follow_up=TODAY - datetime.timedelta(days=n + 1)) for n in range(12)
+        ]
+        page = cw.get("/support/").content.decode()
+        section = page.split('id="follow-ups"')[1].split("</section>")[0]
+        assert '<a href="/cases/?follow_up=overdue&amp;sort=follow_up">and 2 more</a>' in section
+        listed = cw.get("/cases/?follow_up=overdue&sort=follow_up").content.decode()
+        assert all(case.code in listed for case in cases)  # the link shows the same cases, all of them
+
+    def test_urgent_cases_say_how_many_there_are(self, cw, caseworker):
+        from tests.factories import CaseFactory
+
+        for _n in range(12):
+            CaseFactory(created_by=caseworker, urgency=Case.Urgency.URGENT)
+        section = cw.get("/support/").content.decode().split('id="urgent"')[1].split("</section>")[0]
+        assert section.count("<li>") == 10
+        assert "Showing the 10 newest of 12." in section
+
+    def test_short_lists_say_nothing_more(self, cw, caseworker):
+        from tests.factories import CaseFactory
+
+        yesterday = TODAY - datetime.timedelta(days=1)
+        CaseFactory(created_by=caseworker, urgency=Case.Urgency.URGENT, next_follow_up=yesterday)
+        page = cw.get("/support/").content.decode()
+        assert "more</a>" not in page and "Showing the" not in page
