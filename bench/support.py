@@ -8,7 +8,8 @@ referrals and 50,000 placements.
 Runs in a throwaway test database (test_<name>_bench_support). Cases come from the
 demo generator's bulk path (defectors/demo.py); each case gets three referrals
 (one sent 30 days ago, so "waiting too long" is never empty), every second case a
-placement (most checked out, some ending this week), every tenth an overdue task.
+placement (most checked out, some ending this week), every tenth an overdue task,
+each case an assistance entry (every fiftieth awaiting a supervisor's approval).
 Whole requests through Django's test Client, signed in with both factors, median
 of RUNS; query counts at 10 cases and at the full count. No plaintext twin: these
 pages read only plaintext columns (codes, statuses, dates, counts) and decrypt
@@ -24,6 +25,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,7 +44,7 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import User  # noqa: E402
 from defectors import demo  # noqa: E402
 from defectors.models import Case  # noqa: E402
-from support.models import Placement, Provider, Referral, ServiceType, Shelter, Task  # noqa: E402
+from support.models import Assistance, Placement, Provider, Referral, ServiceType, Shelter, Task  # noqa: E402
 from support.views.referrals import PAGE_SIZE, cursor_for  # noqa: E402
 from tests.conftest import login_with_mfa  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
@@ -56,10 +58,11 @@ DEEP = 2_000  # a deep page starts after this many pages (50,000 rows), or at th
 
 
 def add_support(cases: Sequence[Case], providers: Sequence[Provider], shelters: Sequence[Shelter]) -> None:
-    """Three referrals a case, a placement every second case, an overdue task every tenth."""
+    """Three referrals a case, a placement every second case, an overdue task every tenth, assistance
+    for every case (every fiftieth above the limit and awaiting approval, the rest within it)."""
     today = timezone.localdate()
     now = timezone.now()
-    referrals, placements, tasks = [], [], []
+    referrals, placements, tasks, assistance = [], [], [], []
     for n, case in enumerate(cases):
         for k, service in enumerate(SERVICES):
             status = (Referral.Status.SENT, Referral.Status.COMPLETED, Referral.Status.IN_PROGRESS)[k]
@@ -89,10 +92,24 @@ def add_support(cases: Sequence[Case], providers: Sequence[Provider], shelters: 
             tasks.append(
                 Task(case=case, title="Call back", owner=case.assigned_to, due_on=today - datetime.timedelta(days=3))
             )
+        waiting = n % 50 == 0
+        assistance.append(
+            Assistance(
+                case=case,
+                kind=Assistance.Kind.CASH,
+                amount=Decimal(9000 if waiting else 1500),
+                currency="THB",
+                given_on=today - datetime.timedelta(days=n % 30),
+                purpose="Rent",
+                created_by=case.created_by,
+                needs_approval=waiting,
+            )
+        )
     with transaction.atomic():
         Referral.objects.bulk_create(referrals, batch_size=demo.BATCH_SIZE)
         Placement.objects.bulk_create(placements, batch_size=demo.BATCH_SIZE)
         Task.objects.bulk_create(tasks, batch_size=demo.BATCH_SIZE)
+        Assistance.objects.bulk_create(assistance, batch_size=demo.BATCH_SIZE)
 
 
 def seed(total: int, workers: Sequence[User], providers: Sequence[Provider], shelters: Sequence[Shelter]) -> float:
@@ -108,7 +125,7 @@ def seed(total: int, workers: Sequence[User], providers: Sequence[Provider], she
         if last % 10_000 == 0 or last == total:
             print(f"  {last:,} cases ({time.perf_counter() - start:.0f} s)", flush=True)
     with connection.cursor() as cursor:
-        for model in (Case, Referral, Placement, Task):
+        for model in (Case, Referral, Placement, Task, Assistance):
             cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
     return time.perf_counter() - start
 
@@ -184,7 +201,7 @@ def main(total: int) -> None:
     spent = seed(total, workers, providers, shelters)
     print(
         f"  {spent:.0f} s; {Referral.objects.count():,} referrals, {Placement.objects.count():,} placements, "
-        f"{Task.objects.count():,} tasks",
+        f"{Task.objects.count():,} tasks, {Assistance.objects.count():,} assistance entries",
         flush=True,
     )
     large = {label: measure(fn) for label, fn in pages().items()}

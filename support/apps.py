@@ -16,3 +16,4 @@ class SupportConfig(AppConfig):
     ]
     # The caseworker's and supervisor's home is the dashboard (defectors gives up its claim).
     home = {role: "support:dashboard" for role in CASE_ROLES}
+    demo_seeder = "support.demo_seed.SupportSeeder"  # seed_demo --support

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from charts.svg import bar_chart
 from defectors.models import Case
-from support.models import Placement, Referral, Shelter, Task
+from support.models import AWAITING_APPROVAL, Assistance, Placement, Referral, Shelter, Task
 
 LIMIT = 10
 # Plot width of the dashboard's charts, CSS pixels: with labels the SVG is about 300 px wide,
@@ -53,11 +53,15 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
         case__in=case_ids, checked_out_on__isnull=True, expected_end__lte=week
     ).select_related("case", "shelter")
     shelters = list(Shelter.objects.with_occupancy().filter(active=True))
+    overdue_follow_ups = list(cases.filter(overdue).only(*fields).order_by("next_follow_up")[:LIMIT])
     context: dict[str, Any] = {
         "supervisor": supervisor,
         "today": today,
         "urgent": list(cases.filter(urgent).only(*fields).order_by("-created_at")[:LIMIT]),
-        "overdue_follow_ups": list(cases.filter(overdue).only(*fields).order_by("next_follow_up")[:LIMIT]),
+        "overdue_follow_ups": overdue_follow_ups,
+        # The rest are in the case list filtered the same way (defectors.search.filter_cases:
+        # open, follow-up before today). Urgent cases have no such filter (it would add closed ones).
+        "more_overdue": counts["overdue"] - len(overdue_follow_ups),
         "counts": counts,
         "tasks": list(tasks.order_by("due_on")[:LIMIT]),
         "waiting": list(waiting.order_by("status_changed_at")[:LIMIT]),
@@ -70,7 +74,26 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
     if supervisor:
         context["workload"] = workload(today)
         context["workload_chart"] = workload_chart(context["workload"])
+        context["awaiting_count"], context["awaiting"] = awaiting_approval()
     return context
+
+
+def awaiting_approval() -> tuple[int, list[Assistance]]:
+    """Assistance waiting for a supervisor: how many, and the newest LIMIT (by date given) with
+    their case codes. Two queries over the partial index support_assistance_awaiting; the count
+    reads that index alone.
+
+    Supervisors only, who see every case (Case.objects.visible_to): no filter by case, which
+    would read the case table. A shredded case's entry stays listed: it still awaits a decision.
+    """
+    # The plain manager: the vault's would fetch each row's key, and no value is opened here.
+    awaiting = Assistance._base_manager.filter(AWAITING_APPROVAL)
+    newest = (
+        awaiting.select_related("case")
+        .only("kind", "amount", "currency", "given_on", "case__code")
+        .order_by("-given_on", "-id")[:LIMIT]
+    )
+    return awaiting.count(), list(newest)
 
 
 @dataclass(frozen=True)

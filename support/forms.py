@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from defectors.forms import DateInput
 from defectors.models import Region
+from support import services
 from support.models import (
     Assistance,
     Goal,
@@ -68,6 +69,13 @@ def _near_today(value: datetime.date | None) -> datetime.date | None:
     return value
 
 
+def _not_after_today(value: datetime.date | None, message: Any) -> datetime.date | None:
+    """A date of something that has happened: ``message`` (the service's wording) if after today."""
+    if value is not None and value > timezone.localdate():
+        raise forms.ValidationError(message)
+    return _near_today(value)
+
+
 class ProviderForm(OneTimeTokenMixin, forms.ModelForm):
     services = forms.MultipleChoiceField(
         label=_("Services"), choices=ServiceType.choices, widget=forms.CheckboxSelectMultiple
@@ -111,17 +119,30 @@ class PlacementForm(OneTimeTokenMixin, forms.Form):
     expected_end = forms.DateField(label=_("Expected end"), widget=DateInput, required=False)
 
     def clean_checked_in_on(self) -> datetime.date | None:
-        return _near_today(self.cleaned_data.get("checked_in_on"))
+        return _not_after_today(self.cleaned_data.get("checked_in_on"), services.CHECK_IN_IN_FUTURE)
 
     def clean_expected_end(self) -> datetime.date | None:
         return _near_today(self.cleaned_data.get("expected_end"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("checked_in_on") and data.get("expected_end") and data["expected_end"] < data["checked_in_on"]:
+            self.add_error("expected_end", services.END_BEFORE_CHECK_IN)
+        return data
 
 
 class CheckOutForm(forms.Form):
     checked_out_on = forms.DateField(label=_("Check-out date"), widget=DateInput)
 
+    def __init__(self, *args: Any, checked_in_on: datetime.date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.checked_in_on = checked_in_on  # the placement's, when the form checks one out
+
     def clean_checked_out_on(self) -> datetime.date | None:
-        return _near_today(self.cleaned_data.get("checked_out_on"))
+        day = _not_after_today(self.cleaned_data.get("checked_out_on"), services.CHECK_OUT_IN_FUTURE)
+        if day is not None and self.checked_in_on is not None and day < self.checked_in_on:
+            raise forms.ValidationError(services.CHECK_OUT_BEFORE_CHECK_IN)
+        return day
 
 
 class ReferralForm(OneTimeTokenMixin, forms.ModelForm):
@@ -174,6 +195,10 @@ class TrainingForm(OneTimeTokenMixin, forms.ModelForm):
                 self.add_error(name, _("Give a date within three years of today."))
         if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
             self.add_error("ends_on", _("The end is before the start."))
+        if data.get("starts_on") and data["starts_on"] > timezone.localdate():
+            for name in ("completed", "certificate_received"):
+                if data.get(name):
+                    self.add_error(name, services.NOT_STARTED)
         return data
 
 
@@ -191,15 +216,29 @@ class SessionForm(OneTimeTokenMixin, forms.ModelForm):
     def clean_planned_on(self) -> datetime.date | None:
         return _near_today(self.cleaned_data.get("planned_on"))
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("attended") is not None and data.get("planned_on") and data["planned_on"] > timezone.localdate():
+            self.add_error("attended", services.NOT_HELD)
+        return data
+
 
 class AssistanceForm(OneTimeTokenMixin, forms.ModelForm):
     class Meta:
         model = Assistance
         fields = ["kind", "amount", "currency", "given_on", "purpose"]
         widgets = {"given_on": DateInput, "purpose": forms.Textarea(attrs={"rows": 2})}
+        # The model's own check (not below 0) in the same words, should it ever speak first.
+        error_messages = {"amount": {"min_value": services.AMOUNT_NOT_POSITIVE}}
+
+    def clean_amount(self) -> Any:
+        amount = self.cleaned_data.get("amount")
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError(services.AMOUNT_NOT_POSITIVE)
+        return amount
 
     def clean_given_on(self) -> datetime.date | None:
-        return _near_today(self.cleaned_data.get("given_on"))
+        return _not_after_today(self.cleaned_data.get("given_on"), services.ASSISTANCE_IN_FUTURE)
 
 
 class GoalForm(OneTimeTokenMixin, forms.ModelForm):

@@ -221,11 +221,13 @@ class ReferralQuerySet(VaultQuerySet):
         return self.filter(status__in=Referral.OPEN_STATUSES)
 
     def with_consent_flag(self) -> ReferralQuerySet:
-        """Annotate ``sharing_withdrawn``: the case has no active consent to sharing (any longer)."""
-        active = Consent.objects.filter(
-            case=OuterRef("case"), kind=Consent.Kind.REFERRAL_SHARING, withdrawn_on__isnull=True
+        """Annotate the case's consent to sharing: ``sharing_not_given`` (never given) and
+        ``sharing_withdrawn`` (given once, none in force now). Both False: it is in force."""
+        sharing = Consent.objects.filter(case=OuterRef("case"), kind=Consent.Kind.REFERRAL_SHARING)
+        ever = Exists(sharing)
+        return self.annotate(
+            sharing_not_given=~ever, sharing_withdrawn=ever & ~Exists(sharing.filter(withdrawn_on__isnull=True))
         )
-        return self.annotate(sharing_withdrawn=~Exists(active))
 
 
 class Referral(VaultModel):
@@ -404,6 +406,15 @@ class Assistance(VaultModel):
     class Meta:
         ordering = ["-given_on"]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="support_assistance_not_negative")]
+        indexes = [
+            # The supervisors' dashboard: the few entries still waiting, newest first, and their
+            # count, read from this index alone however much assistance was ever recorded.
+            models.Index(
+                fields=["-given_on", "-id"],
+                condition=Q(needs_approval=True, approved_at__isnull=True),
+                name="support_assistance_awaiting",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"assistance {self.pk}"
@@ -411,6 +422,10 @@ class Assistance(VaultModel):
     @property
     def awaiting_approval(self) -> bool:
         return self.needs_approval and self.approved_at is None
+
+
+# An entry above its currency's limit that no supervisor has approved yet (index support_assistance_awaiting).
+AWAITING_APPROVAL = Q(needs_approval=True, approved_at__isnull=True)
 
 
 class Goal(VaultModel):

@@ -20,11 +20,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from audit.services import log_event
 from defectors.models import Case, Consent
-from defectors.services import has_consent, refuse_if_shredded
+from defectors.services import refuse_if_shredded
 from support.models import (
     PACKET_FIELDS,
     Assistance,
@@ -40,6 +41,17 @@ from support.models import (
     Task,
     TrainingEnrolment,
 )
+
+# Said by the forms on the field and by the services to any other caller: one wording for each rule.
+AMOUNT_NOT_POSITIVE = gettext_lazy("The amount must be more than zero.")
+ASSISTANCE_IN_FUTURE = gettext_lazy("Assistance cannot be dated in the future.")
+CHECK_IN_IN_FUTURE = gettext_lazy("The check-in cannot be dated in the future.")
+CHECK_OUT_IN_FUTURE = gettext_lazy("The check-out cannot be dated in the future.")
+END_BEFORE_CHECK_IN = gettext_lazy("The expected end is before the check-in date.")
+CHECK_OUT_BEFORE_CHECK_IN = gettext_lazy("The check-out date is before the check-in date.")
+NOT_STARTED = gettext_lazy("A course that starts after today cannot be completed yet.")
+NOT_HELD = gettext_lazy("A session after today cannot be attended or missed yet.")
+CASE_CLOSED = gettext_lazy("This case is closed: reopen it first.")
 
 
 class StaleReferral(ValidationError):
@@ -60,10 +72,14 @@ def _refuse_unless_supervisor(by: User) -> None:
         raise PermissionDenied
 
 
-def _usable_case(case: Case) -> None:
-    refuse_if_shredded(case=case)
-    if case.status == Case.Status.CLOSED:
-        raise ValidationError(_("This case is closed: reopen it first."))
+def _usable_case(case: Case) -> Case:
+    """The case, locked and as the database has it now; ValidationError when it is shredded or
+    closed. change_status locks the row too, so a case closed a moment ago gets nothing added."""
+    locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    refuse_if_shredded(case=locked)
+    if locked.status == Case.Status.CLOSED:
+        raise ValidationError(CASE_CLOSED)
+    return locked
 
 
 Row = TypeVar("Row", Referral, Assistance, Goal, Task, Placement, TrainingEnrolment, SupportSession)
@@ -183,19 +199,20 @@ def place_in_shelter(
     second is refused; the partial unique index keeps one open placement per case
     even without the lock. Raises ValidationError when the shelter is full (naming
     shelters with free beds), inactive, the case is already placed, or the dates
-    overlap an earlier stay or end before they start. ``token`` as for create_referral:
+    overlap an earlier stay, check in after today or end before they start. ``token`` as for create_referral:
     a resent form (even a racing one: the case lock orders them) returns the placement.
     """
     _refuse_unless_case_role(by)
-    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-    _usable_case(case)
+    case = _usable_case(case)  # the case's lock first, then the shelter's: always in that order
     if (sent := _already_sent(Placement, token=token, case=case, by=by)) is not None:
         return sent
     shelter = Shelter.objects.select_for_update(of=("self",)).get(pk=shelter.pk)
     if not shelter.active:
         raise ValidationError(_("This shelter is not taking people."))
+    if checked_in_on > timezone.localdate():
+        raise ValidationError(CHECK_IN_IN_FUTURE)
     if expected_end is not None and expected_end < checked_in_on:
-        raise ValidationError(_("The expected end is before the check-in date."))
+        raise ValidationError(END_BEFORE_CHECK_IN)
     stays = Placement.objects.filter(case=case)
     if stays.filter(checked_out_on__isnull=True).exists():
         raise ValidationError(_("This person is already in a shelter: check them out first."))
@@ -223,13 +240,16 @@ def place_in_shelter(
 
 @transaction.atomic
 def check_out(*, placement: Placement, by: User, on: datetime.date) -> None:
-    """Record the check-out; a date before the check-in is refused; checking out twice changes nothing."""
+    """Record the check-out; a date before the check-in or after today is refused (ValidationError);
+    checking out twice changes nothing."""
     _refuse_unless_case_role(by)
     placement = Placement.objects.select_for_update().select_related("case").get(pk=placement.pk)
     if placement.checked_out_on is not None:
         return
+    if on > timezone.localdate():
+        raise ValidationError(CHECK_OUT_IN_FUTURE)
     if on < placement.checked_in_on:
-        raise ValidationError(_("The check-out date is before the check-in date."))
+        raise ValidationError(CHECK_OUT_BEFORE_CHECK_IN)
     placement.checked_out_on = on
     placement.save(update_fields=["checked_out_on"])
     _audit("placement.checked_out", by=by, case=placement.case)
@@ -285,11 +305,28 @@ def create_referral(
     return referral
 
 
-def sharing_problems(referral: Referral) -> list[str]:
-    """Why this referral may not be sent now: [] when it may (the page and the service share it)."""
+def sharing_consent(case: Case) -> str:
+    """The case's consent to sharing with referral partners: "given" (in force), "withdrawn"
+    (given once, none in force now) or "never" (never recorded). One query."""
+    withdrawals = list(
+        Consent.objects.filter(case=case, kind=Consent.Kind.REFERRAL_SHARING).values_list("withdrawn_on", flat=True)
+    )
+    if not withdrawals:
+        return "never"
+    return "given" if None in withdrawals else "withdrawn"
+
+
+def sharing_problems(referral: Referral, *, consent: str = "") -> list[str]:
+    """Why this referral may not be sent now: [] when it may (the page and the service share it).
+    ``consent``: sharing_consent(referral.case) when the caller has it already."""
     problems = []
-    if not has_consent(referral.case, Consent.Kind.REFERRAL_SHARING):
-        problems.append(_("The person has not consented to sharing with referral partners (or withdrew it)."))
+    consent = consent or sharing_consent(referral.case)
+    if consent == "never":
+        problems.append(_("The person has not given consent to sharing with referral partners: record it first."))
+    elif consent == "withdrawn":
+        problems.append(
+            _("The person withdrew consent to sharing with referral partners: record it if they give it again.")
+        )
     if referral.service_type == ServiceType.MENTAL_HEALTH and referral.explicit_consent_on is None:
         problems.append(_("A mental-health referral needs the person's explicit consent, recorded on the referral."))
     return problems
@@ -362,39 +399,48 @@ def transition_referral(
 def enrol_in_training(
     *, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID | None = None
 ) -> TrainingEnrolment:
-    """Enrol the person; ``fields`` as TrainingForm cleans them. An end before the start is refused.
+    """Enrol the person; ``fields`` as TrainingForm cleans them. An end before the start, or a
+    course starting after today marked completed or certified, is refused (ValidationError).
     ``token`` as for create_referral: a resent form enrols once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
     if (sent := _already_sent(TrainingEnrolment, token=token, case=case, by=by)) is not None:
         return sent
-    ends_on = fields.get("ends_on")
-    if ends_on is not None and ends_on < fields["starts_on"]:
-        raise ValidationError(_("The end is before the start."))
     enrolment = TrainingEnrolment(case=case, created_by=by, token=token, **fields)
+    _refuse_impossible_training(enrolment)
     if (saved := _save_once(enrolment, case=case, by=by)) is not enrolment:
         return saved
     _audit("training.created", by=by, case=case)
     return enrolment
 
 
+def _refuse_impossible_training(enrolment: TrainingEnrolment) -> None:
+    if enrolment.ends_on is not None and enrolment.ends_on < enrolment.starts_on:
+        raise ValidationError(_("The end is before the start."))
+    if enrolment.starts_on > timezone.localdate() and (enrolment.completed or enrolment.certificate_received):
+        raise ValidationError(NOT_STARTED)
+
+
 @transaction.atomic
 def update_training(*, enrolment: TrainingEnrolment, by: User, fields: dict[str, Any]) -> None:
+    """Change an enrolment (``fields`` as TrainingForm cleans them); refused as enrol_in_training."""
     _refuse_unless_case_role(by)
     refuse_if_shredded(case=enrolment.case)
     for name, value in fields.items():
         setattr(enrolment, name, value)
-    if enrolment.ends_on is not None and enrolment.ends_on < enrolment.starts_on:
-        raise ValidationError(_("The end is before the start."))
+    _refuse_impossible_training(enrolment)
     enrolment.save(update_fields=list(fields))
     _audit("training.updated", by=by, case=enrolment.case)
 
 
 @transaction.atomic
 def record_attendance(*, session: SupportSession, by: User, attended: bool) -> None:
-    """Mark a planned session attended or missed; audited by case code."""
+    """Mark a planned session attended or missed; audited by case code. ValidationError for a
+    session dated after today."""
     _refuse_unless_case_role(by)
     refuse_if_shredded(case=session.case)
+    if session.planned_on > timezone.localdate():
+        raise ValidationError(NOT_HELD)
     session.attended = attended
     session.save(update_fields=["attended"])
     _audit("session.attendance", by=by, case=session.case, reason="attended" if attended else "missed")
@@ -403,11 +449,14 @@ def record_attendance(*, session: SupportSession, by: User, attended: bool) -> N
 @transaction.atomic
 def plan_session(*, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID | None = None) -> SupportSession:
     """A mental-health or psychosocial session (planned or attended); the note is encrypted.
+    A session after today marked attended or missed is refused (ValidationError).
     ``token`` as for create_referral: a resent form records it once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
     if (sent := _already_sent(SupportSession, token=token, case=case, by=by)) is not None:
         return sent
+    if fields.get("attended") is not None and fields["planned_on"] > timezone.localdate():
+        raise ValidationError(NOT_HELD)
     session = SupportSession(case=case, created_by=by, token=token, **fields)
     if (saved := _save_once(session, case=case, by=by)) is not session:
         return saved
@@ -422,15 +471,19 @@ def approval_limit(currency: str) -> Decimal:
 
 @transaction.atomic
 def record_assistance(*, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID | None = None) -> Assistance:
-    """Record emergency cash, food or transport. A negative amount is refused; above the
-    currency's limit a caseworker's entry waits for a supervisor (a supervisor's is approved).
-    ``token`` as for create_referral: a resent form records it once."""
+    """Record emergency cash, food or transport; ``fields`` as AssistanceForm cleans them.
+
+    An amount of zero or less, or a date after today, is refused (ValidationError); above
+    the currency's limit a caseworker's entry waits for a supervisor (a supervisor's is
+    approved). ``token`` as for create_referral: a resent form records it once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
     if (sent := _already_sent(Assistance, token=token, case=case, by=by)) is not None:
         return sent
-    if fields["amount"] < 0:
-        raise ValidationError(_("The amount cannot be negative."))
+    if fields["amount"] <= 0:
+        raise ValidationError(AMOUNT_NOT_POSITIVE)
+    if fields["given_on"] > timezone.localdate():
+        raise ValidationError(ASSISTANCE_IN_FUTURE)
     assistance = Assistance(case=case, created_by=by, token=token, **fields)
     if assistance.amount > approval_limit(assistance.currency):
         assistance.needs_approval = True

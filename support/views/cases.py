@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -44,6 +45,7 @@ from support.forms import (
     TrainingForm,
 )
 from support.models import Assistance, Goal, Placement, Referral, SupportSession, Task, TrainingEnrolment
+from vault.fields import is_shredded
 
 CASE_ROLES = User.CASE_ROLES
 
@@ -62,11 +64,20 @@ def _blank_forms(case: Case) -> dict[str, forms.BaseForm]:
     }
 
 
+def _closed_as(case: Case) -> str:
+    """ "shredded", "closed" or "": a closed or shredded case offers no form that adds a row
+    (the services refuse one anyway), only a line that says why."""
+    if case.shredded_at or is_shredded(case):
+        return "shredded"
+    return "closed" if case.status == Case.Status.CLOSED else ""
+
+
 def _page(request: AuthenticatedRequest, case: Case, **bound: Any) -> HttpResponse:
     """The case's support page; ``bound`` replaces a blank form with one that has errors."""
     placements = list(Placement.objects.filter(case=case).select_related("shelter"))
     context = {
         "case": case,
+        "closed_as": _closed_as(case),
         "placements": placements,
         "placed": any(placement.checked_out_on is None for placement in placements),
         "referrals": Referral.objects.filter(case=case).select_related("provider").with_consent_flag(),
@@ -76,6 +87,7 @@ def _page(request: AuthenticatedRequest, case: Case, **bound: Any) -> HttpRespon
         "goals": Goal.objects.filter(case=case),
         "tasks": Task.objects.filter(case=case).select_related("owner"),
         "is_supervisor": request.user.role == User.Role.SUPERVISOR,
+        "today": timezone.localdate(),
         **_blank_forms(case),
         **bound,
     }
@@ -125,7 +137,7 @@ def place(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def check_out(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     placement = get_placement_for_user(request.user, case, pk)
-    form = CheckOutForm(request.POST, prefix="checkout")
+    form = CheckOutForm(request.POST, prefix="checkout", checked_in_on=placement.checked_in_on)
     return _run(
         request, case, form, "checkout",
         lambda data: services.check_out(placement=placement, by=request.user, on=data["checked_out_on"]),
@@ -255,8 +267,12 @@ def session_attendance(request: AuthenticatedRequest, code: str, pk: uuid.UUID) 
     if attended not in ("yes", "no"):
         messages.error(request, _("Say whether the session took place."))
         return _back(case, "session")
-    services.record_attendance(session=session, by=request.user, attended=attended == "yes")
-    messages.success(request, _("Attendance recorded."))
+    try:
+        services.record_attendance(session=session, by=request.user, attended=attended == "yes")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Attendance recorded."))
     return _back(case, "session")
 
 

@@ -125,17 +125,22 @@ def referral_list(request: AuthenticatedRequest) -> HttpResponse:
 def referral_detail(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     referral = get_referral_for_user(request.user, case, pk)
+    consent = services.sharing_consent(case)
+    problems = services.sharing_problems(referral, consent=consent) if referral.is_open else []
+    # "Send" is offered only when it would work; otherwise the page says what is missing.
     actions = [
         (status, TRANSITION_LABELS[status][0], TRANSITION_LABELS[status][1],
          TransitionForm(initial={"to": status, "version": referral.version}))
         for status in referral.next_statuses()
+        if not (status == Referral.Status.SENT and problems)
     ]  # fmt: skip
     context = {
         "case": case,
         "referral": referral,
         "events": referral.events.select_related("by"),
         "actions": actions,
-        "sharing_problems": services.sharing_problems(referral) if referral.status in Referral.OPEN_STATUSES else [],
+        "sharing_problems": problems,
+        "consent": consent,
     }
     return render(request, "support/referral.html", context)
 

@@ -54,7 +54,8 @@ class TestTraining:
                         "training-ends_on": (TODAY - datetime.timedelta(days=1)).isoformat()}),
         )  # fmt: skip
         assert response.status_code == 400
-        assert "The end is before the start." in response.content.decode()
+        # On the end field (the summary links to it), not only at the top of the form.
+        assert 'href="#id_training-ends_on">End: The end is before the start.</a>' in response.content.decode()
         assert not TrainingEnrolment.objects.exists()
 
     def test_the_service_refuses_an_end_before_the_start_too(self, case, caseworker, provider):
@@ -64,6 +65,32 @@ class TestTraining:
                 fields={"programme": "x", "provider": provider, "starts_on": TODAY,
                         "ends_on": TODAY - datetime.timedelta(days=1)},
             )  # fmt: skip
+
+    def test_a_course_that_starts_after_today_cannot_be_completed_yet(self, cw, case, caseworker, provider):
+        later = (TODAY + datetime.timedelta(days=7)).isoformat()
+        response = cw.post(
+            url(case, "training/"),
+            with_token({"training-programme": "Welding", "training-provider": provider.pk,
+                        "training-starts_on": later, "training-completed": "on"}),
+        )  # fmt: skip
+        assert response.status_code == 400
+        assert (
+            'href="#id_training-completed">Completed: A course that starts after today cannot be completed yet.</a>'
+            in response.content.decode()
+        )
+        with pytest.raises(ValidationError, match="cannot be completed yet"):
+            services.enrol_in_training(
+                case=case, by=caseworker,
+                fields={"programme": "x", "provider": provider, "starts_on": TODAY + datetime.timedelta(days=7),
+                        "certificate_received": True},
+            )  # fmt: skip
+        assert not TrainingEnrolment.objects.exists()
+        cw.post(
+            url(case, "training/"),
+            with_token({"training-programme": "Welding", "training-provider": provider.pk,
+                        "training-starts_on": later}),
+        )  # fmt: skip
+        assert TrainingEnrolment.objects.get().starts_on.isoformat() == later  # enrolling ahead is fine
 
     def test_attendance_over_100_is_refused(self, cw, case, provider):
         cw.post(
@@ -89,6 +116,26 @@ class TestSessions:
             cursor.execute("SELECT note::text FROM support_supportsession")
             assert "SENTINEL" not in repr(cursor.fetchall())
 
+    def test_a_session_after_today_cannot_be_attended_or_missed_yet(self, cw, case, caseworker, provider):
+        later = TODAY + datetime.timedelta(days=3)
+        response = cw.post(
+            url(case, "sessions/"),
+            with_token({"session-provider": provider.pk, "session-planned_on": later.isoformat(),
+                        "session-attended": "false"}),
+        )  # fmt: skip
+        assert response.status_code == 400
+        assert (
+            'href="#id_session-attended">Attended: A session after today cannot be attended or missed yet.</a>'
+            in response.content.decode()
+        )
+        assert not SupportSession.objects.exists()
+        session = services.plan_session(case=case, by=caseworker, fields={"provider": provider, "planned_on": later})
+        assert "Missed</button>" not in cw.get(url(case)).content.decode()  # no buttons on a planned one
+        response = cw.post(url(case, f"sessions/{session.pk}/attendance/"), {"attended": "yes"}, follow=True)
+        assert "A session after today cannot be attended or missed yet." in response.content.decode()
+        session.refresh_from_db()
+        assert session.attended is None
+
     def test_an_over_long_note_is_refused(self, cw, case, provider):
         response = cw.post(
             url(case, "sessions/"),
@@ -110,12 +157,40 @@ class TestAssistance:
         assert response.status_code == 400
         assert not Assistance.objects.exists()
 
-    def test_the_service_refuses_a_negative_amount(self, case, caseworker):
-        with pytest.raises(ValidationError, match="negative"):
+    @pytest.mark.parametrize("amount", ["0", "0.00", "-5"])
+    def test_an_amount_of_zero_or_less_is_refused_on_the_field_in_plain_words(self, cw, case, amount):
+        response = cw.post(url(case, "assistance/"), with_token(self.body(amount)))
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert 'href="#id_assistance-amount">Amount: The amount must be more than zero.</a>' in page
+        assert "Ensure this value" not in page
+        assert not Assistance.objects.exists()
+
+    def test_a_date_in_the_future_is_refused_on_the_field(self, cw, case):
+        body = {**self.body("10"), "assistance-given_on": (TODAY + datetime.timedelta(days=1)).isoformat()}
+        response = cw.post(url(case, "assistance/"), with_token(body))
+        assert response.status_code == 400
+        assert 'href="#id_assistance-given_on">Date: Assistance cannot be dated in the future.</a>' in (
+            response.content.decode()
+        )
+        assert not Assistance.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("amount", "given_on", "message"),
+        [
+            (Decimal("-1"), TODAY, "The amount must be more than zero."),
+            (Decimal("0"), TODAY, "The amount must be more than zero."),
+            (Decimal("10"), TODAY + datetime.timedelta(days=1), "Assistance cannot be dated in the future."),
+        ],
+    )
+    def test_the_service_refuses_them_too(self, case, caseworker, amount, given_on, message):
+        with pytest.raises(ValidationError) as refused:
             services.record_assistance(
                 case=case, by=caseworker,
-                fields={"kind": "cash", "amount": Decimal("-1"), "currency": "THB", "given_on": TODAY, "purpose": "x"},
+                fields={"kind": "cash", "amount": amount, "currency": "THB", "given_on": given_on, "purpose": "x"},
             )  # fmt: skip
+        assert refused.value.messages == [message]
+        assert not Assistance.objects.exists()
 
     def test_an_unknown_currency_or_a_malformed_amount_is_refused(self, cw, case):
         cw.post(url(case, "assistance/"), with_token(self.body("10", currency="EUR")))
@@ -208,3 +283,65 @@ class TestLaterUpdates:
             case=case, provider=provider, programme="Welding", starts_on=TODAY, created_by=caseworker
         )
         assert client_for(outsider).get(url(case, f"training/{enrolment.pk}/")).status_code == 404
+
+
+CREATE_ACTIONS = ("place/", "refer/", "training/", "sessions/", "assistance/", "goals/", "tasks/")
+
+
+class TestClosedCase:
+    """A closed or shredded case offers no form that adds support; the services refuse a post anyway."""
+
+    @pytest.fixture
+    def closed(self, case, caseworker):  # type: ignore[no-untyped-def]
+        from defectors.services import change_status
+
+        change_status(case=case, by=caseworker, status="closed", reason="Resettled")
+        return case
+
+    def test_a_closed_case_shows_no_create_forms_and_says_how_to_reopen(self, cw, closed, provider, shelter):
+        page = cw.get(url(closed)).content.decode()
+        for action in CREATE_ACTIONS:
+            assert f'action="{url(closed, action)}"' not in page
+        assert page.count("This case is closed") == 1
+        assert f'href="/cases/{closed.code}/"' in page  # where "Reopen the case" is
+
+    def test_a_shredded_case_shows_no_create_forms(self, cw, case, caseworker, supervisor, admin):
+        from defectors import services as case_services
+
+        request = case_services.request_shred(case=case, by=supervisor, reason="Raid")
+        case_services.decide_shred(shred_request=request, by=admin, approve=True)
+        page = cw.get(url(case)).content.decode()
+        for action in CREATE_ACTIONS:
+            assert f'action="{url(case, action)}"' not in page
+        assert page.count("This case is shredded") == 1
+
+    def test_a_post_to_a_closed_case_is_refused_once_and_writes_nothing(self, cw, closed):
+        response = cw.post(
+            url(closed, "goals/"), with_token({"goal-title": "Find work", "goal-target_date": TODAY.isoformat()})
+        )
+        assert response.status_code == 400
+        assert response.content.decode().count("This case is closed") == 1
+        assert not Goal.objects.exists()
+
+    def test_the_service_refuses_a_closed_case(self, closed, caseworker):
+        with pytest.raises(ValidationError, match="This case is closed"):
+            services.add_goal(case=closed, by=caseworker, fields={"title": "Find work"})
+        assert not Goal.objects.exists()
+
+    def test_an_open_case_still_shows_its_forms(self, cw, case):
+        page = cw.get(url(case)).content.decode()
+        for action in CREATE_ACTIONS:
+            assert f'action="{url(case, action)}"' in page
+        assert "This case is closed" not in page
+
+
+def test_a_refusal_is_said_once_not_twice(cw, case, shelter):
+    """The error summary lists the form's own errors; the form does not repeat them above its fields."""
+    shelter.beds = 0
+    shelter.save()
+    response = cw.post(
+        url(case, "place/"),
+        with_token({"placement-shelter": shelter.pk, "placement-checked_in_on": TODAY.isoformat()}),
+    )
+    assert response.status_code == 400
+    assert response.content.decode().count("This shelter is full.") == 1

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,14 +11,15 @@ from django.utils import timezone
 from defectors import demo
 from defectors.models import Case
 from support import services
-from support.models import Placement, Provider, Referral, Shelter, Task
+from support.models import Assistance, Placement, Provider, Referral, Shelter, Task
 
 TODAY = datetime.date.today()
 LONG_AGO = timezone.now() - datetime.timedelta(days=60)
 
 
 def busy(cases: list[Case], provider: Provider, shelter: Shelter) -> None:
-    """Give every case something on the dashboard: urgent, a follow-up, a task, a waiting referral, a stay ending."""
+    """Give every case something on the dashboard: urgent, a follow-up, a task, a waiting referral, a stay
+    ending, assistance awaiting approval."""
     Case.objects.filter(pk__in=[c.pk for c in cases]).update(
         status=Case.Status.ACTIVE, urgency=Case.Urgency.URGENT, next_follow_up=TODAY - datetime.timedelta(days=1)
     )
@@ -27,6 +29,10 @@ def busy(cases: list[Case], provider: Provider, shelter: Shelter) -> None:
             created_by=case.created_by,
         ).save()  # fmt: skip
         Task(case=case, title="Call", owner=case.assigned_to, due_on=TODAY - datetime.timedelta(days=2)).save()
+        Assistance(
+            case=case, kind="cash", amount=Decimal("9000"), currency="THB", given_on=TODAY, purpose="Rent",
+            created_by=case.created_by, needs_approval=True,
+        ).save()  # fmt: skip
     Placement.objects.bulk_create(
         Placement(case=case, shelter=shelter, checked_in_on=TODAY, expected_end=TODAY, created_by=case.created_by)
         for case in cases
@@ -120,6 +126,16 @@ def _queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
     return len(captured.captured_queries)
 
 
+# Every page: the session, the user, the MFA check, the header's unread notifications, and the
+# session saved (a savepoint, its update, its release): 7.
+# The dashboard adds the urgent and overdue counts, the organisation's key (shelter names), the
+# shelters with their occupancy, the urgent cases, the overdue follow-ups, the overdue tasks, the
+# waiting referrals, the placements ending: 9.
+# A supervisor's adds the workload (cases, tasks, caseworkers), the Tasks link's count and the
+# assistance awaiting approval (its count and its newest): 6.
+BUDGET = {"caseworker": 16, "supervisor": 22}
+
+
 def test_the_dashboards_run_the_same_queries_at_10_and_1000_cases(
     cw, sup, caseworker, outsider, provider, shelter, django_assert_num_queries
 ):
@@ -133,9 +149,80 @@ def test_the_dashboards_run_the_same_queries_at_10_and_1000_cases(
     first = list(demo.seeded(workers))
     busy(first, provider, shelter)
     small = {name: _queries(client, url) for name, (client, url) in pages.items()}
+    assert {name: small[name] for name in BUDGET} == BUDGET
     demo.seed(1000, workers)
     busy(list(demo.seeded(workers).exclude(pk__in=[c.pk for c in first])), provider, shelter)
-    assert Referral.objects.count() == 1000
+    assert Referral.objects.count() == Assistance.objects.count() == 1000
     for name, (client, url) in pages.items():
         with django_assert_num_queries(small[name]):
             assert client.get(url).status_code == 200
+
+
+class TestAwaitingApproval:
+    """Supervisors find the assistance waiting for them on the dashboard, not case by case."""
+
+    def record(self, case, by, amount: str = "9000", days_ago: int = 0) -> Assistance:  # type: ignore[no-untyped-def]
+        return services.record_assistance(
+            case=case, by=by,
+            fields={"kind": "cash", "amount": Decimal(amount), "currency": "THB",
+                    "given_on": TODAY - datetime.timedelta(days=days_ago), "purpose": "SENTINEL-PURPOSE"},
+        )  # fmt: skip
+
+    def test_the_supervisor_sees_the_newest_ten_and_how_many_wait(self, sup, supervisor, caseworker):
+        from tests.factories import CaseFactory
+
+        cases = [CaseFactory(created_by=caseworker) for _n in range(12)]
+        for days_ago, case in enumerate(cases):
+            self.record(case, caseworker, days_ago=days_ago)
+        self.record(cases[0], caseworker, amount="100")  # under the limit: nothing to approve
+        approved = self.record(cases[1], caseworker)
+        services.approve_assistance(assistance=approved, by=supervisor)
+        page = sup.get("/support/").content.decode()
+        section = page.split('id="approvals"')[1].split("</section>")[0]
+        assert "Assistance awaiting approval: 12" in section
+        listed = re.findall(r'<a href="/support/cases/([\w-]+)/#assistance">', section)
+        assert listed == [case.code for case in cases[:10]]  # newest first
+        assert "Emergency cash · 9000.00 THB · " + TODAY.isoformat() in section
+        assert "Showing the 10 newest of 12" in section
+        assert "SENTINEL-PURPOSE" not in page
+
+    def test_a_caseworker_does_not_see_the_section(self, cw, case, caseworker):
+        self.record(case, caseworker)
+        assert 'id="approvals"' not in cw.get("/support/").content.decode()
+
+    def test_none_waiting_says_none(self, sup, case):
+        section = sup.get("/support/").content.decode().split('id="approvals"')[1].split("</section>")[0]
+        assert "Assistance awaiting approval: 0" in section and "None." in section
+
+
+class TestLongLists:
+    """A list cut at 10 says how many there are, and where the rest are when the case list can show them."""
+
+    def test_overdue_follow_ups_link_to_the_rest_in_the_case_list(self, cw, caseworker):
+        from tests.factories import CaseFactory
+
+        cases = [
+            CaseFactory(created_by=caseworker, next_follow_up=TODAY - datetime.timedelta(days=n + 1)) for n in range(12)
+        ]
+        page = cw.get("/support/").content.decode()
+        section = page.split('id="follow-ups"')[1].split("</section>")[0]
+        assert '<a href="/cases/?follow_up=overdue&amp;sort=follow_up">and 2 more</a>' in section
+        listed = cw.get("/cases/?follow_up=overdue&sort=follow_up").content.decode()
+        assert all(case.code in listed for case in cases)  # the link shows the same cases, all of them
+
+    def test_urgent_cases_say_how_many_there_are(self, cw, caseworker):
+        from tests.factories import CaseFactory
+
+        for _n in range(12):
+            CaseFactory(created_by=caseworker, urgency=Case.Urgency.URGENT)
+        section = cw.get("/support/").content.decode().split('id="urgent"')[1].split("</section>")[0]
+        assert section.count("<li>") == 10
+        assert "Showing the 10 newest of 12." in section
+
+    def test_short_lists_say_nothing_more(self, cw, caseworker):
+        from tests.factories import CaseFactory
+
+        yesterday = TODAY - datetime.timedelta(days=1)
+        CaseFactory(created_by=caseworker, urgency=Case.Urgency.URGENT, next_follow_up=yesterday)
+        page = cw.get("/support/").content.decode()
+        assert "more</a>" not in page and "Showing the" not in page

@@ -70,6 +70,58 @@ def test_check_out_before_check_in_is_refused(case, caseworker, shelter):
     assert placement.checked_out_on is None
 
 
+def test_an_expected_end_before_the_check_in_is_refused_on_its_field(cw, case, shelter):
+    response = cw.post(
+        f"/support/cases/{case.code}/place/",
+        with_token({"placement-shelter": shelter.pk, "placement-checked_in_on": TODAY.isoformat(),
+                    "placement-expected_end": (TODAY - datetime.timedelta(days=1)).isoformat()}),
+    )  # fmt: skip
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'href="#id_placement-expected_end">Expected end: The expected end is before the check-in date.</a>' in page
+    assert not Placement.objects.exists()
+
+
+def test_a_check_in_in_the_future_is_refused_by_the_page_and_the_service(cw, case, caseworker, shelter):
+    tomorrow = TODAY + datetime.timedelta(days=1)
+    response = cw.post(
+        f"/support/cases/{case.code}/place/",
+        with_token({"placement-shelter": shelter.pk, "placement-checked_in_on": tomorrow.isoformat()}),
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'href="#id_placement-checked_in_on">Check-in date: The check-in cannot be dated in the future.</a>' in page
+    with pytest.raises(ValidationError, match="check-in cannot be dated in the future"):
+        services.place_in_shelter(case=case, shelter=shelter, by=caseworker, checked_in_on=tomorrow)
+    assert not Placement.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [(-1, "The check-out date is before the check-in date."), (1, "The check-out cannot be dated in the future.")],
+)
+def test_a_check_out_before_the_check_in_or_in_the_future_is_refused_on_its_field(
+    cw, case, caseworker, shelter, days, message
+):
+    placement = services.place_in_shelter(case=case, shelter=shelter, by=caseworker, checked_in_on=TODAY)
+    response = cw.post(
+        f"/support/cases/{case.code}/placements/{placement.pk}/check-out/",
+        {"checkout-checked_out_on": (TODAY + datetime.timedelta(days=days)).isoformat()},
+    )
+    assert response.status_code == 400
+    assert f'href="#id_checkout-checked_out_on">Check-out date: {message}</a>' in response.content.decode()
+    placement.refresh_from_db()
+    assert placement.checked_out_on is None
+
+
+def test_the_service_refuses_a_check_out_in_the_future(case, caseworker, shelter):
+    placement = services.place_in_shelter(case=case, shelter=shelter, by=caseworker, checked_in_on=TODAY)
+    with pytest.raises(ValidationError, match="check-out cannot be dated in the future"):
+        services.check_out(placement=placement, by=caseworker, on=TODAY + datetime.timedelta(days=1))
+    placement.refresh_from_db()
+    assert placement.checked_out_on is None
+
+
 def test_the_page_refuses_a_full_shelter_with_a_message(cw, case, caseworker, shelter):
     shelter.beds = 0
     shelter.save()

@@ -88,7 +88,7 @@ class TestWorkflow:
 class TestConsent:
     def test_sending_needs_consent_to_sharing(self, case, caseworker, provider):
         referral = draft(case, caseworker, provider)
-        with pytest.raises(ValidationError, match="not consented"):
+        with pytest.raises(ValidationError, match="not given consent"):
             move(referral, caseworker, "sent")
         referral.refresh_from_db()
         assert (referral.status, referral.shared_fields) == ("draft", [])
@@ -186,3 +186,58 @@ class TestViews:
         with connection.cursor() as cursor:
             cursor.execute("SELECT note::text FROM support_referral")
             assert "SENTINEL" not in repr(cursor.fetchall())
+
+
+class TestConsentOnThePages:
+    """Never given and withdrawn are different things to do: the pages say which, and where to act."""
+
+    def test_the_support_page_says_consent_was_never_given_not_withdrawn(self, cw, case, caseworker, provider):
+        draft(case, caseworker, provider)
+        page = cw.get(f"/support/cases/{case.code}/").content.decode()
+        assert "No consent to sharing yet" in page
+        assert "withdrawn" not in page.lower()
+
+    def test_the_support_page_says_a_withdrawn_consent_was_withdrawn(self, cw, consenting_case, caseworker, provider):
+        draft(consenting_case, caseworker, provider)
+        withdraw_consent(case=consenting_case, by=caseworker, kind=Consent.Kind.REFERRAL_SHARING)
+        page = cw.get(f"/support/cases/{consenting_case.code}/").content.decode()
+        assert "Consent to sharing withdrawn" in page
+        assert "No consent to sharing yet" not in page
+
+    def test_the_flags_tell_never_given_from_withdrawn(self, case, consenting_case, caseworker, provider):
+        from tests.factories import CaseFactory
+
+        never = draft(CaseFactory(created_by=caseworker), caseworker, provider)
+        given = draft(consenting_case, caseworker, provider)
+        flags = {
+            pk: (withdrawn, not_given)
+            for pk, withdrawn, not_given in Referral.objects.with_consent_flag().values_list(
+                "pk", "sharing_withdrawn", "sharing_not_given"
+            )
+        }
+        assert flags == {never.pk: (False, True), given.pk: (False, False)}
+
+    def test_a_draft_without_consent_offers_no_send_and_links_to_recording_it(self, cw, case, caseworker, provider):
+        referral = draft(case, caseworker, provider)
+        page = cw.get(f"/support/cases/{case.code}/referrals/{referral.pk}/").content.decode()
+        assert "Send (shows the packet)" not in page
+        assert 'value="sent"' not in page
+        assert "has not given consent to sharing" in page
+        assert f'href="/cases/{case.code}/consents/referral_sharing/give/"' in page
+        assert "Cancel" in page  # the other transition is still offered
+
+    def test_a_draft_whose_consent_was_withdrawn_says_so_and_links_to_recording_it_again(
+        self, cw, consenting_case, caseworker, provider
+    ):
+        referral = draft(consenting_case, caseworker, provider)
+        withdraw_consent(case=consenting_case, by=caseworker, kind=Consent.Kind.REFERRAL_SHARING)
+        page = cw.get(f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/").content.decode()
+        assert "Send (shows the packet)" not in page
+        assert "withdrew consent to sharing" in page
+        assert f'href="/cases/{consenting_case.code}/consents/referral_sharing/give/"' in page
+
+    def test_a_draft_with_consent_offers_send(self, cw, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider)
+        page = cw.get(f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/").content.decode()
+        assert "Send (shows the packet)" in page
+        assert "consents/referral_sharing/give/" not in page

@@ -20,7 +20,7 @@ from support.dashboard import OPEN, Workload, dashboard
 from tests.factories import CaseFactory
 
 TODAY = datetime.date.today()
-COUNTED = ("defectors_case", "support_task", "support_placement")
+COUNTED = ("defectors_case", "support_task", "support_placement", "support_assistance")
 
 
 def recount(day: datetime.date) -> tuple[list[Workload], dict[str, int]]:
@@ -106,7 +106,7 @@ def test_every_count_on_the_dashboard_reads_an_index_alone(sup, supervisor, case
         for query in captured.captured_queries
         if "COUNT(" in query["sql"] and any(table in query["sql"] for table in COUNTED)
     ]
-    assert len(counts) >= 4  # urgent, overdue, workload (cases, tasks), occupancy
+    assert len(counts) >= 5  # urgent, overdue, workload (cases, tasks), occupancy, assistance awaiting approval
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
