@@ -41,7 +41,7 @@ TRANSITION_LABELS: dict[str, tuple[str | Promise, str]] = {
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 MICROSECOND = datetime.timedelta(microseconds=1)
 # A row's place in the list: its creation time in microseconds since 1970 and its id (hex).
-CURSOR = re.compile(r"(\d{1,17})\.([0-9a-f]{32})")
+CURSOR = re.compile(r"([0-9]{1,17})\.([0-9a-f]{32})")
 
 
 class BadCursor(ValueError):

@@ -97,7 +97,9 @@ def test_exactly_a_page_shows_no_links(cw, case, caseworker, provider):
 
 def test_a_malformed_cursor_answers_400_with_a_way_back(cw, case, caseworker, provider):
     draft_many(case, caseworker, provider, 2)
-    for bad in ("after=abc", "after=12.zz", "before=1" + "0" * 40 + ".0123", "after=-5." + "a" * 32, "after=1.2.3"):
+    arabic_indic = "١٢٣." + "a" * 32  # digits, but not ASCII ones
+    for bad in ("after=abc", "after=12.zz", "before=1" + "0" * 40 + ".0123", "after=-5." + "a" * 32, "after=1.2.3",
+                "after=" + arabic_indic):  # fmt: skip
         response = cw.get(URL + "?" + bad)
         assert response.status_code == 400, bad
         page = response.content.decode()
