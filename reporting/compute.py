@@ -53,6 +53,14 @@ FIRST_SUPPORT = Population("first_support", "", first_support, "first_support_at
 MIN_PARTS = 3
 
 
+class RuleChanged(Exception):
+    """An earlier release used another threshold or rounding (Snapshot.objects.with_another_rule)."""
+
+    def __init__(self, earlier: Snapshot) -> None:
+        super().__init__(f"report {earlier.pk} used another threshold or rounding")
+        self.earlier = earlier
+
+
 # --- Counting -----------------------------------------------------------------------------------
 
 
@@ -362,10 +370,12 @@ def compute(snapshot: Snapshot, *, progress: Progress | None = None) -> Snapshot
             years = list(_periods(table, quarters))
             quantiles = _quantile_rows(table, years, support_quantiles(years), k)
             layouts.append({"slug": table.slug, "kind": "quantiles", "years": years, "quantiles": quantiles})
+    if (earlier := Snapshot.objects.ever_public().with_another_rule(k, base)) is not None:
+        raise RuleChanged(earlier)
     fixed = ever_published_cells()
     solver_started = time.perf_counter()
     atom_counts: dict[Hashable, int] = dict(counts.items())
-    published = {cell.key: cell for cell in disclosure.protect(specs, atom_counts, k=k, base=base, fixed=fixed)}
+    published = _protect_or_drop_year_blocks(specs, layouts, atom_counts, k, base, fixed)
     solver_seconds = time.perf_counter() - solver_started
     report(80)
 
@@ -395,6 +405,51 @@ def compute(snapshot: Snapshot, *, progress: Progress | None = None) -> Snapshot
     snapshot.status = Snapshot.Status.DRAFT
     snapshot.progress = 100
     return snapshot
+
+
+def _protect_or_drop_year_blocks(
+    specs: list[CellSpec],
+    layouts: list[dict[str, Any]],
+    counts: dict[Hashable, int],
+    k: int,
+    base: int,
+    fixed: list[Published],
+) -> dict[str, Published]:
+    """disclosure.protect, leaving out a new per-year block that cannot be protected.
+
+    A year's breakdown (rank band x branch) added after its quarters were published can be
+    pinned by them: bands below k that must add up to a published quarter total of k or more
+    are each known to be at least 1. Rather than fail this report and every later one, that
+    block is left out (the table says so) and the rest protected. Raises DisclosureError when
+    what fails is not such a block. ``specs`` and ``layouts`` lose the blocks left out.
+    """
+    published_keys = {cell.key for cell in fixed}
+    while True:
+        try:
+            return {cell.key: cell for cell in disclosure.protect(specs, counts, k=k, base=base, fixed=fixed)}
+        except disclosure.DisclosureError as error:
+            new_blocks = [
+                (layout, block)
+                for layout in layouts
+                if layout["kind"] == "count"
+                for block in layout["blocks"]
+                if block["title"] and not (_block_keys(block) & published_keys)
+            ]
+            failing = set(error.keys)
+            culprits = [(layout, block) for layout, block in new_blocks if _block_keys(block) & failing] or new_blocks
+            if not culprits:
+                raise
+            for layout, block in culprits:
+                layout["blocks"].remove(block)
+                layout.setdefault("left_out", []).append(block["title"])
+            dropped = set().union(*(_block_keys(block) for _layout, block in culprits))
+            specs[:] = [spec for spec in specs if spec.key not in dropped]
+
+
+def _block_keys(block: dict[str, Any]) -> set[str]:
+    keys = {key for line in block["cells"] for key in line}
+    keys |= {key for key in (*block["row_totals"], *block["column_totals"], block["grand_total"]) if key}
+    return keys
 
 
 def _charts(snapshot: Snapshot, language: str) -> dict[str, str]:

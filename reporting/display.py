@@ -146,6 +146,11 @@ def _count_table(declared: CountTable, entry: dict[str, Any], k: int, base: int,
         if block["title"]:
             periods.update(quarter for quarter in revised if quarter.startswith(block["title"]))
     footnotes = []
+    for year in entry.get("left_out", []):
+        footnotes.append(
+            _("The breakdown for %(year)s is not published: it could not be shown without revealing a small number.")
+            % {"year": year}
+        )
     if not declared.totals:
         footnotes.append(_("A person can be counted in more than one column, and in more than one period."))
     touched = sorted(quarter for quarter in revised if quarter in periods or quarter[:4] in periods)

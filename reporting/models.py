@@ -26,6 +26,14 @@ class SnapshotQuerySet(models.QuerySet["Snapshot"]):
         """Every snapshot donors have seen, withdrawn ones included: what an attacker may hold."""
         return self.filter(approved_at__isnull=False)
 
+    def with_another_rule(self, threshold: int, rounding_base: int) -> Snapshot | None:
+        """One of these snapshots (``ever_public()``) whose threshold or rounding differ, or None.
+
+        The solver reads every earlier release with the current rule: one published with another
+        rule would be misread, and a new release could then narrow a hidden count.
+        """
+        return self.exclude(threshold=threshold, rounding_base=rounding_base).first()
+
 
 class Snapshot(models.Model):
     class Status(models.TextChoices):

@@ -44,17 +44,7 @@ def start_draft(*, by: User | None, today: datetime.date | None = None) -> Snaps
     today = today or timezone.localdate()
     last = last_closed_quarter(today, lag_months=settings.HAVEN_REPORT_LAG_MONTHS)
     k, base = settings.HAVEN_REPORT_THRESHOLD, settings.HAVEN_REPORT_ROUNDING_BASE
-    earlier = Snapshot.objects.ever_public().exclude(threshold=k, rounding_base=base).first()
-    if earlier is not None:
-        # Each release is read with its own rule; the solver reads every earlier one with today's.
-        raise ValidationError(
-            _(
-                "Earlier reports were published with a threshold of %(k)s and rounding to %(base)s. "
-                "Keep those settings (HAVEN_REPORT_THRESHOLD, HAVEN_REPORT_ROUNDING_BASE): with other ones, "
-                "the releases together could narrow a hidden count."
-            )
-            % {"k": earlier.threshold, "base": earlier.rounding_base}
-        )
+    _refuse_another_rule(k, base)
     with transaction.atomic():
         recent = timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
         busy = Snapshot.objects.select_for_update().filter(
@@ -75,6 +65,20 @@ def start_draft(*, by: User | None, today: datetime.date | None = None) -> Snaps
     return snapshot
 
 
+def _refuse_another_rule(threshold: int, rounding_base: int) -> None:
+    earlier = Snapshot.objects.ever_public().with_another_rule(threshold, rounding_base)
+    if earlier is not None:
+        raise ValidationError(rule_changed_message(earlier))
+
+
+def rule_changed_message(earlier: Snapshot) -> str:
+    return _(
+        "Earlier reports were published with a threshold of %(k)s and rounding to %(base)s. "
+        "Keep those settings (HAVEN_REPORT_THRESHOLD, HAVEN_REPORT_ROUNDING_BASE): with other ones, "
+        "the releases together could narrow a hidden count."
+    ) % {"k": earlier.threshold, "base": earlier.rounding_base}
+
+
 def scheduled_draft(*, today: datetime.date | None = None) -> Snapshot | None:
     """Beat's daily run: a draft once a new quarter becomes reportable, and only once (idempotent)."""
     today = today or timezone.localdate()
@@ -83,7 +87,8 @@ def scheduled_draft(*, today: datetime.date | None = None) -> Snapshot | None:
         return None
     try:
         return start_draft(by=None, today=today)
-    except ValidationError:
+    except ValidationError as error:
+        logger.warning("scheduled report draft not started: %s", error.messages[0])
         return None
 
 
@@ -104,6 +109,8 @@ def run_computation(snapshot_id: str) -> Snapshot | None:
             compute.compute(snapshot, progress=progress)
             snapshot.save()
             log_event(action="reporting.snapshot.computed", actor=snapshot.created_by, object_ref=str(snapshot.id))
+    except compute.RuleChanged as error:
+        _failed(snapshot, rule_changed_message(error.earlier))
     except DisclosureError:
         _failed(snapshot, _("No pattern of suppressed cells protects every small count. Nothing was published."))
     except Exception:
@@ -164,6 +171,7 @@ def approve(*, snapshot: Snapshot, by: User) -> Snapshot:
         if by.pk in (locked.proposed_by_id, locked.created_by_id):
             raise ValidationError(_("A report must be approved by someone other than the person who proposed it."))
         _refuse_if_stale(locked)
+        _refuse_another_rule(locked.threshold, locked.rounding_base)
         locked.status, locked.approved_by, locked.approved_at = Snapshot.Status.PUBLISHED, by, timezone.now()
         locked.save(update_fields=["status", "approved_by", "approved_at"])
         compute.freeze_periods(locked)

@@ -238,3 +238,49 @@ def test_a_report_approved_while_another_computes_makes_that_one_stale(reporting
     snapshot.save()
     with pytest.raises(ValidationError, match="Another report was published"):
         services.propose(snapshot=snapshot, by=supervisor)
+
+
+def test_a_queued_draft_with_another_rule_fails_when_another_report_is_published_first(
+    reporting_world, supervisor, admin, settings
+):
+    """A base-5 report awaits approval; the base becomes 10 and a draft is queued; the base-5 one is
+    approved before the worker runs: the queued draft must fail, and cannot be approved either."""
+    reporting_world()
+    waiting = computed(supervisor)
+    services.propose(snapshot=waiting, by=supervisor)
+    settings.HAVEN_REPORT_ROUNDING_BASE = 10
+    queued = services.start_draft(by=supervisor, today=TODAY)
+    services.approve(snapshot=waiting, by=admin)
+
+    services.run_computation(str(queued.pk))
+    queued.refresh_from_db()
+    assert queued.status == Snapshot.Status.FAILED and "rounding to 5" in queued.error
+
+
+def test_a_year_that_cannot_be_broken_down_is_left_out_and_later_reports_still_publish(supervisor, admin, caseworker):
+    """The navy takes in ten people in each of 2025 Q1-Q3 (3, 3, 3 and 1 over the rank bands); the
+    quarters are published as 10. The 2025 rank-band breakdown would pin each band to 3..9 (they must
+    add up to 30 or more): it is left out with a footnote, rather than failing every later report."""
+    import datetime
+
+    for quarter in ["2025-Q1", "2025-Q2", "2025-Q3"]:
+        for rank, n in [("enlisted", 3), ("nco", 3), ("officer", 3), ("", 1)]:
+            for _ in range(n):
+                take_in(quarter, by=caseworker, branch="navy", rank=rank)
+        for _ in range(20):
+            take_in(quarter, by=caseworker)
+    first = computed(supervisor, today=datetime.date(2025, 11, 15))
+    assert first.status == Snapshot.Status.DRAFT, first.error
+    publish(first, supervisor, admin)
+
+    for _ in range(20):
+        take_in("2025-Q4", by=caseworker)
+    later = computed(supervisor, today=datetime.date(2026, 2, 15))
+    assert later.status == Snapshot.Status.DRAFT, later.error
+    rank = next(entry for entry in later.publication if entry["slug"] == "rank-by-branch")
+    assert rank["left_out"] == ["2025"] and rank["blocks"] == []
+    assert not [key for key, *_rest in later.cells if key.startswith("rank-by-branch/2025")]
+    shown = next(table for table in display.tables(later) if table.slug == "rank-by-branch")
+    assert "The breakdown for 2025 is not published" in " ".join(shown.footnotes)
+    both = published_cells(first) + [c for c in published_cells(later) if c.key not in {k for k, *_ in first.cells}]
+    assert unprotected(both, k=10, base=5) == {}
