@@ -194,3 +194,21 @@ def test_the_donor_page_runs_the_same_few_queries_whatever_the_report_holds(
     publish(draft, supervisor, admin)
     with django_assert_max_num_queries(8):  # the session (its key, its save), user, second factor, the snapshot
         assert donor_client.get(reverse("reporting:report", args=[draft.pk])).status_code == 200
+
+
+def test_an_oversized_or_forged_reason_is_refused_and_nothing_changes(draft, supervisor, admin, sup):
+    publish(draft, supervisor, admin)
+    url = reverse("reporting:withdraw", args=[draft.pk])
+    response = confirmed(sup).post(url, {"reason": "x" * 301, "status": "draft"}, follow=True)
+    assert "Ensure this value has at most 300 characters" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == Snapshot.Status.PUBLISHED
+    assert not AuditEvent.objects.filter(action="reporting.snapshot.withdrawn").exists()
+
+
+def test_proposing_twice_proposes_once(draft, sup):
+    url = reverse("reporting:propose", args=[draft.pk])
+    confirmed(sup).post(url)
+    response = sup.post(url, follow=True)
+    assert "it is now “Proposed for publication”" in response.content.decode()
+    assert AuditEvent.objects.filter(action="reporting.snapshot.proposed").count() == 1
