@@ -29,7 +29,7 @@ from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
 from accounts.http import AuthenticatedRequest
 from accounts.models import Invitation, RoleRequest, User
 from accounts.navigation import role_home
-from accounts.roles import ELEVATED_ROLES
+from accounts.roles import ELEVATED_ROLES, GRANTABLE_ROLES
 
 INVITATION_LINK_SESSION_KEY = "haven_invitation_link"
 # What the roles whose app is not installed yet find on the general home page.
@@ -56,7 +56,12 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     url_name = role_home(role)
     if url_name is not None:
         return redirect(url_name)
-    context = {"role": role, "not_yet": NOT_YET.get(role), "idle_minutes": settings.SESSION_IDLE_MINUTES}
+    context = {
+        "role": role,
+        "has_role": role in GRANTABLE_ROLES,  # not while waiting for a second administrator's approval
+        "not_yet": NOT_YET.get(role),
+        "idle_minutes": settings.SESSION_IDLE_MINUTES,
+    }
     return render(request, "accounts/home.html", context)
 
 
