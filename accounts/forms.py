@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.roles import GRANTABLE_ROLES
 from accounts.totp import accept_second_factor_code, accept_totp_code, second_factor_code_spent
 
 username_validator = RegexValidator(
@@ -38,7 +39,14 @@ class InviteForm(forms.Form):
         help_text=_("For your records only. Haven sends no email: give the link to the person over a safe channel."),
     )
     # No default: the most powerful role must never be one careless click away.
-    role = forms.ChoiceField(label=_("Role"), choices=[("", _("Choose a role")), *User.Role.choices])
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[("", _("Choose a role")), *((role.value, role.label) for role in GRANTABLE_ROLES)],
+        help_text=_(
+            "A supervisor or an administrator enrols with no role: a second administrator approves it on the "
+            "account that enrolled."
+        ),
+    )
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].lower()
@@ -85,7 +93,7 @@ class AcceptInvitationForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=[(role.value, role.label) for role in GRANTABLE_ROLES])
 
 
 class LoginForm(allauth_forms.LoginForm):

@@ -16,6 +16,8 @@ class User(AbstractUser):
     CASE_ROLES = roles.CASE_ROLES
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # A suspended account is also inactive; one administrator suspends, two lift it (RoleRequest).
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
@@ -33,6 +35,15 @@ class User(AbstractUser):
     def works_on_cases(self) -> bool:
         """Takes intakes and works on cases (a supervisor or a caseworker)."""
         return self.role in self.CASE_ROLES
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    @property
+    def deactivation_takes_two(self) -> bool:
+        """An administrator is deactivated only with a second administrator's approval."""
+        return self.role == self.Role.ADMIN
 
 
 def hash_token(token: str) -> str:
@@ -80,3 +91,75 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class RoleRequestQuerySet(models.QuerySet["RoleRequest"]):
+    def open(self) -> RoleRequestQuerySet:
+        return self.filter(decided_at__isnull=True)
+
+    def visible_to(self, user) -> RoleRequestQuerySet:  # type: ignore[no-untyped-def]
+        """Administrators see every request; everyone else none."""
+        return self if getattr(user, "role", None) == roles.Role.ADMIN else self.none()
+
+
+class RoleRequest(models.Model):
+    """Two administrators change what an account reaches: one asks, another approves.
+
+    Asked for by raising a role to supervisor or administrator (a role change, or
+    the enrolment of an invitation that carries such a role: the request is then
+    bound to the account that actually enrolled), by demoting or deactivating an
+    administrator, and by lifting a suspension. It records the account's role
+    when asked; approval checks it is still that role.
+    """
+
+    class Action(models.TextChoices):
+        CHANGE_ROLE = "change_role", _("Change role")
+        DEACTIVATE = "deactivate", _("Deactivate")
+        LIFT_SUSPENSION = "lift_suspension", _("Lift suspension")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_requests")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_role = models.CharField(_("role when asked"), max_length=20, choices=User.Role.choices)
+    to_role = models.CharField(_("new role"), max_length=20, choices=User.Role.choices, blank=True)
+    # The invitation whose enrolment made this request (the account enrolled when it was used).
+    invitation = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    # Empty on a decided request: withdrawn because the account enrolled again.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    approved = models.BooleanField(null=True)
+
+    objects = RoleRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            # Two people, even if a service is bypassed; the account never asks or decides for itself.
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("requested_by"))
+                & ~models.Q(decided_by=models.F("user"))
+                & ~models.Q(requested_by=models.F("user")),
+                name="accounts_rolerequest_two_people",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(action="change_role") | models.Q(to_role__in=roles.GRANTABLE_ROLES),
+                name="accounts_rolerequest_change_names_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(decided_at__isnull=True), name="accounts_one_open_role_request"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} request for user {self.user_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.decided_at is None
+
+    def may_be_decided_by(self, user: User) -> bool:
+        """Any administrator but the one who asked and the account itself; only while open."""
+        return self.is_open and user.role == User.Role.ADMIN and user.pk not in (self.requested_by_id, self.user_id)

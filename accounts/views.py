@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.login import record_authentication
 from allauth.account.utils import perform_login
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -21,16 +22,25 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services
+from accounts.access import get_role_request_for_user
 from accounts.adapters import PRIMARY_FACTORS
 from accounts.decorators import role_required
 from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
 from accounts.http import AuthenticatedRequest
-from accounts.models import Invitation, User
+from accounts.models import Invitation, RoleRequest, User
 from accounts.navigation import role_home
+from accounts.roles import ELEVATED_ROLES, GRANTABLE_ROLES
 
 INVITATION_LINK_SESSION_KEY = "haven_invitation_link"
 # What the roles whose app is not installed yet find on the general home page.
 NOT_YET: dict[str, tuple[str | Promise, str | Promise]] = {
+    User.Role.NONE: (
+        gettext_lazy("Waiting for approval"),
+        gettext_lazy(
+            "Your account is set up. Its role takes effect when a second administrator approves it; "
+            "until then it opens nothing else."
+        ),
+    ),
     User.Role.DEBRIEFER: (
         gettext_lazy("Debriefer"),
         gettext_lazy(
@@ -46,7 +56,12 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     url_name = role_home(role)
     if url_name is not None:
         return redirect(url_name)
-    context = {"role": role, "not_yet": NOT_YET.get(role), "idle_minutes": settings.SESSION_IDLE_MINUTES}
+    context = {
+        "role": role,
+        "has_role": role in GRANTABLE_ROLES,  # not while waiting for a second administrator's approval
+        "not_yet": NOT_YET.get(role),
+        "idle_minutes": settings.SESSION_IDLE_MINUTES,
+    }
     return render(request, "accounts/home.html", context)
 
 
@@ -55,7 +70,8 @@ def people(request: AuthenticatedRequest) -> HttpResponse:
     has_factor = Authenticator.objects.filter(user=OuterRef("pk"), type__in=PRIMARY_FACTORS)
     users = User.objects.annotate(has_mfa=Exists(has_factor)).order_by("-is_active", "username")
     invitations = Invitation.objects.open().select_related("created_by").order_by("expires_at")
-    return render(request, "accounts/people.html", {"users": users, "invitations": invitations})
+    waiting = RoleRequest.objects.open().select_related("user", "requested_by")
+    return render(request, "accounts/people.html", {"users": users, "invitations": invitations, "waiting": waiting})
 
 
 def invitation_link_for(base_url: str, token: str) -> str:
@@ -74,7 +90,12 @@ def _show_link_once(request: AuthenticatedRequest, invitation: Invitation, token
     return redirect("accounts:invitation_link")
 
 
+def _asks_for_an_elevated_role(request: HttpRequest) -> bool:
+    return request.method == "POST" and request.POST.get("role") in ELEVATED_ROLES
+
+
 @role_required(User.Role.ADMIN)
+@reauthentication_required(enabled=_asks_for_an_elevated_role)
 def invite(request: AuthenticatedRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if form.is_valid():
@@ -97,25 +118,31 @@ def invitation_link(request: AuthenticatedRequest) -> HttpResponse:
 def person(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     has_mfa = Authenticator.objects.filter(user=subject, type__in=PRIMARY_FACTORS).exists()
-    return render(
-        request,
-        "accounts/person.html",
-        {"subject": subject, "has_mfa": has_mfa, "role_form": RoleForm(initial={"role": subject.role})},
-    )
+    waiting = subject.role_requests.open().select_related("requested_by").first()
+    context = {"subject": subject, "has_mfa": has_mfa, "waiting": waiting}
+    return render(request, "accounts/person.html", {**context, "role_form": RoleForm(initial={"role": subject.role})})
+
+
+def _asked(request: AuthenticatedRequest, role_request: RoleRequest | None, done: str) -> None:
+    if role_request is None:
+        messages.success(request, done)
+    else:
+        messages.info(request, _("Asked: another administrator must approve this before it takes effect."))
 
 
 @role_required(User.Role.ADMIN)
 @require_POST
+@reauthentication_required
 def change_role(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.change_role(by=request.user, user=subject, role=form.cleaned_data["role"])
+            asked = services.change_role(by=request.user, user=subject, role=form.cleaned_data["role"])
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, _("Role saved."))
+            _asked(request, asked, _("Role saved."))
     else:
         messages.error(request, _("Choose a valid role."))
     return redirect("accounts:person", username=subject.username)
@@ -123,21 +150,83 @@ def change_role(request: AuthenticatedRequest, username: str) -> HttpResponse:
 
 @role_required(User.Role.ADMIN)
 @require_POST
+@reauthentication_required
 def deactivate(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     try:
-        services.deactivate_user(by=request.user, user=subject)
+        asked = services.deactivate_user(by=request.user, user=subject)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        done = _("%(username)s is deactivated and signed out everywhere.") % {"username": subject.username}
+        _asked(request, asked, done)
+    return redirect("accounts:person", username=subject.username)
+
+
+# No re-authentication: a detained colleague's account is cut off at once. Two administrators lift it.
+@role_required(User.Role.ADMIN)
+@require_POST
+def suspend(request: AuthenticatedRequest, username: str) -> HttpResponse:
+    subject = get_object_or_404(User, username=username)
+    try:
+        services.suspend_user(by=request.user, user=subject)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
         messages.success(
-            request, _("%(username)s is deactivated and signed out everywhere.") % {"username": subject.username}
+            request, _("%(username)s is suspended and signed out everywhere.") % {"username": subject.username}
         )
     return redirect("accounts:person", username=subject.username)
 
 
 @role_required(User.Role.ADMIN)
 @require_POST
+@reauthentication_required
+def lift_suspension(request: AuthenticatedRequest, username: str) -> HttpResponse:
+    subject = get_object_or_404(User, username=username)
+    try:
+        services.request_lift_suspension(by=request.user, user=subject)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.info(request, _("Asked: another administrator must approve this before it takes effect."))
+    return redirect("accounts:person", username=subject.username)
+
+
+@role_required(User.Role.ADMIN)
+def role_request(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """What a second administrator decides on: the account itself, as it enrolled, and who asked."""
+    asked = get_role_request_for_user(request.user, pk)
+    has_mfa = Authenticator.objects.filter(user=asked.user, type__in=PRIMARY_FACTORS).exists()
+    context = {
+        "asked": asked,
+        "subject": asked.user,
+        "has_mfa": has_mfa,
+        "may_decide": asked.may_be_decided_by(request.user),
+    }
+    return render(request, "accounts/role_request.html", context)
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+@reauthentication_required
+def decide_role_request(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    asked = get_role_request_for_user(request.user, pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.decide_role_request(role_request=asked, by=request.user, approve=approve)
+    except PermissionDenied:
+        messages.error(request, _("Another administrator must decide: you asked for this, or it is about you."))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Approved: it takes effect now.") if approve else _("Declined."))
+    return redirect("accounts:role_request", pk=asked.pk)
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+@reauthentication_required
 def reinvite(request: AuthenticatedRequest, username: str) -> HttpResponse:
     subject = get_object_or_404(User, username=username)
     try:

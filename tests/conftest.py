@@ -75,6 +75,16 @@ def login_with_mfa(client: Client, user: User) -> Client:
     return client
 
 
+def reauthenticated(client: Client) -> Client:
+    """As just after confirming the password on allauth's reauthentication page (sensitive actions ask for it)."""
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY].append(
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    )
+    session.save()
+    return client
+
+
 @pytest.fixture
 def make_user(db) -> Callable[..., User]:  # type: ignore[no-untyped-def]
     def make(role: str = User.Role.CASEWORKER, **kwargs: object) -> User:

@@ -37,7 +37,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import RoleRequest, User
 from accounts.services import invite_user
 from audit.models import AuditEvent
 from debriefing.models import DebriefTemplate, IntelligenceItem
@@ -55,7 +55,7 @@ from support.models import (
     TrainingEnrolment,
 )
 from tests.conftest import login_with_mfa
-from tests.factories import CaseFactory, schedule_debrief, standard_template
+from tests.factories import CaseFactory, UserFactory, schedule_debrief, standard_template
 
 World = dict[str, Any]
 Expected = int | str
@@ -151,20 +151,33 @@ def a_person(world: World) -> dict[str, Any]:
     return {"username": world["caseworker"].username}
 
 
+def a_role_request(world: World) -> dict[str, Any]:
+    return {"pk": world["role_request"].pk}
+
+
 TABLE: dict[str, Rule] = {
     # Haven's own pages
-    "accounts:home": Rule(everyone(302)),
+    # An account waiting for its role's approval has no role's home: it is told it waits.
+    "accounts:home": Rule({**everyone(302), "none": 200}),
     "accounts:people": Rule(ADMIN_ONLY),
     "accounts:invite": Rule(
         ADMIN_ONLY, post=only({"admin": 302}), data=lambda w: {"username": "newperson", "role": "donor"}
     ),
     "accounts:invitation_link": Rule(ADMIN_ONLY),
     "accounts:person": Rule(ADMIN_ONLY, kwargs=a_person),
+    # Changing roles and access asks for the password again first (allauth's reauthentication).
     "accounts:change_role": Rule(
-        ADMIN_POST_ONLY, post=only({"admin": 302}), kwargs=a_person, data=lambda w: {"role": "supervisor"}
+        ADMIN_POST_ONLY, post=only({"admin": REAUTH}), kwargs=a_person, data=lambda w: {"role": "supervisor"}
     ),
-    "accounts:deactivate": Rule(ADMIN_POST_ONLY, post=only({"admin": 302}), kwargs=a_person),
-    "accounts:reinvite": Rule(ADMIN_POST_ONLY, post=only({"admin": 302}), kwargs=a_person),
+    "accounts:deactivate": Rule(ADMIN_POST_ONLY, post=only({"admin": REAUTH}), kwargs=a_person),
+    "accounts:reinvite": Rule(ADMIN_POST_ONLY, post=only({"admin": REAUTH}), kwargs=a_person),
+    # Suspending does not: a detained colleague's account is cut off at once.
+    "accounts:suspend": Rule(ADMIN_POST_ONLY, post=only({"admin": 302}), kwargs=a_person),
+    "accounts:lift_suspension": Rule(ADMIN_POST_ONLY, post=only({"admin": REAUTH}), kwargs=a_person),
+    "accounts:role_request": Rule(ADMIN_ONLY, kwargs=a_role_request),
+    "accounts:decide_role_request": Rule(
+        ADMIN_POST_ONLY, post=only({"admin": REAUTH}), kwargs=a_role_request, data=lambda w: {"decision": "approve"}
+    ),
     # A POST without a valid code: the same page as for a used or expired link.
     "accounts:accept_invitation": Rule(everyone(200), post=everyone(404), anonymous=200, anonymous_post=404),
     "accounts:quick_exit": Rule(everyone(302), post=everyone(405), anonymous=302, anonymous_post=405),
@@ -646,6 +659,15 @@ def world(db, admin, supervisor, caseworker, outsider, debriefer, outsider_debri
     a debrief of the case (the debriefer's) with an urgent item, the standard template and a draft one."""
     users = {"admin": admin, "supervisor": supervisor, "caseworker": caseworker, "outsider": outsider}
     users |= {"debriefer": debriefer, "outsider_debriefer": outsider_debriefer, "donor": donor, "auditor": auditor}
+    # Enrolled from an invitation to supervisor, waiting for a second administrator (asked by another one).
+    users["none"] = UserFactory(role=User.Role.NONE, username="waiting")
+    role_request = RoleRequest.objects.create(
+        user=users["none"],
+        action=RoleRequest.Action.CHANGE_ROLE,
+        from_role=User.Role.NONE,
+        to_role=User.Role.SUPERVISOR,
+        requested_by=UserFactory(role=User.Role.ADMIN, username="bob-admin"),
+    )
     session = schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
     item = IntelligenceItem.objects.create(
         session=session,
@@ -675,7 +697,8 @@ def world(db, admin, supervisor, caseworker, outsider, debriefer, outsider_debri
     other = CaseFactory(created_by=caseworker)
     withdrawal = WithdrawalTask.objects.create(case=other, withdrawn_on=datetime.date(2024, 1, 1), raised_by=caseworker)
     return {
-        **users, "token": token, "others_key": others_key, "case": case, "draft": draft, "alert": alert,
+        **users, "role_request": role_request,
+        "token": token, "others_key": others_key, "case": case, "draft": draft, "alert": alert,
         "shred_request": shred_request, "member": member, "need": need, "note": note, "withdrawal": withdrawal,
         "session": session, "item": item, "template": template, "draft_template": draft_template,
         **_support_world(case, caseworker), **_reporting_world(supervisor),

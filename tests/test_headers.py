@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from tests.conftest import reauthenticated
 from tests.test_access import ROLES, TABLE, world  # noqa: F401  (the world fixture)
 
 EXTERNAL = re.compile(r"""(?:src|href|action|srcset|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
@@ -110,7 +111,7 @@ def test_a_form_sent_without_its_csrf_token_gets_a_plain_explanation(db):
 
 def test_messages_are_kept_in_the_session_not_in_a_cookie(admin_client, make_user):
     subject = make_user()
-    response = admin_client.post(f"/people/{subject.username}/role/", {"role": "supervisor"})
+    response = reauthenticated(admin_client).post(f"/people/{subject.username}/role/", {"role": "donor"})
     assert response.status_code == 302
     assert "messages" not in response.cookies
     assert "Role saved." in admin_client.get(response["Location"]).content.decode()

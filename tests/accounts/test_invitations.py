@@ -11,8 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Invitation, User, hash_token
-from accounts.services import invite_user
+from accounts.services import change_role, invite_user
 from audit.models import AuditEvent
+from tests.conftest import reauthenticated
 from tests.factories import totp_code, totp_secret
 
 NEW_PASSWORD = "river stone lantern 42"
@@ -190,7 +191,7 @@ def test_a_reset_invitation_removes_old_authenticators_and_sessions(admin_client
     old_secret = totp_secret(user)
     their_client = client_for(user)
     assert their_client.get("/accounts/2fa/").status_code == 200
-    response = admin_client.post("/people/noor/reinvite/")
+    response = reauthenticated(admin_client).post("/people/noor/reinvite/")
     token = link_from(admin_client, response)
     # The account still works until the link is used.
     assert their_client.get("/accounts/2fa/").status_code == 200
@@ -201,27 +202,38 @@ def test_a_reset_invitation_removes_old_authenticators_and_sessions(admin_client
     assert user.check_password(NEW_PASSWORD)
 
 
-def test_an_admin_changes_a_role_and_it_is_audited(admin_client, make_user):
+def test_an_admin_changes_a_lower_role_alone_and_it_is_audited(admin_client, make_user):
     user = make_user(username="omar", role="caseworker")
-    response = admin_client.post("/people/omar/role/", {"role": "supervisor"}, follow=True)
+    response = reauthenticated(admin_client).post("/people/omar/role/", {"role": "debriefer"}, follow=True)
     assert "Role saved." in response.content.decode()
     user.refresh_from_db()
-    assert user.role == "supervisor"
+    assert user.role == "debriefer"
     event = AuditEvent.objects.get(action="accounts.user.role_changed")
-    assert (event.object_ref, event.reason, event.actor_username) == ("omar", "caseworker -> supervisor", "alice")
+    assert (event.object_ref, event.reason, event.actor_username) == ("omar", "caseworker -> debriefer", "alice")
+
+
+def test_changing_a_role_asks_for_the_password_first(admin_client, make_user):
+    user = make_user(username="omar", role="caseworker")
+    response = admin_client.post("/people/omar/role/", {"role": "debriefer"})
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    user.refresh_from_db()
+    assert user.role == "caseworker"
 
 
 def test_a_forged_role_is_refused(admin_client, make_user):
     user = make_user(username="pat", role="caseworker")
-    response = admin_client.post("/people/pat/role/", {"role": "root"}, follow=True)
+    response = reauthenticated(admin_client).post("/people/pat/role/", {"role": "root"}, follow=True)
+    assert "Choose a valid role." in response.content.decode()
+    response = admin_client.post("/people/pat/role/", {"role": "none"}, follow=True)
     assert "Choose a valid role." in response.content.decode()
     user.refresh_from_db()
     assert user.role == "caseworker"
 
 
 def test_an_admin_cannot_change_their_own_role_or_deactivate_themselves(admin_client, admin):
-    admin_client.post("/people/alice/role/", {"role": "donor"})
+    reauthenticated(admin_client).post("/people/alice/role/", {"role": "donor"})
     admin_client.post("/people/alice/deactivate/")
+    admin_client.post("/people/alice/suspend/")
     admin.refresh_from_db()
     assert admin.role == "admin" and admin.is_active
 
@@ -233,7 +245,7 @@ def test_deactivating_a_person_ends_their_session_at_once(admin_client, make_use
     their_client.post("/accounts/2fa/authenticate/", {"code": totp_code(totp_secret(user))})
     assert their_client.get("/accounts/2fa/").status_code == 200
     session_key = their_client.session.session_key
-    response = admin_client.post("/people/quinn/deactivate/", follow=True)
+    response = reauthenticated(admin_client).post("/people/quinn/deactivate/", follow=True)
     assert "signed out everywhere" in response.content.decode()
     assert not Session.objects.filter(session_key=session_key).exists()
     assert their_client.get("/")["Location"].startswith("/accounts/login/")
@@ -257,13 +269,15 @@ def test_the_people_page_lists_accounts_in_a_constant_number_of_queries(
         make_user()
     invite_user(by=admin, username="sam", email="", role="donor")
     # session, the organisation key (sessions are sealed), user, MFA check (middleware),
-    # users with their MFA flag, open invitations with who sent them, the last backup
-    # (the admin pages' warning), session save (savepoint, update, release)
-    with django_assert_num_queries(10) as few:
+    # users with their MFA flag, open invitations with who sent them, open role requests
+    # with account and requester, the last backup (the admin pages' warning), session
+    # save (savepoint, update, release)
+    with django_assert_num_queries(11) as few:
         admin_client.get("/people/")
     for _n in range(20):
-        make_user()
+        waiting = make_user()
         invite_user(by=admin, username=f"user-{_n}", email="", role="donor")
+        change_role(by=admin, user=waiting, role="supervisor")
     with django_assert_num_queries(len(few.captured_queries)):
         response = admin_client.get("/people/")
     assert response.content.decode().count('href="/people/person') == 23  # and alice

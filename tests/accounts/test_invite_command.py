@@ -39,7 +39,8 @@ def test_a_locked_out_account_is_recovered_with_the_role_it_grants(db, make_user
     accept(Client(), issue("lin", "--role", "admin"))
     user.refresh_from_db()
     assert user.role == User.Role.ADMIN and user.check_password(PASSWORD)
-    assert AuditEvent.objects.filter(action="accounts.user.role_changed", object_ref="lin").exists()
+    event = AuditEvent.objects.get(action="accounts.role.granted_from_server", object_ref="lin")
+    assert event.actor is None and "caseworker -> admin (server invitation)" in event.reason
 
 
 def test_an_open_server_invitation_shows_on_the_people_page(admin_client):

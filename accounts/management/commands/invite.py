@@ -6,17 +6,21 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from accounts.roles import GRANTABLE_ROLES
 from accounts.services import invite_from_server
 from accounts.views import invitation_link_for
 from audit.context import request_id_scope
 
 
 class Command(BaseCommand):
-    help = "Print a single-use invitation link (the first administrator, or recovering a locked-out account)."
+    help = (
+        "Print a single-use invitation link (the first administrator, or recovering a locked-out account). "
+        "Its role takes effect without a second administrator: the recovery path, audited as such."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")
-        parser.add_argument("--role", default=User.Role.ADMIN, choices=User.Role.values)
+        parser.add_argument("--role", default=User.Role.ADMIN, choices=[role.value for role in GRANTABLE_ROLES])
         parser.add_argument(
             "--base-url",
             help="the site's address, e.g. https://haven.example.org (default: https:// and the first allowed host)",

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from accounts.models import User
+from accounts.roles import GRANTABLE_ROLES
 
 
 class DemoSeeder(Protocol):
@@ -61,7 +62,7 @@ class Command(BaseCommand):
         credentials = {}
         users: dict[str, User] = {}
         with transaction.atomic():
-            for role in User.Role:
+            for role in GRANTABLE_ROLES:
                 entry = known.get(role.value) or {}
                 username = entry.get("username") or role.value
                 password = entry.get("password") or f"demo-{secrets.token_urlsafe(12)}"
