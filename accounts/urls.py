@@ -13,6 +13,7 @@ urlpatterns = [
     path("people/<username:username>/deactivate/", views.deactivate, name="deactivate"),
     path("people/<username:username>/reinvite/", views.reinvite, name="reinvite"),
     path("invitation/", views.accept_invitation, name="accept_invitation"),
+    path("accounts/sessions/", views.sessions, name="sessions"),
     path("exit/", views.quick_exit, name="quick_exit"),
     path("stay-signed-in/", views.stay_signed_in, name="stay_signed_in"),
     path("healthz", views.healthz, name="healthz"),
