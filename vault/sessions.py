@@ -82,8 +82,9 @@ class SessionStore(DatabaseSessionStore):
         return await sync_to_async(self.exists)(session_key)
 
     def create_model_instance(self, data: dict[str, Any]) -> Session:
+        key = self._get_or_create_session_key()  # type: ignore[attr-defined]  # Django's, not in django-stubs
         return Session(
-            session_key=stored_key(self._get_or_create_session_key()),
+            session_key=stored_key(key),
             session_data=self.encode(data),
             expire_date=self.get_expiry_date(),
             user_id=_user_id(data),
