@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 from datetime import timedelta
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.apps import apps as django_apps
 from django.test import Client
 from django.utils import timezone
 
@@ -284,3 +286,11 @@ def test_a_token_hash_read_from_the_database_is_not_an_invitation(client, admin)
     response = accept(client, stored)
     assert response.status_code == 404
     assert Invitation.objects.get(pk=invitation.pk).accepted_at is None
+
+
+def test_the_upgrade_revokes_invitations_stored_under_an_unkeyed_hash(admin):
+    """accounts 0004: an open invitation's stored SHA-256 no longer matches; it is shown as closed, to issue again."""
+    upgrade = importlib.import_module("accounts.migrations.0004_invitations_under_keyed_hash")
+    invitation, _token = invite_user(by=admin, username="rosa", email="", role=User.Role.CASEWORKER)
+    upgrade.revoke_open_invitations(django_apps, None)
+    assert not Invitation.objects.get(pk=invitation.pk).is_open

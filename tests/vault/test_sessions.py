@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import secrets
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -86,3 +88,19 @@ def test_tampered_session_data_is_an_empty_session_not_an_error(client_for):
     Session.objects.filter(pk=row.pk).update(session_data=row.session_data[:-8] + "AAAAAAAA")
     response = client.get("/accounts/2fa/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_upgrade_ends_every_session_stored_under_a_raw_key(db):
+    """vault 0002: Django's and allauth.usersessions' rows held raw keys; they are gone, and so is allauth's table."""
+    upgrade = importlib.import_module("vault.migrations.0002_session_under_keyed_hash")
+    raw = secrets.token_hex(16)
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO django_session VALUES (%s, 'data', now() + interval '1 hour')", [raw])
+        cursor.execute("CREATE TABLE usersessions_usersession (id serial PRIMARY KEY, session_key varchar(40))")
+        cursor.execute("INSERT INTO usersessions_usersession (session_key) VALUES (%s)", [raw])
+    with connection.schema_editor() as editor:
+        upgrade.end_sessions_stored_under_raw_keys(apps, editor)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM django_session")
+        assert cursor.fetchone()[0] == 0
+    assert "usersessions_usersession" not in connection.introspection.table_names()
