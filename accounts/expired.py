@@ -12,7 +12,6 @@ of the posted form is trusted to say who posted it.
 from __future__ import annotations
 
 import datetime
-from importlib import import_module
 
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from django.conf import settings
@@ -21,6 +20,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
+from vault.models import Session
+from vault.sessions import SessionStore, stored_key
 
 # How long after its expiry a session still vouches for a post: long enough for the
 # person who pressed "Save" on a timed-out page, short enough not to be a second session.
@@ -37,13 +38,12 @@ def user_of_expired_session(request: HttpRequest) -> User | None:
     key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     if not 8 <= len(key) <= 40:
         return None
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore  # a database engine (vault.sessions)
     now = timezone.now()
-    rows = store_class.get_model_class().objects
-    row = rows.filter(session_key=key, expire_date__lte=now, expire_date__gt=now - GRACE).first()
+    rows = Session.objects.filter(expire_date__lte=now, expire_date__gt=now - GRACE)
+    row = rows.filter(session_key=stored_key(key)).first()
     if row is None:
         return None
-    data = store_class(session_key=key).decode(row.session_data)  # a row that does not open: {}
+    data = SessionStore(session_key=key).decode(row.session_data)  # a row that does not open: {}
     records = data.get(AUTHENTICATION_METHODS_SESSION_KEY) or []
     if not any(isinstance(record, dict) and record.get("method") == "mfa" for record in records):
         return None

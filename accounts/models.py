@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -9,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from vault import tokens
 
 
 class User(AbstractUser):
@@ -47,8 +46,9 @@ class User(AbstractUser):
 
 
 def hash_token(token: str) -> str:
-    """Invitation tokens are stored hashed: a database dump holds no usable link."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """Invitation tokens are stored as keyed hashes (vault.tokens): a dump holds no usable link,
+    and without the keyring a guessed token cannot be tested against it."""
+    return tokens.keyed_hash(tokens.INVITATION, token)
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):

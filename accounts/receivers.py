@@ -18,7 +18,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from accounts.clients import session_row
 from audit.services import log_event
+from vault.sessions import ROW_KEY
 
 LOGIN_AT_SESSION_KEY = "haven_login_at"
 
@@ -27,6 +29,7 @@ LOGIN_AT_SESSION_KEY = "haven_login_at"
 def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[LOGIN_AT_SESSION_KEY] = time.time()
+        request.session[ROW_KEY] = session_row(request)
     log_event(action="accounts.login", actor=user, object_ref=user.get_username())
 
 

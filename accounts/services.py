@@ -12,7 +12,6 @@ import secrets
 from datetime import timedelta
 
 from allauth.mfa.models import Authenticator
-from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +23,8 @@ from accounts.adapters import PRIMARY_FACTORS
 from accounts.models import Invitation, RoleRequest, User, hash_token
 from accounts.roles import ELEVATED_ROLES, GRANTABLE_ROLES, change_takes_two
 from audit.services import log_event
+from vault.models import Session
+from vault.sessions import stored_key
 
 
 def _issue(*, by: User | None, username: str, email: str, role: str, user: User | None) -> tuple[Invitation, str]:
@@ -114,8 +115,20 @@ def find_open_invitation(token: str) -> Invitation | None:
 
 
 def end_sessions(user: User) -> None:
-    for session in UserSession.objects.filter(user=user):
-        session.end()
+    """Delete every session of ``user``: each of their browsers is signed out at its next request."""
+    Session.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def end_other_sessions(*, user: User, current_key: str) -> int:
+    """Sign ``user`` out everywhere but the browser whose session key is ``current_key``.
+
+    Returns how many sessions ended; audited when there were any.
+    """
+    ended, _by_model = Session.objects.filter(user=user).exclude(session_key=stored_key(current_key)).delete()
+    if ended:
+        log_event(action="accounts.sessions.ended_others", actor=user, object_ref=user.username, reason=str(ended))
+    return ended
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ urlpatterns = [
     path("people/approvals/<int:pk>/", views.role_request, name="role_request"),
     path("people/approvals/<int:pk>/decide/", views.decide_role_request, name="decide_role_request"),
     path("invitation/", views.accept_invitation, name="accept_invitation"),
+    path("accounts/sessions/", views.sessions, name="sessions"),
     path("exit/", views.quick_exit, name="quick_exit"),
     path("stay-signed-in/", views.stay_signed_in, name="stay_signed_in"),
     path("healthz", views.healthz, name="healthz"),

@@ -16,10 +16,11 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
 from accounts.access import get_role_request_for_user
@@ -30,6 +31,8 @@ from accounts.http import AuthenticatedRequest
 from accounts.models import Invitation, RoleRequest, User
 from accounts.navigation import role_home
 from accounts.roles import ELEVATED_ROLES, GRANTABLE_ROLES
+from vault.models import Session
+from vault.sessions import stored_key
 
 INVITATION_LINK_SESSION_KEY = "haven_invitation_link"
 # What the roles whose app is not installed yet find on the general home page.
@@ -283,6 +286,24 @@ def stay_signed_in(request: HttpRequest) -> HttpResponse:
     The absolute limit (SessionPolicyMiddleware) still ends the session; 204, nothing to show.
     """
     return HttpResponse(status=204)
+
+
+@require_http_methods(["GET", "POST"])
+def sessions(request: AuthenticatedRequest) -> HttpResponse:
+    """The person's own live sessions (coarse network and browser), and a button that ends the others."""
+    current = stored_key(request.session.session_key or "")
+    if request.method == "POST":
+        ended = services.end_other_sessions(user=request.user, current_key=request.session.session_key or "")
+        message = ngettext(
+            "%(count)d other session was signed out.", "%(count)d other sessions were signed out.", ended
+        )
+        messages.success(request, message % {"count": ended})
+        return redirect("accounts:sessions")
+    rows = Session.objects.filter(user=request.user, expire_date__gt=timezone.now()).order_by("-signed_in_at")
+    listed = [
+        (row, row.session_key == current) for row in rows.only("session_key", "signed_in_at", "network", "browser")
+    ]
+    return render(request, "accounts/sessions.html", {"sessions": listed})
 
 
 @login_not_required

@@ -144,7 +144,6 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    "allauth.usersessions",
     "csp",
     "charts",
     "accounts",
@@ -330,12 +329,13 @@ MFA_TOTP_ISSUER = "Haven"
 # One period either side: phones in the field drift.
 MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
-USERSESSIONS_TRACK_ACTIVITY = False
 
 # Sessions: short idle timeout, absolute lifetime, closed with the browser.
 SESSION_IDLE_MINUTES = envint("HAVEN_SESSION_IDLE_MINUTES", 15)
 SESSION_MAX_HOURS = envint("HAVEN_SESSION_MAX_HOURS", 8)
-SESSION_ENGINE = "vault.sessions"  # database sessions, sealed with the organisation key
+# Database sessions (vault.models.Session): stored under a keyed hash of the cookie's key, sealed
+# with the organisation key. They replace allauth.usersessions, which stored the raw key.
+SESSION_ENGINE = "vault.sessions"
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -34,5 +34,4 @@ urlpatterns = [
     # Before allauth's own: refuses to remove the last security key.
     path("accounts/2fa/webauthn/keys/<int:pk>/remove/", remove_webauthn, name="mfa_remove_webauthn"),
     path("accounts/2fa/", include("allauth.mfa.urls")),
-    path("accounts/sessions/", include("allauth.usersessions.urls")),
 ]

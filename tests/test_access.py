@@ -593,7 +593,7 @@ TABLE: dict[str, Rule] = {
     "account_inactive": Rule(everyone(200), post=everyone(405), anonymous=200, anonymous_post=405),
     "account_reauthenticate": Rule(SELF_SERVICE),
     "account_change_password": Rule(SELF_SERVICE),
-    "usersessions_list": Rule(SELF_SERVICE, post=everyone(302)),  # ends the person's other sessions
+    "accounts:sessions": Rule(SELF_SERVICE, post=everyone(302)),  # ends the person's other sessions
     # allauth.mfa: each person manages only their own authenticators
     "mfa_index": Rule(SELF_SERVICE, post=everyone(405)),
     "mfa_authenticate": Rule(everyone(302), anonymous=302),

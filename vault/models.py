@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -56,3 +58,26 @@ class DataKey(models.Model):
     @property
     def is_shredded(self) -> bool:
         return self.shredded_at is not None
+
+
+class Session(AbstractBaseSession):
+    """A signed-in browser's session (SESSION_ENGINE vault.sessions), one row per session.
+
+    ``session_key`` is not the cookie's value but its keyed hash (vault.tokens):
+    a dump of this table opens no session. ``session_data`` is sealed. The other
+    columns let a person see and end their own sessions and let an administrator
+    end someone's: who (from the sealed data, on every save), since when, and
+    where from, coarsened (a /24 or /48 network, a browser family), because staff
+    are at risk too.
+    """
+
+    session_key = models.CharField(_("session key hash"), max_length=64, primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    signed_in_at = models.DateTimeField(null=True, blank=True)
+    network = models.CharField(_("network"), max_length=50, blank=True)
+    browser = models.CharField(_("browser"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("session")

@@ -1,25 +1,53 @@
-"""Database sessions sealed with the organisation key.
+"""Database sessions: the key stored only as a keyed hash, the data sealed with the organisation key.
+
+The cookie holds the session key; the row (vault.models.Session) is stored under
+its keyed hash (vault.tokens), so a dump of the table, or SQL injection that
+reads it, yields no value that works as a cookie.
 
 Django signs session data but does not encrypt it, and sessions briefly hold
 things a seized database must not show: allauth's pending TOTP secret during
 enrolment, a freshly issued invitation link. Each row is sealed with AES-GCM,
-bound to its session key; a row that does not open is an empty session (the
-person logs in again), never an error.
+bound to the raw session key, which the database never holds; a row that does
+not open is an empty session (the person logs in again), never an error.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.contrib.auth import SESSION_KEY as USER_ID_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
 
+from vault import tokens
 from vault.crypto import Damaged
 from vault.keys import ShreddedKey
+from vault.models import Session
 from vault.services import open_string, seal_string
+
+# What the row keeps in plain columns besides the user, set in the session by whoever
+# signs the person in (accounts.receivers): {"network": str, "browser": str, "signed_in_at": float},
+# already coarsened.
+ROW_KEY = "haven_session_row"
+
+
+def stored_key(session_key: str) -> str:
+    """The row's primary key for a cookie's session key: its keyed hash (64 hex characters)."""
+    return tokens.keyed_hash(tokens.SESSION, session_key)
 
 
 class SessionStore(DatabaseSessionStore):
+    @classmethod
+    def get_model_class(cls) -> type[Session]:
+        return Session
+
+    def _validate_session_key(self, key: str | None) -> bool:
+        # Django makes 32 characters; a longer value (a stored hash sent as a cookie) is no key.
+        return bool(key) and 8 <= len(key or "") <= 40
+
     def _context(self) -> str:
         return f"django.session|{self._session_key}"
 
@@ -33,3 +61,62 @@ class SessionStore(DatabaseSessionStore):
             return json.loads(open_string(session_data, self._context()))
         except (Damaged, ShreddedKey, ValueError):
             return {}
+
+    # Every lookup goes through the keyed hash; the raw key never reaches a query.
+
+    def _get_session_from_db(self) -> Session | None:
+        row = Session.objects.filter(
+            session_key=stored_key(self._session_key or ""), expire_date__gt=timezone.now()
+        ).first()
+        if row is None:
+            self._session_key = None
+        return row
+
+    async def _aget_session_from_db(self) -> Session | None:
+        return await sync_to_async(self._get_session_from_db)()
+
+    def exists(self, session_key: str) -> bool:
+        return Session.objects.filter(session_key=stored_key(session_key)).exists()
+
+    async def aexists(self, session_key: str) -> bool:
+        return await sync_to_async(self.exists)(session_key)
+
+    def create_model_instance(self, data: dict[str, Any]) -> Session:
+        key = self._get_or_create_session_key()  # type: ignore[attr-defined]  # Django's, not in django-stubs
+        return Session(
+            session_key=stored_key(key),
+            session_data=self.encode(data),
+            expire_date=self.get_expiry_date(),
+            user_id=_user_id(data),
+            **_row_columns(data),
+        )
+
+    async def acreate_model_instance(self, data: dict[str, Any]) -> Session:
+        return await sync_to_async(self.create_model_instance)(data)
+
+    def delete(self, session_key: str | None = None) -> None:
+        key = session_key or self.session_key
+        if key:
+            Session.objects.filter(session_key=stored_key(key)).delete()
+
+    async def adelete(self, session_key: str | None = None) -> None:
+        await sync_to_async(self.delete)(session_key)
+
+
+def _user_id(data: dict[str, Any]) -> int | None:
+    try:
+        return int(data[USER_ID_KEY])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _row_columns(data: dict[str, Any]) -> dict[str, Any]:
+    row = data.get(ROW_KEY)
+    if not isinstance(row, dict):
+        return {}
+    since = row.get("signed_in_at")
+    return {
+        "network": str(row.get("network", ""))[:50],
+        "browser": str(row.get("browser", ""))[:50],
+        "signed_in_at": datetime.fromtimestamp(since, UTC) if isinstance(since, int | float) else None,
+    }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 from datetime import timedelta
 
 import pytest
 from allauth.mfa.models import Authenticator
-from django.contrib.sessions.models import Session
+from django.apps import apps as django_apps
 from django.test import Client
 from django.utils import timezone
 
@@ -15,6 +17,8 @@ from accounts.services import change_role, invite_user
 from audit.models import AuditEvent
 from tests.conftest import reauthenticated
 from tests.factories import totp_code, totp_secret
+from vault.models import Session
+from vault.sessions import stored_key
 
 NEW_PASSWORD = "river stone lantern 42"
 
@@ -247,7 +251,7 @@ def test_deactivating_a_person_ends_their_session_at_once(admin_client, make_use
     session_key = their_client.session.session_key
     response = reauthenticated(admin_client).post("/people/quinn/deactivate/", follow=True)
     assert "signed out everywhere" in response.content.decode()
-    assert not Session.objects.filter(session_key=session_key).exists()
+    assert not Session.objects.filter(session_key=stored_key(session_key)).exists()
     assert their_client.get("/")["Location"].startswith("/accounts/login/")
     assert AuditEvent.objects.filter(action="accounts.user.deactivated", object_ref="quinn").exists()
 
@@ -283,5 +287,24 @@ def test_the_people_page_lists_accounts_in_a_constant_number_of_queries(
     assert response.content.decode().count('href="/people/person') == 23  # and alice
 
 
-def test_token_hash_is_sha256_of_the_token(db):
-    assert hash_token("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+def test_a_token_is_stored_as_a_keyed_hash_not_a_plain_sha256(db):
+    """Without the keyring, a dump's token_hash cannot even be tested against a guessed token."""
+    assert hash_token("abc") != hashlib.sha256(b"abc").hexdigest()
+    assert len(hash_token("abc")) == 64 and hash_token("abc") == hash_token("abc") != hash_token("abd")
+
+
+def test_a_token_hash_read_from_the_database_is_not_an_invitation(client, admin):
+    invitation, token = invite_user(by=admin, username="rosa", email="", role=User.Role.CASEWORKER)
+    stored = Invitation.objects.get(pk=invitation.pk).token_hash
+    assert token not in stored
+    response = accept(client, stored)
+    assert response.status_code == 404
+    assert Invitation.objects.get(pk=invitation.pk).accepted_at is None
+
+
+def test_the_upgrade_revokes_invitations_stored_under_an_unkeyed_hash(admin):
+    """accounts 0004: an open invitation's stored SHA-256 no longer matches; it is shown as closed, to issue again."""
+    upgrade = importlib.import_module("accounts.migrations.0005_invitations_under_keyed_hash")
+    invitation, _token = invite_user(by=admin, username="rosa", email="", role=User.Role.CASEWORKER)
+    upgrade.revoke_open_invitations(django_apps, None)
+    assert not Invitation.objects.get(pk=invitation.pk).is_open

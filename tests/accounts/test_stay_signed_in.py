@@ -6,20 +6,23 @@ import datetime
 import time
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from accounts.receivers import LOGIN_AT_SESSION_KEY
 from tests.conftest import login_with_mfa
+from vault.models import Session
+from vault.sessions import stored_key
 
 
 def _expiry(client) -> datetime.datetime:  # type: ignore[no-untyped-def]
-    return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value).expire_date
+    return Session.objects.get(session_key=stored_key(client.cookies[settings.SESSION_COOKIE_NAME].value)).expire_date
 
 
 def test_staying_signed_in_renews_the_idle_timeout(cw):
     key = cw.cookies[settings.SESSION_COOKIE_NAME].value
-    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + datetime.timedelta(minutes=1))
+    Session.objects.filter(session_key=stored_key(key)).update(
+        expire_date=timezone.now() + datetime.timedelta(minutes=1)
+    )
     assert cw.post("/stay-signed-in/").status_code == 204
     assert _expiry(cw) > timezone.now() + datetime.timedelta(minutes=14)
 

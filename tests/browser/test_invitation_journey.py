@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.sessions.models import Session
 from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import verify_chain
 from tests.factories import PASSWORD, UserFactory, totp_code, totp_secret
+from vault.models import Session
+from vault.sessions import stored_key
 
 pytestmark = pytest.mark.browser
 
@@ -163,7 +164,7 @@ def test_quick_exit_leaves_and_ends_the_session(site, page, settings, neutral_si
     expect(page).to_have_url(neutral_site)
     expect(page.get_by_role("heading", level=1)).to_have_text("Today: sunny")
     # The session is over on the server, and the browser was told to drop Haven's cookies.
-    assert not Session.objects.filter(session_key=session_key).exists()
+    assert not Session.objects.filter(session_key=stored_key(session_key)).exists()
     assert not [c for c in page.context.cookies() if c["domain"] == "localhost"]
 
     # Back does not bring the page back (the exit replaced it in the tab's history;

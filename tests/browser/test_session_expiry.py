@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -19,6 +18,7 @@ from accounts.models import User
 from defectors.models import Case, KeptStep
 from tests.browser.conftest import LOG_IN
 from tests.factories import PASSWORD, CaseFactory, UserFactory, totp_code, totp_secret
+from vault.models import Session
 
 pytestmark = pytest.mark.browser
 

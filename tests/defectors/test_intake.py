@@ -105,6 +105,15 @@ def test_starting_twice_with_the_same_token_opens_one_draft(cw):
     assert Case.objects.count() == 1
 
 
+def test_an_intake_token_read_from_the_database_reaches_no_one_elses_draft(cw, client_for, outsider):
+    """A form token is no credential (issue 17): only the person whose form it was gets their draft back."""
+    case = start(cw)
+    stolen = Case.objects.values_list("intake_token", flat=True).get(pk=case.pk)
+    response = client_for(outsider).post("/cases/new/", {"token": str(stolen)})
+    assert response.status_code == 403 and case.code not in response.content.decode()
+    assert Case.objects.count() == 1
+
+
 def test_a_forged_token_still_opens_one_draft(cw):
     assert cw.post("/cases/new/", {"token": "<script>"}).status_code == 302
     assert Case.objects.count() == 1

@@ -7,7 +7,6 @@ import logging
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
@@ -16,6 +15,8 @@ from defectors.models import Case, KeptStep
 from tests.conftest import login_with_mfa
 from tests.factories import CaseFactory
 from tests.vault.test_leaks import pg_dump, redis_contents
+from vault.models import Session
+from vault.sessions import stored_key
 
 SENTINEL = "Sentinel kept circumstances 93 " + "crossed the river at night. " * 40
 
@@ -28,7 +29,9 @@ def draft(caseworker) -> Case:  # type: ignore[no-untyped-def]
 def expire(client: Client, minutes_ago: int = 1) -> None:
     """The idle timeout passes: the row stays, its expiry is in the past (as for a session nobody used)."""
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
-    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - datetime.timedelta(minutes=minutes_ago))
+    Session.objects.filter(session_key=stored_key(key)).update(
+        expire_date=timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    )
 
 
 def post_defection(client: Client, case: Case, text: str = SENTINEL):  # type: ignore[no-untyped-def]

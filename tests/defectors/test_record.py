@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -212,6 +213,15 @@ class TestNotes:
         cw.post(f"/cases/{case.code}/notes/add/", data)  # a double tap
         assert CaseNote.objects.filter(case=case).count() == 1
         assert actions().count("defectors.case.note_added") == 1
+
+    def test_a_note_token_read_from_the_database_reaches_no_one_elses_note(self, sup, case, caseworker):
+        """A form token is no credential (issue 17): another person sending it gets nothing back."""
+        token = uuid.uuid4()
+        record.add_note(case=case, by=caseworker, kind="call", happened_on=TODAY(), text="Called", token=token)
+        data = {"kind": "call", "happened_on": "2025-01-02", "text": "Mine", "token": str(token)}
+        response = sup.post(f"/cases/{case.code}/notes/add/", data)
+        assert response.status_code == 403 and "Called" not in response.content.decode()
+        assert CaseNote.objects.filter(case=case).count() == 1
 
     def test_a_note_of_another_case_is_not_found(self, cw, case, caseworker):
         other = CaseFactory(created_by=caseworker)
