@@ -14,6 +14,7 @@ from accounts.clients import browser_family, coarse_network
 from accounts.receivers import LOGIN_AT_SESSION_KEY
 from audit.models import AuditEvent
 from tests.accounts.test_login import full_login
+from tests.conftest import reauthenticated
 from tests.factories import totp_code, totp_secret
 from vault.models import Session
 from vault.sessions import stored_key
@@ -110,7 +111,8 @@ def test_a_session_past_its_absolute_limit_ends(supervisor):
 def test_deactivation_ends_every_session_of_the_person_only(admin_client, supervisor, caseworker):
     laptop, phone = signed_in(caseworker), signed_in(caseworker, agent=CHROME_ON_ANDROID, second=True)
     other = signed_in(supervisor)
-    admin_client.post(f"/people/{caseworker.username}/deactivate/")
+    response = reauthenticated(admin_client).post(f"/people/{caseworker.username}/deactivate/")
+    assert response.status_code == 302
     assert not Session.objects.filter(user=caseworker).exists()
     for client in (laptop, phone):
         assert client.get("/accounts/2fa/")["Location"].startswith("/accounts/login/")
