@@ -222,6 +222,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "haven",
+            # Keys are stored hashed: a rate limit's key holds the client's address.
+            "KEY_FUNCTION": "config.cache.make_key",
             # JSON, never pickle: whoever can write to Redis must not run code here.
             "OPTIONS": {"serializer": "config.cache.JSONSerializer"},
         }

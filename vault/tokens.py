@@ -1,4 +1,4 @@
-"""Keyed hashes of bearer secrets: session keys and invitation codes.
+"""Keyed hashes of bearer secrets (session keys, invitation codes) and of cache keys.
 
 A bearer secret (whoever holds it is let in) is kept raw only in the person's
 browser or link; the database holds HMAC-SHA256 of it under a key that is not in
@@ -23,6 +23,8 @@ from django.conf import settings
 # Purposes in use; each has its own key, so a hash of one kind never matches another.
 SESSION = "session"
 INVITATION = "invitation"
+# Cache keys (config.cache.make_key): rate limits name the client's address.
+CACHE_KEY = "cache-key"
 
 
 @functools.lru_cache(maxsize=8)

@@ -7,6 +7,7 @@ import time
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from django.core.cache import cache
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
@@ -341,3 +342,18 @@ def test_a_password_change_is_audited_without_the_password(client_for, make_user
     event = AuditEvent.objects.get(action="accounts.password.changed")
     assert event.object_ref == "pat" and event.actor == user
     assert "Sentinel" not in event.reason
+
+
+def test_redis_keeps_no_address_or_username_of_the_limits_it_counts(make_user):
+    """Rate limits are counted under hashed keys: a copy of Redis shows no staff address or username."""
+    user = make_user(username="sentinel-login-7731")
+    client = Client(REMOTE_ADDR="198.51.100.213")
+    for attempt in range(10):
+        password_step(client, user.username if attempt % 2 else f"sentinel-guess-{attempt}", "wrong password")
+    response = password_step(client, user.username)
+    assert "Too many failed login attempts. Try again later." in response.content.decode()  # still counted
+    redis = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    stored = b"".join(key + (redis.get(key) or b"") for key in redis.scan_iter("*"))
+    assert stored, "the limits are kept in Redis"
+    for sentinel in (b"198.51.100", b"sentinel-login-7731", b"sentinel-guess", b"allauth"):
+        assert sentinel not in stored
