@@ -40,6 +40,12 @@ def _audit(action: str, *, case: Case, by: User, reason: str = "") -> None:
     log_event(action=f"defectors.case.{action}", actor=by, object_ref=case.code, reason=reason)
 
 
+def _shred_key(*, case: Case, by: User, reason: str) -> None:
+    """Destroy the case's data key and record it, inside the caller's transaction (the vault logs nothing)."""
+    if vault_services.shred(owner=case):
+        log_event(action="vault.datakey.shredded", actor=by, object_ref=case.code, reason=reason)
+
+
 def _step_saved(*, case: Case, by: User, step: str) -> None:
     """Remember that ``step`` was saved (its name only) and audit it; inside the caller's transaction."""
     if step not in case.intake_steps_saved:
@@ -260,7 +266,7 @@ def discard_intake(*, case: Case, by: User) -> None:
     if case.status != Case.Status.INTAKE:
         raise ValidationError(_("Only an unfinished intake can be discarded."))
     _audit("intake_discarded", case=case, by=by)
-    vault_services.shred(owner=case, by=by, reason="intake discarded")
+    _shred_key(case=case, by=by, reason="intake discarded")
     case.status, case.shredded_at = Case.Status.CLOSED, timezone.now()
     case.save(update_fields=["status", "shredded_at", "updated_at"])
 
@@ -443,7 +449,7 @@ def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool) -> Non
     if not approve:
         _audit("shred_declined", case=case, by=by)
         return
-    vault_services.shred(owner=case, by=by, reason="approved shred request")
+    _shred_key(case=case, by=by, reason="approved shred request")
     case.shredded_at = timezone.now()
     case.status = Case.Status.CLOSED
     case.save(update_fields=["shredded_at", "status", "updated_at"])

@@ -16,7 +16,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 
 from vault.crypto import Damaged
 from vault.keys import ShreddedKey
-from vault.services import open_string, seal_string
+from vault.sealing import open_string, seal_string
 
 
 class SessionStore(DatabaseSessionStore):

@@ -312,7 +312,7 @@ def test_a_shredded_case_stops_the_debrief_and_its_answers_read_as_gone(dbc, sup
     from vault.services import shred
 
     autosave(dbc, session, "unit", {"unit_name": SECRET_ANSWER}, version=0, token=uuid.uuid4())
-    shred(owner=case, reason="test")
+    shred(owner=case)
     case.shredded_at = timezone.now()
     case.save(update_fields=["shredded_at"])
     response = autosave(dbc, session, "unit", {"unit_name": "after"}, version=1, token=uuid.uuid4())

@@ -228,7 +228,7 @@ class TestShredding:
     def test_a_shredded_case_cannot_be_edited_or_reopened(self, cw, case, admin):
         from vault.services import shred
 
-        shred(owner=case, by=admin)
+        shred(owner=case)
         Case.objects.filter(pk=case.pk).update(shredded_at=datetime.datetime.now(datetime.UTC), status="closed")
         response = cw.post(
             f"/cases/{case.code}/identity/edit/", {"full_name": "New", "change-reason": "x"}, follow=True
@@ -243,7 +243,7 @@ class TestShredding:
     def test_a_shredded_case_cannot_be_assigned(self, sup, case, admin, outsider):
         from vault.services import shred
 
-        shred(owner=case, by=admin)
+        shred(owner=case)
         Case.objects.filter(pk=case.pk).update(shredded_at=datetime.datetime.now(datetime.UTC), status="closed")
         response = sup.post(f"/cases/{case.code}/assign/", {"caseworker": outsider.username}, follow=True)
         assert "This case is shredded" in response.content.decode()
