@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
@@ -379,6 +380,22 @@ class Need(VaultModel):
         return f"{self.case_id} {self.kind}"
 
 
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def in_force(self, kind: str) -> ConsentQuerySet:
+        """Consents of ``kind`` given and not withdrawn: what the person consents to today.
+
+        What leaves a case (the partners' export, donor counts) asks this at that
+        moment, never a copy kept elsewhere: a consent withdrawn later excludes the
+        case from then on.
+        """
+        return self.filter(kind=kind, withdrawn_on__isnull=True)
+
+    def standing(self, kind: str) -> Consent | None:
+        """The record that says where ``kind`` stands today: the one in force, else the latest
+        withdrawn; None when it was never given."""
+        return self.filter(kind=kind).order_by(F("withdrawn_on").desc(nulls_first=True), "-given_on", "-pk").first()
+
+
 class Consent(models.Model):
     class Kind(models.TextChoices):
         DATA_PROCESSING = "data_processing", _("Data processing")
@@ -399,6 +416,8 @@ class Consent(models.Model):
     withdrawal_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         # A consent can be given, withdrawn and given again: one row each time, at most one in force.
