@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from vault.crypto import Damaged
 from vault.fields import (
     BlindIndexField,
     EncryptedBooleanField,
@@ -32,6 +33,7 @@ from vault.fields import (
     blind_tag,
     canonical,
 )
+from vault.sealing import open_string
 
 # No 0/O, 1/I/L, 5/S or 2/Z: a code read out over a bad phone line survives.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
@@ -607,6 +609,9 @@ class ShredRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     approved = models.BooleanField(null=True)
+    # The supervisor's reason, sealed with the organisation key (as audit reasons are) and bound to
+    # this row: the approver reads it; a dump does not. "" for requests made before it was kept.
+    sealed_reason = models.TextField(blank=True, editable=False)
 
     objects = ShredRequestQuerySet.as_manager()
 
@@ -620,6 +625,21 @@ class ShredRequest(models.Model):
 
     def __str__(self) -> str:
         return f"shred request {self.case_id}"
+
+    @property
+    def reason_context(self) -> str:
+        """The associated data the reason is sealed with: it opens only on this request."""
+        return f"defectors.shredrequest.reason.{self.pk}"
+
+    @property
+    def reason(self) -> str:
+        """The reason in the clear ("" when none was kept), or a plain marker when it does not open."""
+        if not self.sealed_reason:
+            return ""
+        try:
+            return open_string(self.sealed_reason, self.reason_context)
+        except Damaged:
+            return str(_("[damaged: this reason cannot be read]"))
 
 
 class KeptStep(VaultModel):

@@ -34,6 +34,7 @@ from defectors.models import (
 )
 from vault import services as vault_services
 from vault.fields import is_shredded
+from vault.sealing import seal_string
 
 
 def _audit(action: str, *, case: Case, by: User, reason: str = "") -> None:
@@ -413,12 +414,24 @@ def change_status(*, case: Case, by: User, status: str, reason: str = "") -> Non
     _audit("status_changed", case=case, by=by, reason=status)
 
 
+SHRED_REASON_MAX = 300
+
+
 @transaction.atomic
 def request_shred(*, case: Case, by: User, reason: str) -> ShredRequest:
+    """A supervisor asks for the case to be shredded; an administrator decides (``decide_shred``).
+
+    The reason is kept sealed on the request, for the approver, and in the audit trail. Asking
+    again while a request is open returns that request unchanged. Raises PermissionDenied for
+    anyone but a supervisor; ValidationError for an empty or over-long reason, or a shredded case.
+    """
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise ValidationError(_("Give the reason for shredding."))
+    if len(reason) > SHRED_REASON_MAX:
+        raise ValidationError(_("Keep the reason under %(max)d characters.") % {"max": SHRED_REASON_MAX})
     if case.shredded_at:
         raise ValidationError(_("This case is already shredded."))
     # A request answers an open withdrawal task on the case (defectors.record): the supervisor has decided.
@@ -429,7 +442,10 @@ def request_shred(*, case: Case, by: User, reason: str) -> ShredRequest:
     if existing:
         return existing
     shred_request = ShredRequest.objects.create(case=case, requested_by=by)
-    _audit("shred_requested", case=case, by=by, reason=reason.strip())
+    # Sealed once the row has its id, which the seal is bound to.
+    shred_request.sealed_reason = seal_string(reason, shred_request.reason_context)
+    shred_request.save(update_fields=["sealed_reason"])
+    _audit("shred_requested", case=case, by=by, reason=reason)
     return shred_request
 
 
