@@ -357,6 +357,25 @@ class TestShredding:
         admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "decline"})
         assert "data-shred-pending" not in cw.get(f"/cases/{case.code}/").content.decode()
 
+    def test_a_request_waiting_from_before_gets_its_reason_from_the_audit_trail(self, case, supervisor):
+        """The data migration 0010: only undecided requests without a reason; the reason stays sealed."""
+        import importlib
+
+        from django.apps import apps
+
+        from audit.services import log_event
+
+        log_event(action="defectors.case.shred_requested", actor=supervisor, object_ref=case.code, reason="old one")
+        waiting = ShredRequest.objects.create(case=case, requested_by=supervisor)  # as requests were made before
+        other = CaseFactory()
+        log_event(action="defectors.case.shred_requested", actor=supervisor, object_ref=other.code, reason="decided")
+        decided = ShredRequest.objects.create(case=other, requested_by=supervisor, decided_at=timezone.now())
+        migration = importlib.import_module("defectors.migrations.0010_copy_open_shred_request_reasons")
+        migration.copy_reasons(apps, None)
+        assert ShredRequest.objects.get(pk=waiting.pk).reason == "old one"
+        assert "old one" not in ShredRequest.objects.get(pk=waiting.pk).sealed_reason
+        assert ShredRequest.objects.get(pk=decided.pk).sealed_reason == ""
+
     def test_an_oversized_reason_is_refused(self, sup, case, supervisor):
         response = sup.post(f"/cases/{case.code}/shred/", {"reason": "x" * 301}, follow=True)
         assert "Reason for shredding: Ensure this value has at most 300 characters" in response.content.decode()
