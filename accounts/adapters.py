@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from vault.services import open_string, seal_string
+from vault.sealing import open_string, seal_string
 
 MFA_CONTEXT = "allauth.mfa.authenticator"
 

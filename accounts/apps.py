@@ -8,8 +8,12 @@ from accounts.roles import Role
 class AccountsConfig(AppConfig):
     name = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
-    nav = [NavEntry("accounts:people", _("People"), roles={Role.ADMIN})]
-    home = {Role.ADMIN: "accounts:people"}
+    nav = [
+        NavEntry("accounts:people", _("People"), roles={Role.ADMIN}),
+        # The audit app's page: audit sits below accounts and cannot name roles itself.
+        NavEntry("audit:event_list", _("Audit log"), roles={Role.AUDITOR}),
+    ]
+    home = {Role.ADMIN: "accounts:people", Role.AUDITOR: "audit:event_list"}
 
     def ready(self) -> None:
         from accounts import receivers  # noqa: F401  (connects the audit receivers)

@@ -1,11 +1,17 @@
+import logging
 import re
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from audit.context import request_id_scope
+from audit.services import log_event
+from vault.fields import RecordDamaged
+
+logger = logging.getLogger(__name__)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
@@ -30,3 +36,35 @@ class RequestIdMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class DamagedRecordMiddleware:
+    """A value that does not open gets a plain page, not a traceback, and is recorded.
+
+    Here and not in the vault: the vault imports nothing of the audit trail.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, RecordDamaged):
+            return None
+        record_damage(request, exception)
+        return render(request, "vault/damaged.html", status=500)
+
+
+def record_damage(request: HttpRequest | None, damage: RecordDamaged) -> None:
+    """Log and audit a value that does not open (the page, or ``{% vault_value %}``, says "damaged")."""
+    # The exception names the table, row id and field: never a value.
+    logger.error("Damaged record: %s", damage)
+    user = getattr(request, "user", None)
+    log_event(
+        action="vault.record.damaged",
+        actor=user if user is not None and user.is_authenticated else None,
+        object_ref=f"{damage.label}:{damage.pk}",
+        reason=damage.field,
+    )

@@ -6,6 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vault.crypto import Damaged
+from vault.sealing import open_string
+
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
@@ -69,9 +72,6 @@ class AuditEvent(models.Model):
         (ciphertext changed or moved from another event: verify_audit names the event)."""
         if not self.sealed_reason:
             return ""
-        from vault.crypto import Damaged
-        from vault.services import open_string
-
         try:
             return open_string(self.sealed_reason, reason_context(self.seq))
         except Damaged:

@@ -17,9 +17,10 @@ from django.utils import timezone
 from audit.checkpoints import Checkpoint, record_checkpoint
 from audit.context import current_request_id
 from audit.models import AuditEvent, reason_context
+from vault.sealing import seal_string
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def compute_hash(prev_hash: str, event: AuditEvent) -> str:
 def log_event(
     *,
     action: str,
-    actor: User | None = None,
+    actor: AbstractBaseUser | None = None,
     object_ref: str = "",
     reason: str = "",
 ) -> AuditEvent:
@@ -55,11 +56,13 @@ def log_event(
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
         last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
         seq = (last.seq + 1) if last else 1
+        known = actor is not None and actor.is_authenticated
         event = AuditEvent(
             seq=seq,
             at=timezone.now(),
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_username=actor.get_username() if actor is not None and actor.is_authenticated else "",
+            # By id: audit names no user model of its own (accounts imports audit, not the reverse).
+            actor_id=actor.pk if actor is not None and known else None,
+            actor_username=actor.get_username() if actor is not None and known else "",
             action=action,
             object_ref=object_ref[:150],
             sealed_reason=seal_reason(reason, seq=seq),
@@ -76,9 +79,6 @@ def seal_reason(reason: str, *, seq: int) -> str:
     """``reason`` sealed with the organisation key for event ``seq``; "" stays "" (nothing typed)."""
     if not reason:
         return ""
-    # vault.services imports this module: import it when first needed.
-    from vault.services import seal_string
-
     return seal_string(reason, reason_context(seq))
 
 

@@ -269,8 +269,8 @@ def seed(cases: int, last: str, who: dict[str, User]) -> dict[str, int]:
                 FROM {t["case"]} WHERE intake_submitted_at IS NOT NULL AND random() < 0.06
             ) s""",
         "incidents": f"""
-            INSERT INTO {t["incident"]} (id, session_id, violation, testimony_consent, created_by_id, created_at)
-            SELECT gen_random_uuid(), id, {_pick("random()", VIOLATIONS)}, random() < 0.9, %(debriefer)s, now()
+            INSERT INTO {t["incident"]} (id, session_id, violation, created_by_id, created_at)
+            SELECT gen_random_uuid(), id, {_pick("random()", VIOLATIONS)}, %(debriefer)s, now()
             FROM {t["session"]} WHERE status = 'approved'""",
         "consents": f"""
             INSERT INTO {t["consent"]} (case_id, kind, given_on, method, recorded_by_id, withdrawn_on)
@@ -326,10 +326,8 @@ FIRST_SUPPORT = """
     FROM (SELECT case_id, min(status_changed_at) AS first FROM {referral} WHERE status = 'completed' GROUP BY case_id) f
     JOIN {case} c ON c.id = f.case_id
     WHERE c.intake_submitted_at IS NOT NULL AND f.first >= %(start)s AND f.first < %(end)s"""
-TESTIMONY_HOLDS = """(
-    NOT EXISTS (SELECT 1 FROM {consent} k WHERE k.case_id = s.case_id AND k.kind = 'testimony')
-    OR EXISTS (SELECT 1 FROM {consent} k WHERE k.case_id = s.case_id AND k.kind = 'testimony'
-               AND k.withdrawn_on IS NULL))"""
+TESTIMONY_HOLDS = """EXISTS (SELECT 1 FROM {consent} k WHERE k.case_id = s.case_id AND k.kind = 'testimony'
+    AND k.withdrawn_on IS NULL)"""
 # population: (period column, kind of column, FROM and WHERE without the period's bounds, dimensions, counted)
 RAW_POPULATIONS: dict[str, tuple[str, str, str, list[str], str]] = {
     "cases": ("intake_month", "date", "{case} WHERE intake_submitted_at IS NOT NULL", ["branch", "rank_band"],
@@ -343,7 +341,7 @@ RAW_POPULATIONS: dict[str, tuple[str, str, str, list[str], str]] = {
     "debriefs": ("approved_at", "datetime", "{session} WHERE status = 'approved'", [], "count(*)"),
     "incidents": ("s.approved_at", "datetime",
                   "{incident} i JOIN {session} s ON s.id = i.session_id "
-                  "WHERE s.status = 'approved' AND i.testimony_consent AND " + TESTIMONY_HOLDS,
+                  "WHERE s.status = 'approved' AND " + TESTIMONY_HOLDS,
                   ["i.violation"], "count(*)"),
 }  # fmt: skip
 

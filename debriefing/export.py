@@ -54,10 +54,9 @@ def _rows() -> list[dict[str, Any]]:
     # Consent is read as it is today, not as it was when the debrief was approved: a person who
     # withdrew consent to debriefing (or to testimony) after the fact leaves every later export.
     consents = Consent.objects.filter(case=OuterRef("session__case"))
-    debriefing = Exists(consents.filter(kind=Consent.Kind.DEBRIEFING, withdrawn_on__isnull=True))
-    testimony_withdrawn = Exists(consents.filter(kind=Consent.Kind.TESTIMONY)) & ~Exists(
-        consents.filter(kind=Consent.Kind.TESTIMONY, withdrawn_on__isnull=True)
-    )
+    debriefing = Exists(consents.in_force(Consent.Kind.DEBRIEFING))
+    # An incident is testimony only while the case's consent to testimony is in force.
+    testimony = Exists(consents.in_force(Consent.Kind.TESTIMONY))
     rows = []
     items = IntelligenceItem.objects.filter(debriefing, **approved).select_related("session")
     for item in items.order_by("created_at"):
@@ -65,11 +64,7 @@ def _rows() -> list[dict[str, Any]]:
             "kind": "item", "source": pseudonym(item.session), "category": item.category, "summary": item.summary,
             "urgent": item.urgent, "reliability": item.reliability, "credibility": item.credibility,
         })  # fmt: skip
-    incidents = (
-        Incident.objects.filter(debriefing, **approved, testimony_consent=True)
-        .exclude(testimony_withdrawn)
-        .select_related("session")
-    )
+    incidents = Incident.objects.filter(debriefing, testimony, **approved).select_related("session")
     for incident in incidents.order_by("created_at"):
         rows.append({
             "kind": "incident", "source": pseudonym(incident.session), "category": incident.violation,

@@ -68,10 +68,8 @@ class IncidentForm(OneTimeTokenMixin, forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = [
-            "violation", "date_from", "date_to", "region", "township", "perpetrator_unit", "victims", "summary",
-            "testimony_consent",
-        ]  # fmt: skip
+        # No consent field: testimony consent is the case's (defectors.Consent), read at export.
+        fields = ["violation", "date_from", "date_to", "region", "township", "perpetrator_unit", "victims", "summary"]
         widgets = {"date_from": DateInput, "date_to": DateInput, "summary": forms.Textarea(attrs={"rows": 4})}
 
     def clean(self) -> dict[str, Any]:

@@ -263,7 +263,11 @@ class Violation(models.TextChoices):
 
 
 class Incident(VaultModel):
-    """A human-rights incident witnessed; exported only with the person's consent to testimony."""
+    """A human-rights incident witnessed.
+
+    Whether it may be used as testimony is the case's consent (``Consent.Kind.TESTIMONY``
+    in force when it is exported or counted), never a field of the incident.
+    """
 
     VAULT_KEY = "session__case__data_key"
 
@@ -277,7 +281,6 @@ class Incident(VaultModel):
     perpetrator_unit = EncryptedTextField(_("perpetrator unit"), max_length=200, blank=True)
     victims = EncryptedIntegerField(_("number of victims"), blank=True)
     summary = EncryptedLongTextField(_("what happened"), max_length=10_000, blank=True)
-    testimony_consent = models.BooleanField(_("consents to use as testimony"), default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)  # as IntelligenceItem's

@@ -345,8 +345,33 @@ class ShredRequestForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for shredding"),
         max_length=300,
-        help_text=_("Written to the audit log, which outlives the case. Do not write names here."),
+        help_text=_(
+            "Shown to the administrator who decides, and written to the audit log, which outlives the case. "
+            "Do not write names here."
+        ),
     )
+
+
+class ShredDecisionForm(forms.Form):
+    """An administrator's decision on a shred request: approving needs the case's code typed again."""
+
+    decision = forms.ChoiceField(choices=[("approve", _("Approve and shred")), ("decline", _("Decline"))])
+    code = forms.CharField(
+        label=_("Type the case's code to approve"),
+        max_length=40,
+        required=False,
+        help_text=_("As shown above, e.g. HV-7K3Q-M9ZD. Not needed to decline."),
+    )
+
+    def __init__(self, *args: Any, case_code: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.case_code = case_code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "approve" and data.get("code", "").strip().upper() != self.case_code.upper():
+            self.add_error("code", _("This is not the code of the case to shred: nothing was shredded."))
+        return data
 
 
 class DuplicateOutcomeForm(forms.Form):

@@ -13,9 +13,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from vault.crypto import Damaged
 from vault.fields import (
     BlindIndexField,
     EncryptedBooleanField,
@@ -31,6 +33,7 @@ from vault.fields import (
     blind_tag,
     canonical,
 )
+from vault.sealing import open_string
 
 # No 0/O, 1/I/L, 5/S or 2/Z: a code read out over a bad phone line survives.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
@@ -379,6 +382,22 @@ class Need(VaultModel):
         return f"{self.case_id} {self.kind}"
 
 
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def in_force(self, kind: str) -> ConsentQuerySet:
+        """Consents of ``kind`` given and not withdrawn: what the person consents to today.
+
+        What leaves a case (the partners' export, donor counts) asks this at that
+        moment, never a copy kept elsewhere: a consent withdrawn later excludes the
+        case from then on.
+        """
+        return self.filter(kind=kind, withdrawn_on__isnull=True)
+
+    def standing(self, kind: str) -> Consent | None:
+        """The record that says where ``kind`` stands today: the one in force, else the latest
+        withdrawn; None when it was never given."""
+        return self.filter(kind=kind).order_by(F("withdrawn_on").desc(nulls_first=True), "-given_on", "-pk").first()
+
+
 class Consent(models.Model):
     class Kind(models.TextChoices):
         DATA_PROCESSING = "data_processing", _("Data processing")
@@ -399,6 +418,8 @@ class Consent(models.Model):
     withdrawal_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         # A consent can be given, withdrawn and given again: one row each time, at most one in force.
@@ -588,6 +609,9 @@ class ShredRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     approved = models.BooleanField(null=True)
+    # The supervisor's reason, sealed with the organisation key (as audit reasons are) and bound to
+    # this row: the approver reads it; a dump does not. "" for requests made before it was kept.
+    sealed_reason = models.TextField(blank=True, editable=False)
 
     objects = ShredRequestQuerySet.as_manager()
 
@@ -601,6 +625,21 @@ class ShredRequest(models.Model):
 
     def __str__(self) -> str:
         return f"shred request {self.case_id}"
+
+    @property
+    def reason_context(self) -> str:
+        """The associated data the reason is sealed with: it opens only on this request."""
+        return f"defectors.shredrequest.reason.{self.pk}"
+
+    @property
+    def reason(self) -> str:
+        """The reason in the clear ("" when none was kept), or a plain marker when it does not open."""
+        if not self.sealed_reason:
+            return ""
+        try:
+            return open_string(self.sealed_reason, self.reason_context)
+        except Damaged:
+            return str(_("[damaged: this reason cannot be read]"))
 
 
 class KeptStep(VaultModel):

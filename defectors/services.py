@@ -34,10 +34,17 @@ from defectors.models import (
 )
 from vault import services as vault_services
 from vault.fields import is_shredded
+from vault.sealing import seal_string
 
 
 def _audit(action: str, *, case: Case, by: User, reason: str = "") -> None:
     log_event(action=f"defectors.case.{action}", actor=by, object_ref=case.code, reason=reason)
+
+
+def _shred_key(*, case: Case, by: User, reason: str) -> None:
+    """Destroy the case's data key and record it, inside the caller's transaction (the vault logs nothing)."""
+    if vault_services.shred(owner=case):
+        log_event(action="vault.datakey.shredded", actor=by, object_ref=case.code, reason=reason)
 
 
 def _step_saved(*, case: Case, by: User, step: str) -> None:
@@ -260,7 +267,7 @@ def discard_intake(*, case: Case, by: User) -> None:
     if case.status != Case.Status.INTAKE:
         raise ValidationError(_("Only an unfinished intake can be discarded."))
     _audit("intake_discarded", case=case, by=by)
-    vault_services.shred(owner=case, by=by, reason="intake discarded")
+    _shred_key(case=case, by=by, reason="intake discarded")
     case.status, case.shredded_at = Case.Status.CLOSED, timezone.now()
     case.save(update_fields=["status", "shredded_at", "updated_at"])
 
@@ -407,12 +414,24 @@ def change_status(*, case: Case, by: User, status: str, reason: str = "") -> Non
     _audit("status_changed", case=case, by=by, reason=status)
 
 
+SHRED_REASON_MAX = 300
+
+
 @transaction.atomic
 def request_shred(*, case: Case, by: User, reason: str) -> ShredRequest:
+    """A supervisor asks for the case to be shredded; an administrator decides (``decide_shred``).
+
+    The reason is kept sealed on the request, for the approver, and in the audit trail. Asking
+    again while a request is open returns that request unchanged. Raises PermissionDenied for
+    anyone but a supervisor; ValidationError for an empty or over-long reason, or a shredded case.
+    """
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise ValidationError(_("Give the reason for shredding."))
+    if len(reason) > SHRED_REASON_MAX:
+        raise ValidationError(_("Keep the reason under %(max)d characters.") % {"max": SHRED_REASON_MAX})
     if case.shredded_at:
         raise ValidationError(_("This case is already shredded."))
     # A request answers an open withdrawal task on the case (defectors.record): the supervisor has decided.
@@ -423,7 +442,10 @@ def request_shred(*, case: Case, by: User, reason: str) -> ShredRequest:
     if existing:
         return existing
     shred_request = ShredRequest.objects.create(case=case, requested_by=by)
-    _audit("shred_requested", case=case, by=by, reason=reason.strip())
+    # Sealed once the row has its id, which the seal is bound to.
+    shred_request.sealed_reason = seal_string(reason, shred_request.reason_context)
+    shred_request.save(update_fields=["sealed_reason"])
+    _audit("shred_requested", case=case, by=by, reason=reason)
     return shred_request
 
 
@@ -443,7 +465,7 @@ def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool) -> Non
     if not approve:
         _audit("shred_declined", case=case, by=by)
         return
-    vault_services.shred(owner=case, by=by, reason="approved shred request")
+    _shred_key(case=case, by=by, reason="approved shred request")
     case.shredded_at = timezone.now()
     case.status = Case.Status.CLOSED
     case.save(update_fields=["shredded_at", "status", "updated_at"])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from defectors.views import cases, intake, record
+from defectors.views import cases, intake, record, shredding
 
 app_name = "defectors"
 urlpatterns = [
@@ -9,8 +9,9 @@ urlpatterns = [
     path("tasks/", cases.tasks, name="tasks"),
     path("tasks/<int:pk>/resolve/", cases.resolve_task, name="resolve_task"),
     path("tasks/withdrawals/<int:pk>/decide/", record.decide_withdrawal, name="decide_withdrawal"),
-    path("shred-requests/", cases.shred_requests, name="shred_requests"),
-    path("shred-requests/<int:pk>/decide/", cases.decide_shred, name="decide_shred"),
+    path("shred-requests/", shredding.shred_requests, name="shred_requests"),
+    path("shred-requests/<int:pk>/", shredding.shred_request, name="shred_request"),
+    path("shred-requests/<int:pk>/decide/", shredding.decide_shred, name="decide_shred"),
     path("<case_code:code>/", cases.case_detail, name="case"),
     path("<case_code:code>/intake/", intake.resume, name="intake_resume"),
     path("<case_code:code>/intake/submit/", intake.submit, name="intake_submit"),

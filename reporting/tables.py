@@ -147,16 +147,10 @@ def _given_assistance() -> QuerySet:
 
 
 def _documented_incidents() -> QuerySet:
-    """Incidents from approved debriefs whose person consents to testimony today (as the partners' export)."""
-    consents = Consent.objects.filter(case=OuterRef("session__case"))
-    testimony_withdrawn = Exists(consents.filter(kind=Consent.Kind.TESTIMONY)) & ~Exists(
-        consents.filter(kind=Consent.Kind.TESTIMONY, withdrawn_on__isnull=True)
-    )
-    return (
-        _rows(Incident)
-        .filter(session__status=DebriefSession.Status.APPROVED, testimony_consent=True)
-        .exclude(testimony_withdrawn)
-    )
+    """Incidents from approved debriefs whose case's consent to testimony is in force today (as the
+    partners' export): a withdrawal leaves every later count (published quarters stay as published)."""
+    testimony = Exists(Consent.objects.filter(case=OuterRef("session__case")).in_force(Consent.Kind.TESTIMONY))
+    return _rows(Incident).filter(testimony, session__status=DebriefSession.Status.APPROVED)
 
 
 def first_support() -> QuerySet:

@@ -320,11 +320,12 @@ TABLE: dict[str, Rule] = {
         data=lambda w: {"outcome": "different_person"},
     ),
     "defectors:shred_requests": Rule(ADMIN_ONLY),
+    "defectors:shred_request": Rule(ADMIN_ONLY, post=ADMIN_POST_ONLY, kwargs=lambda w: {"pk": w["shred_request"].pk}),
     "defectors:decide_shred": Rule(
         ADMIN_POST_ONLY,
         post=only({"admin": 302}),
         kwargs=lambda w: {"pk": w["shred_request"].pk},
-        data=lambda w: {"decision": "approve"},
+        data=lambda w: {"decision": "approve", "code": w["shred_request"].case.code},
     ),
     "backups:index": Rule(ADMIN_ONLY, post=ADMIN_POST_ONLY),
     # Starting a backup asks for the password again first (allauth's reauthentication).

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from defectors.models import Case, DuplicateAlert
+from defectors.models import Case, DuplicateAlert, ShredRequest
 from tests.factories import CaseFactory
 
 UNLABELLED_OK = {"hidden", "submit", "button", "reset", "image"}
@@ -73,9 +73,15 @@ def pages(case, caseworker, supervisor) -> dict[str, list[str]]:  # type: ignore
     }  # fmt: skip
 
 
-def test_no_page_has_a_duplicate_id_or_an_unlabelled_input(cw, sup, auditor_client, admin_client, client, pages):
+def test_no_page_has_a_duplicate_id_or_an_unlabelled_input(  # type: ignore[no-untyped-def]
+    cw, sup, auditor_client, admin_client, client, pages, case, supervisor
+):
     found = []
-    admin_pages = ["/people/", "/people/invite/", "/people/cora/", "/cases/shred-requests/", "/accounts/2fa/"]
+    shred_request = ShredRequest.objects.create(case=case, requested_by=supervisor)
+    admin_pages = [
+        "/people/", "/people/invite/", "/people/cora/", "/cases/shred-requests/",
+        f"/cases/shred-requests/{shred_request.pk}/", "/accounts/2fa/",
+    ]  # fmt: skip
     everyone = [
         (cw, pages["caseworker"]), (sup, pages["supervisor"]), (auditor_client, ["/audit/", "/accounts/sessions/"]),
         (admin_client, admin_pages), (client, ["/accounts/login/", "/invitation/"]),

@@ -1,4 +1,8 @@
-"""Key rotation, crypto-shredding and organisation-sealed strings."""
+"""Key rotation, crypto-shredding and blind-index rebuilding.
+
+Imports nothing of ``audit``: callers that shred write the audit event, in the
+same transaction (tests/test_dependencies.py holds the direction).
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,16 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit.services import log_event
-from vault import crypto, keys
+from vault import keys
 from vault.fields import BlindIndexField, RecordDamaged
 from vault.models import DataKey
-
-if TYPE_CHECKING:
-    from accounts.models import User
-
-
-def seal_string(text: str, context: str) -> str:
-    """A string sealed with the organisation key, as text (for JSON columns such as allauth's)."""
-    return crypto.seal_text(keys.open_key(keys.organisation_key()), text, context.encode())
-
-
-def open_string(value: str, context: str) -> str:
-    return crypto.open_text(keys.open_key(keys.organisation_key()), value, context.encode())
 
 
 def rotate_keys(
@@ -95,26 +86,23 @@ def _owned_models() -> list[type[models.Model]]:
 
 
 @transaction.atomic
-def shred(*, owner: models.Model, by: User | None = None, reason: str = "") -> None:
+def shred(*, owner: models.Model) -> bool:
     """Destroy an owner's data key: every value sealed with it is unreadable from now on.
 
-    The audit event is written first, in the same transaction: a shred that
-    cannot be recorded does not happen. Blind-index tags of the owner's rows
-    go too, so they cannot link the shredded person to anything.
+    Returns False when it was already shredded. Writes no audit event: call it
+    inside the caller's transaction after the caller's event, so a shred that
+    cannot be recorded does not happen. Blind-index tags of the owner's rows go
+    too, so they cannot link the shredded person to anything. Raises ValueError
+    for a record that does not own its data key.
     """
     path: str = owner.VAULT_KEY  # type: ignore[attr-defined]
     if path == "organisation" or "__" in path:
         raise ValueError("only a record that owns its data key can be shredded")
     key = DataKey.objects.select_for_update().get(pk=getattr(owner, f"{path}_id"))
     if key.is_shredded:
-        return
-    log_event(
-        action="vault.datakey.shredded",
-        actor=by,
-        object_ref=getattr(owner, "code", "") or f"{owner._meta.label}:{owner.pk}",
-        reason=reason,
-    )
+        return False
     shred_data_keys(key_ids=[key.pk])
+    return True
 
 
 @transaction.atomic

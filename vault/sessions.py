@@ -26,7 +26,7 @@ from vault import tokens
 from vault.crypto import Damaged
 from vault.keys import ShreddedKey
 from vault.models import Session
-from vault.services import open_string, seal_string
+from vault.sealing import open_string, seal_string
 
 # What the row keeps in plain columns besides the user, set in the session by whoever
 # signs the person in (accounts.receivers): {"network": str, "browser": str, "signed_in_at": float},

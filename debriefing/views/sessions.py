@@ -22,7 +22,7 @@ from debriefing.export import FORMATS, export_for_partners
 from debriefing.forms import AddendumForm, IncidentForm, ItemForm, ReviewForm, ScheduleForm
 from debriefing.models import Addendum, DebriefSession, IntelligenceItem, SectionAnswers
 from defectors.access import get_case_for_user
-from defectors.models import Case
+from defectors.models import Case, Consent
 
 REVIEWERS_AND_DEBRIEFERS = (User.Role.SUPERVISOR, User.Role.DEBRIEFER)
 LIST_SIZE = 100
@@ -99,6 +99,7 @@ def session_detail(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse
         "reviews": session.reviews.select_related("by"),
         "items": session.items.all(),
         "incidents": session.incidents.all(),
+        "testimony_consent": _testimony_consent(session),
         "editing_problem": services.editing_problem(session),
         "is_reviewer": is_reviewer,
         "review_form": ReviewForm() if is_reviewer and session.status == DebriefSession.Status.SUBMITTED else None,
@@ -234,6 +235,11 @@ def addendum(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
     return redirect(session)
 
 
+def _testimony_consent(session: DebriefSession) -> Consent | None:
+    """Where the case's consent to testimony stands today (shown, never edited, on debrief pages)."""
+    return Consent.objects.filter(case_id=session.case_id).standing(Consent.Kind.TESTIMONY)
+
+
 def _record(
     request: AuthenticatedRequest, pk: uuid.UUID, form_class: type[ItemForm] | type[IncidentForm], kind: str
 ) -> HttpResponse:
@@ -248,7 +254,10 @@ def _record(
         else:
             messages.success(request, _("Recorded."))
             return redirect(session)
-    context = {"session": session, "form": form, "kind": kind, "editing_problem": services.editing_problem(session)}
+    context = {
+        "session": session, "form": form, "kind": kind, "editing_problem": services.editing_problem(session),
+        "testimony_consent": _testimony_consent(session) if kind == "incident" else None,
+    }  # fmt: skip
     return render(request, "debriefing/record.html", context, status=400 if form.errors else 200)
 
 

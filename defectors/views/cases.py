@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +17,7 @@ from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from defectors import record, services
-from defectors.access import get_alert_for_user, get_case_for_user, get_shred_request_for_user
+from defectors.access import get_alert_for_user, get_case_for_user
 from defectors.forms import (
     AssignForm,
     CaseFilterForm,
@@ -30,7 +30,7 @@ from defectors.forms import (
     ShredRequestForm,
     WithdrawConsentForm,
 )
-from defectors.models import Case, Consent, DuplicateAlert, ShredRequest, WithdrawalTask
+from defectors.models import Case, Consent, DuplicateAlert, WithdrawalTask
 from defectors.search import filter_cases, search_cases
 
 PAGE_SIZE = 25
@@ -255,7 +255,7 @@ def request_shred(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     form = ShredRequestForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the reason for shredding."))
+        messages.error(request, _("Reason for shredding: %(error)s") % {"error": form.errors["reason"][0]})
         return redirect(case)
     try:
         services.request_shred(case=case, by=request.user, reason=form.cleaned_data["reason"])
@@ -264,28 +264,6 @@ def request_shred(request: AuthenticatedRequest, code: str) -> HttpResponse:
     else:
         messages.success(request, _("Shredding requested: an administrator must approve it."))
     return redirect(case)
-
-
-@role_required(User.Role.ADMIN)
-def shred_requests(request: AuthenticatedRequest) -> HttpResponse:
-    requests = ShredRequest.objects.visible_to(request.user)
-    pending = requests.filter(decided_at__isnull=True).select_related("case", "requested_by")
-    decided = requests.filter(decided_at__isnull=False).select_related("case", "requested_by", "decided_by")
-    return render(request, "defectors/shred_requests.html", {"pending": pending, "decided": decided[:50]})
-
-
-@role_required(User.Role.ADMIN)
-@require_POST
-def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    shred_request = get_shred_request_for_user(request.user, pk)
-    approve = request.POST.get("decision") == "approve"
-    try:
-        services.decide_shred(shred_request=shred_request, by=request.user, approve=approve)
-    except PermissionDenied:
-        messages.error(request, _("Another administrator must decide: you asked for this yourself."))
-    else:
-        messages.success(request, _("Case shredded.") if approve else _("Request declined."))
-    return redirect("defectors:shred_requests")
 
 
 @role_required(User.Role.SUPERVISOR)

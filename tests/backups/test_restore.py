@@ -64,7 +64,7 @@ def test_a_case_shredded_after_a_backup_stays_shredded_after_restoring_it(truste
     identity_file, _ = trustee
     kept, doomed = CaseFactory(full_name="Kept Person"), CaseFactory(full_name=SENTINEL)
     old = services.create_backup()
-    shred(owner=doomed, reason="raid")
+    shred(owner=doomed)
     services.create_backup()  # its manifest carries the newer shred list
 
     report = services.restore_backup(path=manifest_of(old), identity_file=identity_file, database_url=scratch_database)
@@ -85,7 +85,7 @@ def test_a_shred_list_given_from_elsewhere_is_applied(trustee, scratch_database,
     identity_file, _ = trustee
     doomed = CaseFactory(full_name=SENTINEL)
     old = services.create_backup()
-    shred(owner=doomed, reason="raid")
+    shred(owner=doomed)
     newer = services.create_backup()
     elsewhere = tmp_path / "kept-by-a-trustee.manifest.json"
     shutil.move(manifest_of(newer), elsewhere)

@@ -16,7 +16,7 @@ from debriefing import services
 from debriefing.models import DebriefSession
 from defectors.models import Consent
 from tests.debriefing.test_sessions import SECRET_ANSWER, complete
-from tests.factories import CaseFactory, schedule_debrief
+from tests.factories import CaseFactory, give_consent, schedule_debrief
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +38,9 @@ def approved_session(*, case, debriefer, supervisor, summary: str, consent: bool
     services.record_incident(session=session, by=debriefer, fields={
         "violation": "killing", "date_from": datetime.date(2023, 4, 11), "date_to": None, "region": "sagaing",
         "township": "Kani", "perpetrator_unit": "LIB 52", "victims": 4, "summary": f"incident of {summary}",
-        "testimony_consent": consent,
     })  # fmt: skip
+    if consent:
+        give_consent(case, Consent.Kind.TESTIMONY)
     services.submit_session(session=session, by=debriefer)
     services.review_session(session=session, by=supervisor, decision="approve", comment="Sentinel review 9912")
     return session
@@ -120,10 +121,8 @@ def test_a_consent_withdrawn_after_approval_takes_the_persons_rows_out_of_every_
     """Consent is read as it is at export time, not as it was when the debrief was approved."""
     from debriefing.export import _rows
     from defectors.record import withdraw_consent
-    from tests.factories import give_consent
 
     first, _second = two_sources
-    give_consent(first.case, Consent.Kind.TESTIMONY)
     assert any(row["kind"] == "incident" and row["township"] == "Kani" for row in _rows())
     withdraw_consent(case=first.case, by=caseworker, kind=Consent.Kind.TESTIMONY)
     rows = _rows()

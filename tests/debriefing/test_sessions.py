@@ -285,7 +285,7 @@ def test_the_review_page_costs_the_same_queries_whatever_the_number_of_answers(
     sup, session, answers, django_assert_num_queries
 ):
     # Django session, organisation key, user, MFA check (middleware); the debrief with its case, key,
-    # template and debriefer; section rows; addenda; consent; reviews; items; incidents; the
+    # template and debriefer; section rows; addenda; consent; reviews; items; incidents; testimony consent; the
     # header's open Tasks count and unread notifications; then saving the Django session
     # (savepoint, update, release).
     complete(session)
@@ -303,7 +303,7 @@ def test_the_review_page_costs_the_same_queries_whatever_the_number_of_answers(
         assert sup.get(session.get_absolute_url()).status_code == 200
 
 
-QUERIES_FOR_REVIEW = 16
+QUERIES_FOR_REVIEW = 17
 
 
 def test_a_shredded_case_stops_the_debrief_and_its_answers_read_as_gone(dbc, sup, session, case):
@@ -312,7 +312,7 @@ def test_a_shredded_case_stops_the_debrief_and_its_answers_read_as_gone(dbc, sup
     from vault.services import shred
 
     autosave(dbc, session, "unit", {"unit_name": SECRET_ANSWER}, version=0, token=uuid.uuid4())
-    shred(owner=case, reason="test")
+    shred(owner=case)
     case.shredded_at = timezone.now()
     case.save(update_fields=["shredded_at"])
     response = autosave(dbc, session, "unit", {"unit_name": "after"}, version=1, token=uuid.uuid4())

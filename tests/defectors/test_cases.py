@@ -6,9 +6,12 @@ import datetime
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
+from defectors import services
 from defectors.models import Case, Consent, ShredRequest
 from defectors.services import has_consent
 from tests.factories import CaseFactory
@@ -216,7 +219,7 @@ class TestShredding:
         sup.post(f"/cases/{case.code}/shred/", {"reason": "raid expected"})  # double submit
         request = ShredRequest.objects.get()
         assert admin_client.get("/cases/shred-requests/").content.decode().count(case.code) == 1
-        admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "approve"})
+        admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "approve", "code": case.code})
         case = Case.objects.get(pk=case.pk)
         assert case.shredded_at is not None and case.full_name is SHREDDED
         assert Case.objects.filter(service_number_index__isnull=False, pk=case.pk).count() == 0
@@ -228,7 +231,7 @@ class TestShredding:
     def test_a_shredded_case_cannot_be_edited_or_reopened(self, cw, case, admin):
         from vault.services import shred
 
-        shred(owner=case, by=admin)
+        shred(owner=case)
         Case.objects.filter(pk=case.pk).update(shredded_at=datetime.datetime.now(datetime.UTC), status="closed")
         response = cw.post(
             f"/cases/{case.code}/identity/edit/", {"full_name": "New", "change-reason": "x"}, follow=True
@@ -243,7 +246,7 @@ class TestShredding:
     def test_a_shredded_case_cannot_be_assigned(self, sup, case, admin, outsider):
         from vault.services import shred
 
-        shred(owner=case, by=admin)
+        shred(owner=case)
         Case.objects.filter(pk=case.pk).update(shredded_at=datetime.datetime.now(datetime.UTC), status="closed")
         response = sup.post(f"/cases/{case.code}/assign/", {"caseworker": outsider.username}, follow=True)
         assert "This case is shredded" in response.content.decode()
@@ -286,8 +289,100 @@ class TestShredding:
     def test_a_caseworker_cannot_request_and_a_supervisor_cannot_approve(self, cw, sup, case, caseworker):
         assert cw.post(f"/cases/{case.code}/shred/", {"reason": "x"}).status_code == 403
         request = ShredRequest.objects.create(case=case, requested_by=caseworker)
-        assert sup.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "approve"}).status_code == 403
+        form = {"decision": "approve", "code": case.code}
+        assert sup.post(f"/cases/shred-requests/{request.pk}/decide/", form).status_code == 403
+        assert sup.get(f"/cases/shred-requests/{request.pk}/").status_code == 403
         assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
+
+    def test_the_approver_sees_the_sealed_reason_the_status_and_the_last_activity(self, sup, case, admin_client):
+        sup.post(f"/cases/{case.code}/shred/", {"reason": "Raid expected at the Mae Sot house"})
+        request = ShredRequest.objects.get()
+        assert "Mae Sot" not in request.sealed_reason and request.reason == "Raid expected at the Mae Sot house"
+        assert (
+            f'href="/cases/shred-requests/{request.pk}/"' in admin_client.get("/cases/shred-requests/").content.decode()
+        )
+        page = admin_client.get(f"/cases/shred-requests/{request.pk}/").content.decode()
+        assert "Raid expected at the Mae Sot house" in page
+        assert case.status_label in page and "defectors.case.shred_requested" in page
+        assert 'name="code"' in page and "Ko Secret Name" not in page
+
+    def test_the_seal_is_bound_to_its_request(self, sup, case, supervisor):
+        sup.post(f"/cases/{case.code}/shred/", {"reason": "first reason"})
+        first = ShredRequest.objects.get()
+        other = ShredRequest.objects.create(case=CaseFactory(), requested_by=supervisor)
+        ShredRequest.objects.filter(pk=other.pk).update(sealed_reason=first.sealed_reason)  # copied by hand
+        assert ShredRequest.objects.get(pk=other.pk).reason == "[damaged: this reason cannot be read]"
+
+    @pytest.mark.parametrize("code", ["", "HV-AAAA-AAAA", "forged"])
+    def test_approving_without_the_right_code_shreds_nothing(self, sup, case, admin_client, code):
+        sup.post(f"/cases/{case.code}/shred/", {"reason": "raid expected"})
+        request = ShredRequest.objects.get()
+        response = admin_client.post(
+            f"/cases/shred-requests/{request.pk}/decide/", {"decision": "approve", "code": code}
+        )
+        assert response.status_code == 400
+        assert "This is not the code of the case to shred: nothing was shredded." in response.content.decode()
+        assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
+        assert ShredRequest.objects.get().decided_at is None
+        assert not AuditEvent.objects.filter(action="vault.datakey.shredded").exists()
+
+    def test_a_forged_decision_decides_nothing(self, sup, case, admin_client):
+        sup.post(f"/cases/{case.code}/shred/", {"reason": "raid expected"})
+        request = ShredRequest.objects.get()
+        for data in ({"code": case.code}, {"decision": "shred", "code": case.code}):
+            assert admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", data).status_code == 400
+        assert ShredRequest.objects.get().decided_at is None
+
+    def test_the_code_is_retyped_in_any_case_with_spaces_around(self, sup, case, admin_client):
+        sup.post(f"/cases/{case.code}/shred/", {"reason": "raid expected"})
+        request = ShredRequest.objects.get()
+        data = {"decision": "approve", "code": f"  {case.code.lower()} "}
+        assert admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", data).status_code == 302
+        assert admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", data).status_code == 302  # twice
+        assert Case.objects.get(pk=case.pk).full_name is SHREDDED
+        assert AuditEvent.objects.filter(action="vault.datakey.shredded").count() == 1
+
+    def test_the_case_page_says_shredding_is_pending_to_those_who_see_the_case(
+        self, sup, cw, case, admin_client, supervisor
+    ):
+        assert "data-shred-pending" not in cw.get(f"/cases/{case.code}/").content.decode()
+        sup.post(f"/cases/{case.code}/shred/", {"reason": "raid expected"})
+        today = timezone.localdate().isoformat()
+        banner = f"Shredding requested by {supervisor.username} on {today}, awaiting an administrator."
+        for client in (cw, sup):
+            page = client.get(f"/cases/{case.code}/").content.decode()
+            assert banner in page and "raid expected" not in page
+        assert 'action="/cases/' + case.code + '/shred/"' not in sup.get(f"/cases/{case.code}/").content.decode()
+        request = ShredRequest.objects.get()
+        admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "decline"})
+        assert "data-shred-pending" not in cw.get(f"/cases/{case.code}/").content.decode()
+
+    def test_a_request_waiting_from_before_gets_its_reason_from_the_audit_trail(self, case, supervisor):
+        """The data migration 0010: only undecided requests without a reason; the reason stays sealed."""
+        import importlib
+
+        from django.apps import apps
+
+        from audit.services import log_event
+
+        log_event(action="defectors.case.shred_requested", actor=supervisor, object_ref=case.code, reason="old one")
+        waiting = ShredRequest.objects.create(case=case, requested_by=supervisor)  # as requests were made before
+        other = CaseFactory()
+        log_event(action="defectors.case.shred_requested", actor=supervisor, object_ref=other.code, reason="decided")
+        decided = ShredRequest.objects.create(case=other, requested_by=supervisor, decided_at=timezone.now())
+        migration = importlib.import_module("defectors.migrations.0010_copy_open_shred_request_reasons")
+        migration.copy_reasons(apps, None)
+        assert ShredRequest.objects.get(pk=waiting.pk).reason == "old one"
+        assert "old one" not in ShredRequest.objects.get(pk=waiting.pk).sealed_reason
+        assert ShredRequest.objects.get(pk=decided.pk).sealed_reason == ""
+
+    def test_an_oversized_reason_is_refused(self, sup, case, supervisor):
+        response = sup.post(f"/cases/{case.code}/shred/", {"reason": "x" * 301}, follow=True)
+        assert "Reason for shredding: Ensure this value has at most 300 characters" in response.content.decode()
+        assert not ShredRequest.objects.exists()
+        with pytest.raises(ValidationError):
+            services.request_shred(case=case, by=supervisor, reason="x" * 301)
+        assert not ShredRequest.objects.exists()
 
 
 CASE_URLS = [

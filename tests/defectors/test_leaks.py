@@ -81,7 +81,8 @@ def test_reasons_typed_into_every_reason_field_never_appear_in_the_clear(caplog)
     assert client.post(f"{base}/shred/", {"reason": REASONS["shred"]}).status_code == 302
     admin = login_with_mfa(Client(), UserFactory(role=User.Role.ADMIN))
     pending = admin.get("/cases/shred-requests/").context["pending"]
-    assert admin.post(f"/cases/shred-requests/{pending[0].pk}/decide/", {"decision": "approve"}).status_code == 302
+    decision = {"decision": "approve", "code": case.code}
+    assert admin.post(f"/cases/shred-requests/{pending[0].pk}/decide/", decision).status_code == 302
     # The auditor reads them: the reasons are kept, only sealed.
     auditor = login_with_mfa(Client(), UserFactory(role=User.Role.AUDITOR))
     trail = auditor.get("/audit/", {"object_ref": case.code}).content.decode()

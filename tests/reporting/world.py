@@ -92,7 +92,7 @@ def reporting_world(caseworker, supervisor, debriefer) -> Callable[[], dict[str,
             )
             Incident.objects.create(
                 session=session, violation="torture", date_from=datetime.date(2024, 3, 1), region="sagaing",
-                testimony_consent=True, created_by=debriefer,
+                created_by=debriefer,
             )  # fmt: skip
         return cases
 

@@ -77,7 +77,7 @@ def test_new_children_of_a_loaded_owner_open_its_key_without_a_query_each():
 
 def test_a_shredded_owner_reads_as_shredded_through_with_keys(admin):
     make_relatives(1)
-    shred(owner=Person.objects.get(), by=admin)
+    shred(owner=Person.objects.get())
     relative = Relative.objects.with_keys("person").get()
     assert relative.person.full_name is SHREDDED and relative.name is SHREDDED
 

@@ -3,8 +3,13 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from audit.services import log_event
 from vault.services import shred
+
+# Here rather than in vault: the vault imports nothing of the audit trail, and a
+# shred that cannot be recorded must not happen (one transaction for both).
 
 
 class Command(BaseCommand):
@@ -30,7 +35,13 @@ class Command(BaseCommand):
             if answer.strip() != "shred":
                 raise CommandError("Not shredded.")
         try:
-            shred(owner=owner, reason=options["reason"] or "shred command")
+            with transaction.atomic():
+                if shred(owner=owner):
+                    log_event(
+                        action="vault.datakey.shredded",
+                        object_ref=getattr(owner, "code", "") or f"{model._meta.label}:{owner.pk}",
+                        reason=options["reason"] or "shred command",
+                    )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Shredded {options['owner']}: its data key is destroyed.")

@@ -1,7 +1,8 @@
 """``{% vault_value instance "field" %}``: any encrypted value, shown in its four states.
 
 A value (booleans as Yes/No, dates as YYYY-MM-DD, lists joined), empty ("Not
-recorded"), shredded ("Shredded") or damaged ("Damaged", and recorded). A shredded
+recorded"), shredded ("Shredded") or damaged ("Damaged", and recorded in the audit trail: which is why this
+library lives in ``audit``, which may import the vault, and not the other way). A shredded
 or damaged value is never shown as a false fact: ``SHREDDED`` is falsy, so
 ``yesno`` or ``default`` would turn it into "No" or "—".
 """
@@ -17,8 +18,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from audit.middleware import record_damage
 from vault.fields import SHREDDED, EncryptedField, RecordDamaged, is_shredded
-from vault.middleware import record_damage
 
 register = template.Library()
 
