@@ -60,3 +60,13 @@ class EventFilterForm(forms.Form):
         if data.get("until"):
             events = events.filter(at__date__lte=data["until"])
         return events
+
+
+class LiftBrakeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why may this person read identities again?"),
+        min_length=3,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Sealed in the audit trail. Check with the person, and read their audit events, first."),
+    )

@@ -4,7 +4,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
+from audit.brake import IdentityRefused
 from audit.context import request_id_scope
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -30,3 +32,22 @@ class RequestIdMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class BrakeMiddleware:
+    """Answer an identity read the exfiltration brake refused (audit.brake.IdentityRefused) with a plain page.
+
+    One place for every view that reads identities: the view only calls ``brake.admit``.
+    403, with what happened and whom to ask; the person's other pages keep working.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, IdentityRefused):
+            return None
+        return render(request, "audit/brake_refused.html", {"message": exception.args[0]}, status=403)

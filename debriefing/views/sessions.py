@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
+from audit import brake
 from debriefing import services
 from debriefing import structure as st
 from debriefing.access import get_item_for_user, get_session_for_user
@@ -34,13 +35,19 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     sessions = DebriefSession.objects.visible_to(request.user).select_related("case", "debriefer")
     urgent = []
     is_supervisor = request.user.role == User.Role.SUPERVISOR
+    withheld = False
     if is_supervisor:
         urgent = list(
             IntelligenceItem.objects.filter(urgent=True, acknowledged_at__isnull=True).select_related("session__case")
         )
+        try:  # the summaries are debrief content: counted by the exfiltration brake, withheld while it is on
+            brake.admit(by=request.user, cases=[item.session.case for item in urgent])
+        except brake.IdentityRefused as refused:
+            withheld = True
+            messages.error(request, refused.args[0])
     context = {"sessions": sessions.only(
         "id", "status", "scheduled_for", "answered", "questions", "case__code", "debriefer__username"
-    )[:LIST_SIZE], "urgent": urgent, "is_supervisor": is_supervisor}  # fmt: skip
+    )[:LIST_SIZE], "urgent": urgent, "is_supervisor": is_supervisor, "withheld": withheld}  # fmt: skip
     return render(request, "debriefing/home.html", context)
 
 
@@ -80,6 +87,7 @@ def session_detail(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse
     A fixed number of queries whatever the number of answers (tests/debriefing/test_views.py).
     """
     session = get_session_for_user(request.user, pk)
+    brake.admit(by=request.user, cases=[_read_of(session)])  # debrief content: counted before it is decrypted
     answers = services.answers_by_section(session)
     addenda: dict[str, list[Addendum]] = {}
     for addendum in Addendum.objects.filter(session=session).select_related("by"):
@@ -109,6 +117,11 @@ def session_detail(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse
     return render(request, "debriefing/session.html", context)
 
 
+def _read_of(session: DebriefSession) -> brake.CaseRead:
+    """The brake's view of a debrief: its case, "assigned" to the session's debriefer."""
+    return brake.CaseRead(pk=session.case_id, assigned_to_id=session.debriefer_id)
+
+
 def _autosave_wanted(request: AuthenticatedRequest) -> bool:
     return request.headers.get("X-Autosave") == "1"
 
@@ -124,6 +137,7 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
     definition = services.section_by_key(session, section)
     if definition is None:
         raise Http404
+    brake.admit(by=request.user, cases=[_read_of(session)])  # debrief answers, shown or compared
     repeats = [q["key"] for q in definition["questions"] if q["type"] == "repeat"]
     if request.method == "POST":
         entries = {key: _posted_entries(request, key, 1) for key in repeats}
