@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
@@ -36,6 +36,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*brake.ALERTED)
+@require_GET
 def brakes(request: AuthenticatedRequest) -> HttpResponse:
     """Open brakes first (with the lift form for supervisors and administrators), then the last lifted."""
     rows = Brake.objects.select_related("person", "lifted_by")
