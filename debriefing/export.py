@@ -45,7 +45,10 @@ def _iso(value: Any) -> str:
     return value.isoformat() if value else ""
 
 
-def _sources() -> tuple[QuerySet[IntelligenceItem], QuerySet[Incident]]:
+Sources = tuple[QuerySet[IntelligenceItem], QuerySet[Incident]]
+
+
+def _sources() -> Sources:
     """The items and incidents an export holds (nothing decrypted yet)."""
     approved = {"session__status": DebriefSession.Status.APPROVED, "session__case__shredded_at__isnull": True}
     # Consent is read as it is today, not as it was when the debrief was approved: a person who
@@ -64,7 +67,8 @@ def _sources() -> tuple[QuerySet[IntelligenceItem], QuerySet[Incident]]:
     return items, incidents
 
 
-def _rows(items: QuerySet[IntelligenceItem], incidents: QuerySet[Incident]) -> list[dict[str, Any]]:
+def _rows(sources: Sources | None = None) -> list[dict[str, Any]]:
+    items, incidents = sources or _sources()
     key = secrets.token_bytes(32)  # this export's own: pseudonyms never match another export's
 
     def pseudonym(session: DebriefSession) -> str:
@@ -100,14 +104,12 @@ def export_for_partners(*, by: User, fmt: str) -> tuple[bytes, int]:
     items, incidents = _sources()
     drawn_from = Q(pk__in=items.values("session__case_id")) | Q(pk__in=incidents.values("session__case_id"))
     brake.admit(by=by, cases=Case.objects.filter(drawn_from).only("id", "assigned_to_id"))  # before decrypting
-    return _export(by=by, fmt=fmt, items=items, incidents=incidents)
+    return _export(by=by, fmt=fmt, sources=(items, incidents))
 
 
 @transaction.atomic
-def _export(
-    *, by: User, fmt: str, items: QuerySet[IntelligenceItem], incidents: QuerySet[Incident]
-) -> tuple[bytes, int]:
-    rows = _rows(items, incidents)
+def _export(*, by: User, fmt: str, sources: Sources) -> tuple[bytes, int]:
+    rows = _rows(sources)
     if fmt == "json":
         content = json.dumps({"rows": rows}, ensure_ascii=False, indent=1, default=str).encode()
     else:
