@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -104,13 +104,23 @@ def _lock_person(person: User) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [BRAKE_LOCK, person.pk % 2**31])
 
 
-def _first_limit_passed(
-    reads: dict[uuid.UUID, tuple[bool, datetime.datetime]], now: datetime.datetime
-) -> tuple[str, bool, int] | None:
-    """(window, assigned, limit) of the first limit that ``reads`` pass, or None."""
-    for window, length in WINDOWS.items():
+def _first_limit_passed(*, by: User, wanted: dict[Any, bool], now: datetime.datetime) -> tuple[str, bool, int] | None:
+    """(window, assigned, limit) of the first limit that ``by``'s reads with ``wanted`` pass, or None.
+
+    One aggregate over the person's rows of the last day (the index on person and time),
+    leaving out the wanted cases: each of those counts once, now, whenever it was read before.
+    """
+    earlier = IdentityRead.objects.filter(person=by, last_at__gt=now - WINDOWS[Brake.Window.DAY]).exclude(
+        case_id__in=list(wanted)
+    )
+    counts = earlier.aggregate(**{
+        f"{window}_{assigned}": Count("pk", filter=Q(assigned=assigned, last_at__gt=now - length))
+        for window, length in WINDOWS.items()
+        for assigned in (True, False)
+    })  # fmt: skip
+    for window in WINDOWS:
         for assigned in (True, False):
-            count = sum(1 for own, at in reads.values() if own is assigned and at > now - length)
+            count = counts[f"{window}_{assigned}"] + sum(1 for own in wanted.values() if own is assigned)
             limit = limit_for(window, assigned=assigned)
             if count > limit:
                 return window, assigned, limit
@@ -137,11 +147,7 @@ def admit(*, by: User, cases: Iterable[CaseRef]) -> None:
         _lock_person(by)
         if Brake.objects.filter(person=by, lifted_at__isnull=True).exists():
             raise IdentityRefused(tripped=False)
-        day_ago = now - WINDOWS[Brake.Window.DAY]
-        rows = IdentityRead.objects.filter(person=by, last_at__gt=day_ago).values_list("case_id", "assigned", "last_at")
-        reads = {case_id: (assigned, at) for case_id, assigned, at in rows}
-        reads.update({case_id: (assigned, now) for case_id, assigned in wanted.items()})
-        passed = _first_limit_passed(reads, now)
+        passed = _first_limit_passed(by=by, wanted=wanted, now=now)
         if passed is None:
             IdentityRead.objects.bulk_create(
                 [IdentityRead(person=by, case_id=pk, assigned=own, last_at=now) for pk, own in wanted.items()],
