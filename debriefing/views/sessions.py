@@ -137,7 +137,12 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
     definition = services.section_by_key(session, section)
     if definition is None:
         raise Http404
-    brake.admit(by=request.user, cases=[_read_of(session)])  # debrief answers, shown or compared
+    try:
+        brake.admit(by=request.user, cases=[_read_of(session)])  # debrief answers, shown or compared
+    except brake.IdentityRefused as refused:
+        if not _autosave_wanted(request):
+            raise  # the plain page (audit.middleware.BrakeMiddleware)
+        return JsonResponse({"error": refused.args[0]}, status=403)  # the page's script shows it
     repeats = [q["key"] for q in definition["questions"] if q["type"] == "repeat"]
     if request.method == "POST":
         entries = {key: _posted_entries(request, key, 1) for key in repeats}

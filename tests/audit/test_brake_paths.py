@@ -147,6 +147,13 @@ def test_the_debrief_home_counts_the_urgent_items_and_withholds_their_summaries_
     assert "Identities are paused" in response.content.decode()
 
 
+def test_a_refused_autosave_answers_json_the_sections_script_shows(world, debriefer):
+    Brake.objects.create(person=debriefer, tripped_at=timezone.now(), window="hour", assigned=True, limit=60)
+    response = world["clients"]["debriefer"].post(f"/debriefing/{world['session'].pk}/unit/", {}, HTTP_X_AUTOSAVE="1")
+    assert response.status_code == 403
+    assert "Ask another supervisor or an administrator" in response.json()["error"]
+
+
 def test_the_export_counts_every_case_its_rows_come_from(world, supervisor, debriefer, settings):
     second = CaseFactory(full_name="Ko Second")
     approved_session(case=second, debriefer=debriefer, supervisor=supervisor, summary="y", consent=True)
