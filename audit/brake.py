@@ -142,9 +142,9 @@ def admit(*, by: User, cases: Iterable[CaseRef]) -> None:
     wanted = {case.pk: case.assigned_to_id == by.pk for case in cases}
     if not wanted:
         return
-    now = timezone.now()
     with transaction.atomic():
         _lock_person(by)
+        now = timezone.now()  # after the wait for the lock: the rows of the tab that held it are older
         if Brake.objects.filter(person=by, lifted_at__isnull=True).exists():
             raise IdentityRefused(tripped=False)
         passed = _first_limit_passed(by=by, wanted=wanted, now=now)

@@ -40,11 +40,11 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         urgent = list(
             IntelligenceItem.objects.filter(urgent=True, acknowledged_at__isnull=True).select_related("session__case")
         )
-        try:  # the summaries are debrief content: counted by the exfiltration brake, withheld while it is on
-            brake.admit(by=request.user, cases=[item.session.case for item in urgent])
-        except brake.IdentityRefused as refused:
+        # Graded one-line summaries, no names: not counted (a list must not trip the brake by being
+        # long), but withheld while the supervisor's brake is on.
+        if urgent and brake.is_braked(request.user):
             withheld = True
-            messages.error(request, refused.args[0])
+            messages.error(request, brake.refusal_message())
     context = {"sessions": sessions.only(
         "id", "status", "scheduled_for", "answered", "questions", "case__code", "debriefer__username"
     )[:LIST_SIZE], "urgent": urgent, "is_supervisor": is_supervisor, "withheld": withheld}  # fmt: skip
