@@ -1,6 +1,7 @@
 """Exfiltration brake benchmark: a reveal with the brake against the same reveal without it, in one run.
 
-    python bench/brake.py   (with the test environment's variables, as the Makefile sets them for bench/*.py)
+    make bench-brake
+    python bench/brake.py   (with the test environment's variables, as the Makefile sets them)
 
 Runs in a throwaway test database (test_<name>_bench_brake). The reveal is the real view
 (POST /cases/<code>/reveal/, defectors.views.cases.reveal) through Django's test Client as a
