@@ -169,7 +169,8 @@ def _trip(*, by: User, now: datetime.datetime, window: str, assigned: bool, limi
         object_ref=f"brake:{brake.pk}",
         reason=f"{scope} cases, {window}: over {limit}",
     )
-    transaction.on_commit(lambda: tasks.send_brake_alert.delay(brake.pk))
+    # robust: a broker that is down must not turn the refusal into an error page; the in-app alert stands.
+    transaction.on_commit(lambda: tasks.send_brake_alert.delay(brake.pk), robust=True)
     return brake
 
 
