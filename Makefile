@@ -24,7 +24,7 @@ DEV_ENV := DJANGO_DEBUG=1
 # Where make run serves: make run ADDR=127.0.0.1:8001
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench bench-cases bench-backups bench-support bench-debriefing bench-reporting prereqs-run prereqs-test
+.PHONY: install run test lint bench bench-cases bench-backups bench-support bench-debriefing bench-brake bench-reporting prereqs-run prereqs-test
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PREREQS) install
@@ -86,6 +86,11 @@ bench-support: $(STAMP)
 bench-debriefing: $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) bench/debriefing.py
+
+# The exfiltration brake: a reveal with and without it in one run; the gate at 150 and 300,000 ledger rows.
+bench-brake: $(STAMP)
+	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
+	$(TEST_ENV) $(PY) bench/brake.py
 
 # Donor reports: a snapshot's aggregation and computation beside raw SQL, and the donor's page, at
 # 1,000,000 cases unless CASES is given (make bench-reporting CASES=20000 for a quick run). The seeded

@@ -12,6 +12,7 @@ class AccountsConfig(AppConfig):
         NavEntry("accounts:people", _("People"), roles={Role.ADMIN}),
         # The audit app's page: audit sits below accounts and cannot name roles itself.
         NavEntry("audit:event_list", _("Audit log"), roles={Role.AUDITOR}),
+        NavEntry("accounts:brakes", _("Brakes"), roles={Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
     ]
     home = {Role.ADMIN: "accounts:people", Role.AUDITOR: "audit:event_list"}
 

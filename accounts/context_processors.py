@@ -5,9 +5,10 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.functional import Promise
+from django.utils.functional import Promise, SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from accounts.brake import ALERTED, open_brakes
 from accounts.navigation import nav_entries
 
 
@@ -24,3 +25,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse(entry.url_name), label))
     # The idle warning (base.html, haven.js) counts down from the session's own timeout.
     return {"nav_items": items, "session_idle_seconds": settings.SESSION_COOKIE_AGE}
+
+
+def brake_alert(request: HttpRequest) -> dict[str, Any]:
+    """``open_brakes``: how many exfiltration brakes are on, for supervisors, auditors and administrators.
+
+    base.html shows a banner on every page while one is on. Lazy: one query, on pages that render it.
+    """
+    if getattr(getattr(request, "user", None), "role", "") not in ALERTED:
+        return {}
+    return {"open_brakes": SimpleLazyObject(lambda: open_brakes().count())}

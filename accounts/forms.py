@@ -180,3 +180,13 @@ class AuthenticateForm(_SpendsCode, mfa_forms.AuthenticateForm):
 
 class ReauthenticateForm(_SpendsCode, mfa_forms.ReauthenticateForm):
     pass
+
+
+class LiftBrakeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why may this person read identities again?"),
+        min_length=3,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Sealed in the audit trail. Check with the person, and read their audit events, first."),
+    )

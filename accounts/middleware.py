@@ -10,11 +10,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from accounts.adapters import PRIMARY_FACTORS
+from accounts.brake import IdentityRefused
 from accounts.receivers import LOGIN_AT_SESSION_KEY
 
 # What a signed-in person without a second factor may reach: enrolment and leaving.
@@ -89,3 +90,22 @@ class MFARequiredMiddleware:
             return None
         messages.info(request, _("Set up two-factor authentication to continue. Haven requires it for every account."))
         return redirect("mfa_index")
+
+
+class BrakeMiddleware:
+    """Answer an identity read the exfiltration brake refused (accounts.brake.IdentityRefused) with a plain page.
+
+    One place for every view that reads identities: the view only calls ``brake.admit``.
+    403, with what happened and whom to ask; the person's other pages keep working.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, IdentityRefused):
+            return None
+        return render(request, "accounts/brake_refused.html", {"message": exception.args[0]}, status=403)

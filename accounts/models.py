@@ -163,3 +163,76 @@ class RoleRequest(models.Model):
     def may_be_decided_by(self, user: User) -> bool:
         """Any administrator but the one who asked and the account itself; only while open."""
         return self.is_open and user.role == User.Role.ADMIN and user.pk not in (self.requested_by_id, self.user_id)
+
+
+class IdentityRead(models.Model):
+    """The exfiltration brake's ledger (accounts/brake.py): one row per person and case, with the
+    time of that person's latest identity read of that case.
+
+    Holds the case's id and nothing else about it (no code, no name): the audit trail is
+    the record of what happened; this is only a counter, cleared when a brake is lifted.
+    ``assigned`` says whether the case was assigned to the person at that read.
+    """
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    case_id = models.UUIDField()
+    assigned = models.BooleanField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "case_id"], name="identity_read_once_per_case")]
+        # A reveal reads one person's rows of the last day: an index range, never a scan of AuditEvent.
+        indexes = [models.Index(fields=["person", "last_at"], name="identity_read_person_time")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.case_id} {self.last_at:%Y-%m-%d %H:%M}"
+
+
+class Brake(models.Model):
+    """A tripped exfiltration brake: ``person``'s identity reads are refused until it is lifted.
+
+    At most one open (unlifted) brake per person. Who lifts it and why is in the audit
+    trail (``accounts.brake.lifted``, the reason sealed); the brake row keeps who and when.
+    """
+
+    class Window(models.TextChoices):
+        HOUR = "hour", _("an hour")
+        DAY = "day", _("a day")
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.PROTECT, related_name="+"
+    )
+    tripped_at = models.DateTimeField(_("tripped at"), db_index=True)
+    window = models.CharField(_("window"), max_length=4, choices=Window.choices)
+    assigned = models.BooleanField(_("assigned cases"))  # which limit: assigned cases, or others'
+    limit = models.PositiveIntegerField(_("limit"))
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lifted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Out-of-band alerts (accounts/tasks.py), each sent once: a retried task skips what went out.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-tripped_at"]
+        verbose_name = _("brake")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=models.Q(lifted_at__isnull=True), name="one_open_brake_per_person"
+            ),
+            # Someone else lifts it, even if a service is bypassed.
+            models.CheckConstraint(condition=~models.Q(lifted_by=models.F("person")), name="brake_lifted_by_another"),
+        ]
+
+    def __str__(self) -> str:
+        return f"brake {self.pk} on {self.person_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.lifted_at is None

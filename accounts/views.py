@@ -22,13 +22,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import brake, services
 from accounts.access import get_role_request_for_user
 from accounts.adapters import PRIMARY_FACTORS
 from accounts.decorators import role_required
-from accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
+from accounts.forms import AcceptInvitationForm, InviteForm, LiftBrakeForm, RoleForm
 from accounts.http import AuthenticatedRequest
-from accounts.models import Invitation, RoleRequest, User
+from accounts.models import Brake, Invitation, RoleRequest, User
 from accounts.navigation import role_home
 from accounts.roles import ELEVATED_ROLES, GRANTABLE_ROLES
 from vault.models import Session
@@ -322,3 +322,45 @@ class _RemoveWebAuthnView(webauthn_views.RemoveWebAuthnView):
 
 
 remove_webauthn = _RemoveWebAuthnView.as_view()
+
+
+@role_required(*brake.ALERTED)
+@require_GET
+def brakes(request: AuthenticatedRequest) -> HttpResponse:
+    """Open brakes first (with the lift form for supervisors and administrators), then the last lifted."""
+    rows = Brake.objects.select_related("person", "lifted_by")
+    can_lift = request.user.role in brake.LIFTERS
+    context = {
+        # (brake, its lift form or None); a brake is never lifted by its own person
+        "open": [
+            (
+                item,
+                LiftBrakeForm(auto_id=f"id_brake{item.pk}_%s")
+                if can_lift and item.person_id != request.user.pk
+                else None,
+            )
+            for item in rows.filter(lifted_at=None)
+        ],
+        "lifted": rows.exclude(lifted_at=None).order_by("-lifted_at")[:50],
+        "can_lift": can_lift,
+    }
+    return render(request, "accounts/brakes.html", context)
+
+
+@role_required(*brake.LIFTERS)
+@require_POST
+def lift_brake(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(Brake, pk=pk)  # every lifter may see every brake
+    form = LiftBrakeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for lifting the brake (3 to 300 characters)."))
+        return redirect("accounts:brakes")
+    try:
+        lifted = brake.lift(brake=item, by=request.user, reason=form.cleaned_data["reason"])
+    except PermissionDenied:
+        messages.error(request, _("Another supervisor or an administrator must lift this brake."))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Brake lifted.") if lifted else _("This brake was already lifted."))
+    return redirect("accounts:brakes")

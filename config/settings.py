@@ -174,6 +174,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "accounts.middleware.MFARequiredMiddleware",
+    "accounts.middleware.BrakeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -196,6 +197,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
                 "backups.context_processors.backup_warning",
+                "accounts.context_processors.brake_alert",
                 "support.context_processors.notifications",
             ],
         },
@@ -351,8 +353,36 @@ CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
 # session, not in a readable cookie without the __Host- prefix.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
-# Haven sends no email: email is a watched channel. Links are handed over in person.
+# Haven sends no email: email is a watched channel. Links are handed over in person. The one
+# exception is the exfiltration brake's alert, which says only "a brake tripped: sign in", sent
+# through HAVEN_EMAIL_HOST when an administrator set HAVEN_BRAKE_ALERT_EMAILS.
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+EMAIL_HOST = os.environ.get("HAVEN_EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = envint("HAVEN_EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("HAVEN_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = envsecret("HAVEN_EMAIL_PASSWORD")
+    EMAIL_USE_TLS = envbool("HAVEN_EMAIL_TLS", True)
+    EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("HAVEN_EMAIL_FROM", "haven@localhost")
+
+# The exfiltration brake (accounts/brake.py): how many distinct cases one person may read the identity
+# of in a sliding hour and day, among the cases assigned to them and among all others. README
+# ("The exfiltration brake") says how these were sized.
+BRAKE_ASSIGNED_PER_HOUR = envint("HAVEN_BRAKE_ASSIGNED_PER_HOUR", 60)
+BRAKE_ASSIGNED_PER_DAY = envint("HAVEN_BRAKE_ASSIGNED_PER_DAY", 150)
+BRAKE_OTHER_PER_HOUR = envint("HAVEN_BRAKE_OTHER_PER_HOUR", 25)
+BRAKE_OTHER_PER_DAY = envint("HAVEN_BRAKE_OTHER_PER_DAY", 80)
+if min(BRAKE_ASSIGNED_PER_HOUR, BRAKE_ASSIGNED_PER_DAY, BRAKE_OTHER_PER_HOUR, BRAKE_OTHER_PER_DAY) < 1:
+    _fail("the HAVEN_BRAKE_* limits must be at least 1")
+BRAKE_ALERT_EMAILS = envlist("HAVEN_BRAKE_ALERT_EMAILS")
+# A webhook URL often carries its own token: read it like a secret (or from HAVEN_BRAKE_ALERT_WEBHOOK_FILE).
+BRAKE_ALERT_WEBHOOK = envsecret("HAVEN_BRAKE_ALERT_WEBHOOK")
+if BRAKE_ALERT_EMAILS and not EMAIL_HOST and not DEBUG:
+    _fail("HAVEN_BRAKE_ALERT_EMAILS is set but HAVEN_EMAIL_HOST is not: the alerts could not be sent")
+if BRAKE_ALERT_WEBHOOK and not BRAKE_ALERT_WEBHOOK.startswith(("https://", "http://")):
+    _fail("HAVEN_BRAKE_ALERT_WEBHOOK must be an http(s) URL")
 
 INVITATION_HOURS = envint("HAVEN_INVITATION_HOURS", 72)
 QUICK_EXIT_URL = os.environ.get("HAVEN_QUICK_EXIT_URL", "https://www.google.com/")

@@ -18,12 +18,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts import brake
 from accounts.models import User
 from audit.services import log_event
 from debriefing.models import DebriefSession, Incident, IntelligenceItem
-from defectors.models import Consent
+from defectors.models import Case, Consent
 
 COLUMNS = [
     "kind", "source", "category", "summary", "urgent", "reliability", "credibility",
@@ -44,12 +45,11 @@ def _iso(value: Any) -> str:
     return value.isoformat() if value else ""
 
 
-def _rows() -> list[dict[str, Any]]:
-    key = secrets.token_bytes(32)  # this export's own: pseudonyms never match another export's
+Sources = tuple[QuerySet[IntelligenceItem], QuerySet[Incident]]
 
-    def pseudonym(session: DebriefSession) -> str:
-        return "SRC-" + hmac.new(key, str(session.case_id).encode(), hashlib.sha256).hexdigest()[:10].upper()
 
+def _sources() -> Sources:
+    """The items and incidents an export holds (nothing decrypted yet)."""
     approved = {"session__status": DebriefSession.Status.APPROVED, "session__case__shredded_at__isnull": True}
     # Consent is read as it is today, not as it was when the debrief was approved: a person who
     # withdrew consent to debriefing (or to testimony) after the fact leaves every later export.
@@ -57,14 +57,24 @@ def _rows() -> list[dict[str, Any]]:
     debriefing = Exists(consents.in_force(Consent.Kind.DEBRIEFING))
     # An incident is testimony only while the case's consent to testimony is in force.
     testimony = Exists(consents.in_force(Consent.Kind.TESTIMONY))
-    rows = []
     items = IntelligenceItem.objects.filter(debriefing, **approved).select_related("session")
+    incidents = Incident.objects.filter(debriefing, testimony, **approved).select_related("session")
+    return items, incidents
+
+
+def _rows(sources: Sources | None = None) -> list[dict[str, Any]]:
+    items, incidents = sources or _sources()
+    key = secrets.token_bytes(32)  # this export's own: pseudonyms never match another export's
+
+    def pseudonym(session: DebriefSession) -> str:
+        return "SRC-" + hmac.new(key, str(session.case_id).encode(), hashlib.sha256).hexdigest()[:10].upper()
+
+    rows = []
     for item in items.order_by("created_at"):
         rows.append({
             "kind": "item", "source": pseudonym(item.session), "category": item.category, "summary": item.summary,
             "urgent": item.urgent, "reliability": item.reliability, "credibility": item.credibility,
         })  # fmt: skip
-    incidents = Incident.objects.filter(debriefing, testimony, **approved).select_related("session")
     for incident in incidents.order_by("created_at"):
         rows.append({
             "kind": "incident", "source": pseudonym(incident.session), "category": incident.violation,
@@ -75,18 +85,26 @@ def _rows() -> list[dict[str, Any]]:
     return rows
 
 
-@transaction.atomic
 def export_for_partners(*, by: User, fmt: str) -> tuple[bytes, int]:
     """(file content, row count) in ``fmt`` ("csv" or "json"); audited with the count.
 
-    Raises PermissionDenied unless ``by`` is a supervisor; ValueError for another format.
-    The view makes sure the supervisor re-authenticated recently.
+    Raises PermissionDenied unless ``by`` is a supervisor; ValueError for another format;
+    IdentityRefused (accounts.brake) when the distinct cases its rows come from pass the
+    exfiltration brake's limits. The view makes sure the supervisor re-authenticated recently.
     """
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
     if fmt not in FORMATS:
         raise ValueError(fmt)
-    rows = _rows()
+    items, incidents = _sources()
+    drawn_from = Q(pk__in=items.values("session__case_id")) | Q(pk__in=incidents.values("session__case_id"))
+    brake.admit(by=by, cases=Case.objects.filter(drawn_from).only("id", "assigned_to_id"))  # before decrypting
+    return _export(by=by, fmt=fmt, sources=(items, incidents))
+
+
+@transaction.atomic
+def _export(*, by: User, fmt: str, sources: Sources) -> tuple[bytes, int]:
+    rows = _rows(sources)
     if fmt == "json":
         content = json.dumps({"rows": rows}, ensure_ascii=False, indent=1, default=str).encode()
     else:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import brake
 from accounts.models import User
 from audit.services import log_event
 from defectors.models import (
@@ -129,8 +130,11 @@ NAME_SOURCES = {"full_name", "other_names", "date_of_birth"}
 
 
 def record_intake_opened(*, case: Case, by: User, step: str) -> None:
-    """An intake form about to show identifying values: written before the page is rendered."""
+    """An intake form about to show identifying values: written before the page is rendered.
+
+    Raises IdentityRefused (accounts.brake) past the exfiltration brake's limits."""
     refuse_if_shredded(case=case)
+    brake.admit(by=by, cases=[case])
     with transaction.atomic():
         _audit("intake_opened", case=case, by=by, reason=step)
 
@@ -343,7 +347,8 @@ def reveal_identity(*, case: Case, by: User, reason: str) -> None:
     """Record the reveal. Call before decrypting anything: if the event cannot be written, show nothing.
 
     Raises PermissionDenied for a role that may not, ValidationError for a short
-    reason or a shredded case (nothing is recorded then).
+    reason or a shredded case (nothing is recorded then), IdentityRefused (accounts.brake)
+    past the exfiltration brake's limits (the trip is recorded, not the reveal).
     """
     if not by.works_on_cases:
         raise PermissionDenied
@@ -351,14 +356,22 @@ def reveal_identity(*, case: Case, by: User, reason: str) -> None:
     reason = reason.strip()
     if len(reason) < 3:
         raise ValidationError(_("Give the reason for seeing this person's identity."))
+    brake.admit(by=by, cases=[case])
     with transaction.atomic():
         _audit("identity_revealed", case=case, by=by, reason=reason)
 
 
-@transaction.atomic
 def edit_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str) -> None:
+    """Save the identity fields that changed. Raises PermissionDenied (role), ValidationError (shredded),
+    IdentityRefused (accounts.brake: the stored values are read to compare, so the brake counts it)."""
     if not by.works_on_cases:
         raise PermissionDenied
+    brake.admit(by=by, cases=[case])  # outside the transaction: a trip must commit
+    _save_identity(case=case, by=by, fields=fields, reason=reason)
+
+
+@transaction.atomic
+def _save_identity(*, case: Case, by: User, fields: dict[str, Any], reason: str) -> None:
     # Compare with what is stored: a bound ModelForm has already written the new values onto ``case``.
     case = Case.objects.select_for_update().get(pk=case.pk)
     refuse_if_shredded(case=case)

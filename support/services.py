@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import brake
 from accounts.models import User
 from audit.services import log_event
 from defectors.models import Case, Consent
@@ -345,7 +346,6 @@ def _packet(referral: Referral) -> list[tuple[str, str]]:
     return items
 
 
-@transaction.atomic
 def transition_referral(
     *, referral: Referral, by: User, to: str, version: int, reason: str = "", outcome: str = ""
 ) -> Packet | None:
@@ -354,9 +354,20 @@ def transition_referral(
     Raises StaleReferral (someone moved it since the page was shown: nothing is
     applied), ValidationError for a transition REFERRAL_TRANSITIONS does not
     allow, a missing reason (decline, cancel) or outcome (complete), or missing
-    consent to sharing (send). Sending records which fields were shared (names only).
+    consent to sharing (send), IdentityRefused (accounts.brake) when sending passes the
+    exfiltration brake's limits: the packet decrypts identifying fields. Sending records
+    which fields were shared (names only).
     """
     _refuse_unless_case_role(by)
+    if to == Referral.Status.SENT:
+        brake.admit(by=by, cases=[referral.case])  # outside the transaction: a trip must commit
+    return _transition_referral(referral=referral, by=by, to=to, version=version, reason=reason, outcome=outcome)
+
+
+@transaction.atomic
+def _transition_referral(
+    *, referral: Referral, by: User, to: str, version: int, reason: str, outcome: str
+) -> Packet | None:
     referral = Referral.objects.select_for_update(of=("self",)).with_keys("case").get(pk=referral.pk)
     case = referral.case
     refuse_if_shredded(case=case)

@@ -37,7 +37,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from accounts.models import RoleRequest, User
+from accounts.models import Brake, RoleRequest, User
 from accounts.services import invite_user
 from audit.models import AuditEvent
 from debriefing.models import DebriefTemplate, IntelligenceItem
@@ -184,6 +184,16 @@ TABLE: dict[str, Rule] = {
     "accounts:stay_signed_in": Rule(everyone(405), post=everyone(204)),
     "accounts:healthz": Rule(everyone(200), post=everyone(405), anonymous=200, anonymous_post=405),
     "audit:event_list": Rule(only({"auditor": 200})),
+    "accounts:brakes": Rule(
+        only({"supervisor": 200, "auditor": 200, "admin": 200}),
+        post=only({"supervisor": 405, "auditor": 405, "admin": 405}),
+    ),
+    "accounts:lift_brake": Rule(
+        only({"supervisor": 405, "admin": 405}),
+        post=only({"supervisor": 302, "admin": 302}),
+        kwargs=lambda world: {"pk": world["brake"].pk},
+        data=lambda world: {"reason": "checked with them"},
+    ),
     # Cases: need-to-know. The assigned caseworker owns them; the outsider gets 404.
     "defectors:case_list": Rule(ORGANISERS, data=lambda w: {"service_number": w["case"].service_number}),
     "defectors:intake_start": Rule(ORGANISERS, post=ORGANISERS_REDIRECTED),
@@ -697,11 +707,13 @@ def world(db, admin, supervisor, caseworker, outsider, debriefer, outsider_debri
     note.save()
     other = CaseFactory(created_by=caseworker)
     withdrawal = WithdrawalTask.objects.create(case=other, withdrawn_on=datetime.date(2024, 1, 1), raised_by=caseworker)
+    # A tripped exfiltration brake on someone who reads no identity anyway, so no persona's walk is refused by it.
+    brake = Brake.objects.create(person=donor, tripped_at=timezone.now(), window="hour", assigned=False, limit=25)
     return {
         **users, "role_request": role_request,
         "token": token, "others_key": others_key, "case": case, "draft": draft, "alert": alert,
         "shred_request": shred_request, "member": member, "need": need, "note": note, "withdrawal": withdrawal,
-        "session": session, "item": item, "template": template, "draft_template": draft_template,
+        "session": session, "item": item, "template": template, "draft_template": draft_template, "brake": brake,
         **_support_world(case, caseworker), **_reporting_world(supervisor),
     }  # fmt: skip
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import brake
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
@@ -34,13 +35,19 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     sessions = DebriefSession.objects.visible_to(request.user).select_related("case", "debriefer")
     urgent = []
     is_supervisor = request.user.role == User.Role.SUPERVISOR
+    withheld = False
     if is_supervisor:
         urgent = list(
             IntelligenceItem.objects.filter(urgent=True, acknowledged_at__isnull=True).select_related("session__case")
         )
+        # Graded one-line summaries, no names: not counted (a list must not trip the brake by being
+        # long), but withheld while the supervisor's brake is on.
+        if urgent and brake.is_braked(request.user):
+            withheld = True
+            messages.error(request, brake.refusal_message())
     context = {"sessions": sessions.only(
         "id", "status", "scheduled_for", "answered", "questions", "case__code", "debriefer__username"
-    )[:LIST_SIZE], "urgent": urgent, "is_supervisor": is_supervisor}  # fmt: skip
+    )[:LIST_SIZE], "urgent": urgent, "is_supervisor": is_supervisor, "withheld": withheld}  # fmt: skip
     return render(request, "debriefing/home.html", context)
 
 
@@ -80,6 +87,7 @@ def session_detail(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse
     A fixed number of queries whatever the number of answers (tests/debriefing/test_views.py).
     """
     session = get_session_for_user(request.user, pk)
+    brake.admit(by=request.user, cases=[_read_of(session)])  # debrief content: counted before it is decrypted
     answers = services.answers_by_section(session)
     addenda: dict[str, list[Addendum]] = {}
     for addendum in Addendum.objects.filter(session=session).select_related("by"):
@@ -110,6 +118,11 @@ def session_detail(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse
     return render(request, "debriefing/session.html", context)
 
 
+def _read_of(session: DebriefSession) -> brake.CaseRead:
+    """The brake's view of a debrief: its case, "assigned" to the session's debriefer."""
+    return brake.CaseRead(pk=session.case_id, assigned_to_id=session.debriefer_id)
+
+
 def _autosave_wanted(request: AuthenticatedRequest) -> bool:
     return request.headers.get("X-Autosave") == "1"
 
@@ -125,6 +138,12 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
     definition = services.section_by_key(session, section)
     if definition is None:
         raise Http404
+    try:
+        brake.admit(by=request.user, cases=[_read_of(session)])  # debrief answers, shown or compared
+    except brake.IdentityRefused as refused:
+        if not _autosave_wanted(request):
+            raise  # the plain page (accounts.middleware.BrakeMiddleware)
+        return JsonResponse({"error": refused.args[0]}, status=403)  # the page's script shows it
     repeats = [q["key"] for q in definition["questions"] if q["type"] == "repeat"]
     if request.method == "POST":
         entries = {key: _posted_entries(request, key, 1) for key in repeats}

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts import brake
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
@@ -177,6 +178,8 @@ def edit_identity(request: AuthenticatedRequest, code: str) -> HttpResponse:
         return redirect(case)
     if request.method == "GET":
         services.reveal_identity(case=case, by=request.user, reason="opened for editing")
+    else:
+        brake.admit(by=request.user, cases=[case])  # the bound form compares with the stored values
     form = IdentityForm(request.POST or None, instance=case)
     reason_form = ChangeReasonForm(request.POST or None, prefix="change")
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():

@@ -15,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import brake
 from accounts.decorators import role_required
 from accounts.expired import user_of_expired_session
 from accounts.http import AuthenticatedRequest
@@ -147,6 +148,8 @@ def _step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     data: QueryDict | None = request.POST if request.method == "POST" else None
     if request.method == "GET" and step in SHOWS_IDENTITY:
         services.record_intake_opened(case=case, by=request.user, step=step)
+    elif step in SHOWS_IDENTITY:
+        brake.admit(by=request.user, cases=[case])  # the bound form reads the stored values to compare
     if request.method == "GET" and step in MODEL_STEPS:
         kept = services.kept_step_for(case=case, by=request.user, step=step)
         if kept is not None:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts import brake
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
@@ -73,9 +74,14 @@ def _page(request: AuthenticatedRequest, case: Case, title: Any, form: Any, **ex
 
 
 def _opened(request: AuthenticatedRequest, case: Case, what: str) -> None:
-    """A form about to show identifying values: audited as a reveal before it is rendered."""
+    """A form about to show identifying values: audited as a reveal before it is rendered.
+
+    A post is counted by the exfiltration brake too: its form reads the stored values to compare.
+    """
     if request.method == "GET":
         services.reveal_identity(case=case, by=request.user, reason=f"opened for editing: {what}")
+    else:
+        brake.admit(by=request.user, cases=[case])
 
 
 @role_required(*User.CASE_ROLES)

@@ -30,6 +30,7 @@ SUPPORT_NAV = [
             User.Role.ADMIN,
             [
                 ("/people/", "People"),
+                ("/brakes/", "Brakes"),
                 ("/cases/shred-requests/", "Shred requests"),
                 ("/backups/", "Backups"),
                 ("/reports/manage/", "Reports"),
@@ -38,6 +39,7 @@ SUPPORT_NAV = [
         (
             User.Role.SUPERVISOR,
             [
+                ("/brakes/", "Brakes"),
                 ("/cases/", "Cases"),
                 ("/cases/new/", "New intake"),
                 ("/cases/tasks/", "Tasks"),
@@ -48,7 +50,7 @@ SUPPORT_NAV = [
             ],
         ),
         (User.Role.CASEWORKER, [("/cases/", "My cases"), ("/cases/new/", "New intake"), *SUPPORT_NAV]),
-        (User.Role.AUDITOR, [("/audit/", "Audit log")]),
+        (User.Role.AUDITOR, [("/audit/", "Audit log"), ("/brakes/", "Brakes")]),
         (User.Role.DEBRIEFER, [("/debriefing/", "Debriefs")]),
         (User.Role.DONOR, [("/reports/", "Reports")]),
     ],

@@ -80,9 +80,9 @@ class TestList:
         CaseFactory.create_batch(10, created_by=caseworker, consent=False)
         # session, the organisation key (sessions are sealed), user, MFA check, the caseworkers
         # (filter), count, open duplicate alerts, open tasks (the Tasks link: duplicate checks and
-        # withdrawals, one query), unread notifications (the header), page of cases with caseworkers,
-        # session save (savepoint, update, release)
-        with django_assert_num_queries(13) as ten:
+        # withdrawals, one query), unread notifications (the header), open brakes (the banner), page of
+        # cases with caseworkers, session save (savepoint, update, release)
+        with django_assert_num_queries(14) as ten:
             sup.get("/cases/")
         CaseFactory.create_batch(190, created_by=caseworker, consent=False)
         with django_assert_num_queries(len(ten.captured_queries)):

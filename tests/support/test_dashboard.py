@@ -133,7 +133,7 @@ def _queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
 # waiting referrals, the placements ending: 9.
 # A supervisor's adds the workload (cases, tasks, caseworkers), the Tasks link's count and the
 # assistance awaiting approval (its count and its newest): 6.
-BUDGET = {"caseworker": 16, "supervisor": 22}
+BUDGET = {"caseworker": 16, "supervisor": 23}  # the supervisor: + open brakes (the banner)
 
 
 def test_the_dashboards_run_the_same_queries_at_10_and_1000_cases(
