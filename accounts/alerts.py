@@ -6,11 +6,14 @@ it, and what they read, is seen only inside Haven, by people who signed in.
 
 from __future__ import annotations
 
+import datetime
 import json
 import urllib.request
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,23 +33,45 @@ def send_brake_alert(*, brake_id: int) -> None:
     whatever the mail server or the webhook raised (OSError, urllib.error.URLError) so the
     task retries; a non-2xx answer from the webhook counts as a failure.
     """
-    brake = Brake.objects.filter(pk=brake_id).first()
-    if brake is None:
-        return
     text = alert_text()
-    if settings.BRAKE_ALERT_EMAILS and brake.emailed_at is None:
-        # Blind copies: the people alerted do not learn each other's addresses from it.
-        EmailMessage(subject=text, body=text, bcc=settings.BRAKE_ALERT_EMAILS).send()
-        Brake.objects.filter(pk=brake.pk).update(emailed_at=timezone.now())
-    if settings.BRAKE_ALERT_WEBHOOK and brake.posted_at is None:
-        # settings.py refuses any scheme but http(s) for this URL.
-        request = urllib.request.Request(  # noqa: S310
-            settings.BRAKE_ALERT_WEBHOOK,
-            data=json.dumps({"text": text}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310
-            if not 200 <= response.status < 300:
-                raise OSError(f"the brake webhook answered {response.status}")
-        Brake.objects.filter(pk=brake.pk).update(posted_at=timezone.now())
+    # Each channel under the brake's row lock: a retry and the sweep (resend_pending) that
+    # run at once send it once; one channel's failure does not undo the other's record.
+    if settings.BRAKE_ALERT_EMAILS:
+        with transaction.atomic():
+            brake = Brake.objects.select_for_update().filter(pk=brake_id, emailed_at=None).first()
+            if brake is not None:
+                # Blind copies: the people alerted do not learn each other's addresses from it.
+                EmailMessage(subject=text, body=text, bcc=settings.BRAKE_ALERT_EMAILS).send()
+                Brake.objects.filter(pk=brake.pk).update(emailed_at=timezone.now())
+    if settings.BRAKE_ALERT_WEBHOOK:
+        with transaction.atomic():
+            brake = Brake.objects.select_for_update().filter(pk=brake_id, posted_at=None).first()
+            if brake is not None:
+                _post(text)
+                Brake.objects.filter(pk=brake.pk).update(posted_at=timezone.now())
+
+
+def _post(text: str) -> None:
+    # settings.py refuses any scheme but http(s) for this URL.
+    request = urllib.request.Request(  # noqa: S310
+        settings.BRAKE_ALERT_WEBHOOK,
+        data=json.dumps({"text": text}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310
+        if not 200 <= response.status < 300:
+            raise OSError(f"the brake webhook answered {response.status}")
+
+
+def pending() -> list[int]:
+    """Ids of brakes tripped in the last day whose alert has not reached a configured channel."""
+    unsent = Q()
+    if settings.BRAKE_ALERT_EMAILS:
+        unsent |= Q(emailed_at=None)
+    if settings.BRAKE_ALERT_WEBHOOK:
+        unsent |= Q(posted_at=None)
+    if not unsent:
+        return []
+    since = timezone.now() - datetime.timedelta(days=1)
+    return list(Brake.objects.filter(unsent, tripped_at__gte=since).values_list("pk", flat=True))

@@ -12,3 +12,14 @@ def send_brake_alert(brake_id: int) -> None:
     Retried (backing off up to ten minutes) until the channels answer; each channel is sent once.
     """
     alerts.send_brake_alert(brake_id=brake_id)
+
+
+@shared_task(acks_late=True)
+def resend_brake_alerts() -> None:
+    """Beat, every few minutes: queue again the alert of every brake of the last day not yet sent.
+
+    A trip while the broker was down queued nothing, and a task that used up its retries
+    stopped: neither leaves a brake untold once the broker and the channels are back.
+    """
+    for brake_id in alerts.pending():
+        send_brake_alert.delay(brake_id)

@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
-from accounts import brake, tasks
+from accounts import alerts, brake, tasks
 from accounts.models import Brake
 from audit.models import AuditEvent
 from defectors import services
@@ -98,6 +99,19 @@ class TestEmail:
         tasks.send_brake_alert.apply(args=[trip(supervisor, caseworker, settings).pk])
         assert mailoutbox == []
 
+    def test_an_alert_not_yet_sent_stays_pending_for_the_sweep_until_it_goes(
+        self, supervisor, caseworker, settings, mailoutbox
+    ):
+        """A trip while the broker was down queued nothing: the sweep finds it, once sent it finds it no more."""
+        settings.BRAKE_ALERT_EMAILS = ["duty@example.org"]
+        tripped = trip(supervisor, caseworker, settings)
+        assert alerts.pending() == [tripped.pk]
+        settings.BRAKE_ALERT_EMAILS = []
+        assert alerts.pending() == []  # nothing configured: nothing to send
+        settings.BRAKE_ALERT_EMAILS = ["duty@example.org"]
+        alerts.send_brake_alert(brake_id=tripped.pk)
+        assert alerts.pending() == [] and len(mailoutbox) == 1
+
 
 class Receiver(BaseHTTPRequestHandler):
     """A webhook's receiver: the first call fails (500), later ones are kept and answered 204."""
@@ -138,3 +152,27 @@ def test_the_webhook_is_told_only_sign_in_by_a_real_worker_that_retries(
     assert Receiver.calls == 2, (tmp_path / "worker.log").read_text()
     assert [json.loads(body) for body in Receiver.bodies] == [{"text": "a brake tripped: sign in"}]
     assert Brake.objects.get(pk=tripped.pk).posted_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_tells_the_webhook_of_a_brake_whose_alert_was_never_queued(
+    supervisor, caseworker, settings, tmp_path: Path
+):
+    """As after a trip while Redis was down: no task was queued; beat's sweep queues it on a real worker."""
+    Receiver.calls, Receiver.bodies = 1, []  # answer 204 from the first call
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/hook"
+    untold = Brake.objects.create(person=supervisor, tripped_at=timezone.now(), window="hour", assigned=False, limit=1)
+    try:
+        with real_worker(tmp_path / "worker.log", HAVEN_BRAKE_ALERT_WEBHOOK=url):
+            tasks.resend_brake_alerts.delay()
+            deadline = time.monotonic() + 60
+            while not Brake.objects.get(pk=untold.pk).posted_at and time.monotonic() < deadline:
+                time.sleep(0.2)
+    finally:
+        server.shutdown()
+    assert [json.loads(body) for body in Receiver.bodies] == [{"text": "a brake tripped: sign in"}], (
+        tmp_path / "worker.log"
+    ).read_text()
+    assert Brake.objects.get(pk=untold.pk).posted_at is not None
