@@ -29,6 +29,13 @@ CASE_ROLES: frozenset[str] = frozenset({Role.SUPERVISOR, Role.CASEWORKER})
 # The roles that reach identities, or grant them: no one person gives or raises an account to one.
 ELEVATED_ROLES: frozenset[str] = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
+# The roles that read case content (identities, debriefs) without granting anything. A new
+# account in one is one administrator's decision (it holds no case until a supervisor
+# assigns one); raising an existing account to one, or resetting an account that holds
+# one, takes two: the account may already hold cases, and a reset hands whoever has the
+# link its password and second factor.
+CASE_CONTENT_ROLES: frozenset[str] = frozenset({Role.CASEWORKER, Role.DEBRIEFER})
+
 # The roles a person can be invited to or given (NONE is only ever the wait for an approval).
 GRANTABLE_ROLES: tuple[Role, ...] = tuple(role for role in Role if role != Role.NONE)
 
@@ -37,6 +44,21 @@ def change_takes_two(old: str, new: str) -> bool:
     """Whether changing a role from ``old`` to ``new`` takes a second administrator's approval.
 
     Raising anyone to supervisor or administrator does, and so does taking an
-    administrator's role; lowering any other role is one person's decision.
+    administrator's role, and so does giving a role that reads case content to an
+    account that had none (a donor or auditor who was a caseworker may still hold
+    cases); lowering any other role, or moving between caseworker and debriefer,
+    is one person's decision.
     """
-    return old != new and (new in ELEVATED_ROLES or old == Role.ADMIN)
+    if old == new:
+        return False
+    reaches_content = ELEVATED_ROLES | CASE_CONTENT_ROLES
+    return new in ELEVATED_ROLES or old == Role.ADMIN or (new in CASE_CONTENT_ROLES and old not in reaches_content)
+
+
+def reset_takes_two(role: str) -> bool:
+    """Whether resetting (re-inviting) an account of ``role`` brings it back only with a second approval.
+
+    Every role that reaches identities or case content, or grants them: whoever holds
+    a reset link holds the account.
+    """
+    return role in ELEVATED_ROLES | CASE_CONTENT_ROLES

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.adapters import PRIMARY_FACTORS
 from accounts.models import Invitation, RoleRequest, User, hash_token
-from accounts.roles import ELEVATED_ROLES, GRANTABLE_ROLES, change_takes_two
+from accounts.roles import ELEVATED_ROLES, GRANTABLE_ROLES, change_takes_two, reset_takes_two
 from audit.services import log_event
 from vault.models import Session
 from vault.sessions import stored_key
@@ -92,8 +92,9 @@ def invite_from_server(*, username: str, role: str = User.Role.ADMIN) -> tuple[I
 def reinvite_user(*, by: User, user: User) -> tuple[Invitation, str]:
     """Reset an account: a new link to set a password and enrol MFA again.
 
-    A supervisor's or administrator's account comes back with no role until a
-    second administrator approves it (accept_invitation); an account waiting
+    An account whose role reaches identities or case content (accounts.roles.reset_takes_two)
+    comes back with no role until a second administrator approves it (accept_invitation): the
+    administrator who made the link could enrol it themselves. An account waiting
     for such an approval keeps waiting for the same role. A suspended account
     is not reset: its suspension is lifted by two administrators first.
     """
@@ -154,7 +155,10 @@ def accept_invitation(*, token: str, password: str) -> User:
         )
     user = invitation.user or User(username=invitation.username, email=invitation.email, role=invitation.role)
     old_role = invitation.user.role if invitation.user else ""
-    waits_for_approval = invitation.created_by_id is not None and invitation.role in ELEVATED_ROLES
+    # A new supervisor or administrator, and a reset of any account that reaches case content.
+    waits_for_approval = invitation.created_by_id is not None and (
+        invitation.role in ELEVATED_ROLES or (invitation.user is not None and reset_takes_two(invitation.role))
+    )
     if invitation.created_by_id is None:
         _grant_from_server(user=user, role=invitation.role, old_role=old_role)
     elif waits_for_approval:
@@ -278,11 +282,17 @@ def deactivate_user(*, by: User, user: User) -> RoleRequest | None:
     this returns the request then (suspend_user cuts one off at once meanwhile).
     """
     _refuse_unless_admin_on_another(by=by, user=user, message=_("You cannot deactivate your own account."))
-    if not user.is_active and not user.is_suspended:
+    if user.is_suspended:
+        # Deactivating would clear the suspension, and a deactivated account can be reset by one
+        # administrator: a suspension is lifted by two, or stays.
+        raise ValidationError(
+            _("This account is suspended, which already cuts it off. Ask to lift the suspension first."),
+            code="suspended",
+        )
+    if not user.is_active:
         return None
     if user.deactivation_takes_two:
         return _ask(by=by, user=user, action=RoleRequest.Action.DEACTIVATE)
-    user.suspended_at = None  # deactivated now, not merely suspended
     _deactivate(user)
     log_event(action="accounts.user.deactivated", actor=by, object_ref=user.username)
     return None

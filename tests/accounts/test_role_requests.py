@@ -294,3 +294,75 @@ def test_the_server_invitation_lifts_a_suspension(admin, bob):
     services.accept_invitation(token=token, password=NEW_PASSWORD)
     bob.refresh_from_db()
     assert bob.is_active and not bob.is_suspended
+
+
+# allauth announces a new authenticator on commit: see the first test.
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_who_resets_a_caseworker_and_enrols_the_link_reaches_none_of_their_cases(
+    admin_client, admin, bob_client, caseworker, case
+):
+    """A reset hands the account to whoever holds the link: it comes back with no role until bob approves."""
+    response = reauthenticated(admin_client).post(f"/people/{caseworker.username}/reinvite/")
+    token = link_from(admin_client, response)
+    visitor = Client()
+    assert accept(visitor, token).status_code == 302
+    enrol_totp(visitor)
+    caseworker.refresh_from_db()
+    assert caseworker.role == User.Role.NONE
+    assert visitor.get("/cases/").status_code == 403
+    reveal = visitor.post(f"/cases/{case.code}/reveal/", {"reason": "checking the file"})
+    assert reveal.status_code == 403 and case.full_name not in reveal.content.decode()
+    asked = RoleRequest.objects.get()
+    assert (asked.requested_by, asked.to_role) == (admin, User.Role.CASEWORKER)
+    bob_client.post(f"/people/approvals/{asked.pk}/decide/", {"decision": "approve"})
+    caseworker.refresh_from_db()
+    assert caseworker.role == User.Role.CASEWORKER
+    assert visitor.get(f"/cases/{case.code}/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["caseworker", "debriefer", "supervisor", "admin"])
+def test_resetting_any_account_that_reaches_case_content_waits_for_a_second_admin(admin, make_user, client, role):
+    person = make_user(role, username="pat")
+    _invitation, token = services.reinvite_user(by=admin, user=person)
+    accept(client, token)
+    person.refresh_from_db()
+    assert person.role == User.Role.NONE
+    assert RoleRequest.objects.open().get().to_role == role
+
+
+@pytest.mark.parametrize("role", ["donor", "auditor"])
+def test_resetting_a_donor_or_auditor_stays_one_persons_decision(admin, make_user, client, role):
+    person = make_user(role, username="pat")
+    _invitation, token = services.reinvite_user(by=admin, user=person)
+    accept(client, token)
+    person.refresh_from_db()
+    assert person.role == role and not RoleRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "takes_two"),
+    [
+        ("donor", "caseworker", True),  # a former caseworker may still hold cases
+        ("auditor", "debriefer", True),
+        ("caseworker", "debriefer", False),
+        ("debriefer", "caseworker", False),
+        ("caseworker", "donor", False),
+        ("caseworker", "supervisor", True),
+    ],
+)
+def test_giving_case_content_to_an_account_without_it_asks(admin, make_user, old, new, takes_two):
+    person = make_user(old, username="pat")
+    asked = services.change_role(by=admin, user=person, role=new)
+    person.refresh_from_db()
+    assert (asked is not None, person.role) == (takes_two, old if takes_two else new)
+
+
+def test_a_suspended_account_is_not_deactivated_so_one_admin_cannot_then_reset_it(admin, caseworker):
+    """Deactivating cleared the suspension and a deactivated account could be reset by one administrator."""
+    services.suspend_user(by=admin, user=caseworker)
+    with pytest.raises(ValidationError):
+        services.deactivate_user(by=admin, user=caseworker)
+    caseworker.refresh_from_db()
+    assert caseworker.is_suspended
+    with pytest.raises(ValidationError):
+        services.reinvite_user(by=admin, user=caseworker)
