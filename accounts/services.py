@@ -324,6 +324,29 @@ def request_lift_suspension(*, by: User, user: User) -> RoleRequest:
 
 
 @transaction.atomic
+def withdraw_role_request(*, role_request: RoleRequest, by: User) -> bool:
+    """The administrator who asked takes the request back (no other administrator can decide it, say).
+
+    Returns False when it was already decided or withdrawn (a double submit). Raises
+    PermissionDenied for anyone but the administrator who asked.
+    """
+    role_request = RoleRequest.objects.select_for_update().get(pk=role_request.pk)
+    if by.role != User.Role.ADMIN or role_request.requested_by_id != by.pk:
+        raise PermissionDenied
+    if not role_request.is_open:
+        return False
+    role_request.decided_at, role_request.approved = timezone.now(), False
+    role_request.save(update_fields=["decided_at", "approved"])
+    log_event(
+        action="accounts.role.withdrawn",
+        actor=by,
+        object_ref=role_request.user.username,
+        reason=_describe(role_request),
+    )
+    return True
+
+
+@transaction.atomic
 def decide_role_request(*, role_request: RoleRequest, by: User, approve: bool) -> None:
     """A second administrator approves (it takes effect at once) or declines a request.
 

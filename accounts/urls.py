@@ -16,6 +16,7 @@ urlpatterns = [
     path("people/<username:username>/lift-suspension/", views.lift_suspension, name="lift_suspension"),
     path("people/approvals/<int:pk>/", views.role_request, name="role_request"),
     path("people/approvals/<int:pk>/decide/", views.decide_role_request, name="decide_role_request"),
+    path("people/approvals/<int:pk>/withdraw/", views.withdraw_role_request, name="withdraw_role_request"),
     path("brakes/", views.brakes, name="brakes"),
     path("brakes/<int:pk>/lift/", views.lift_brake, name="lift_brake"),
     path("invitation/", views.accept_invitation, name="accept_invitation"),

@@ -206,6 +206,11 @@ def role_request(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "subject": asked.user,
         "has_mfa": has_mfa,
         "may_decide": asked.may_be_decided_by(request.user),
+        "may_withdraw": asked.is_open and asked.requested_by_id == request.user.pk,
+        # Who else could decide: an active administrator who is neither the asker nor the account.
+        "deciders": User.objects.filter(role=User.Role.ADMIN, is_active=True)
+        .exclude(pk__in=[asked.requested_by_id, asked.user_id])
+        .count(),
     }
     return render(request, "accounts/role_request.html", context)
 
@@ -224,6 +229,19 @@ def decide_role_request(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.error(request, error.messages[0])
     else:
         messages.success(request, _("Approved: it takes effect now.") if approve else _("Declined."))
+    return redirect("accounts:role_request", pk=asked.pk)
+
+
+@role_required(User.Role.ADMIN)
+@require_POST
+def withdraw_role_request(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    asked = get_role_request_for_user(request.user, pk)
+    try:
+        withdrawn = services.withdraw_role_request(role_request=asked, by=request.user)
+    except PermissionDenied:
+        messages.error(request, _("Only the administrator who asked can withdraw this request."))
+    else:
+        messages.success(request, _("Withdrawn.") if withdrawn else _("This request was already decided."))
     return redirect("accounts:role_request", pk=asked.pk)
 
 

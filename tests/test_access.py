@@ -175,6 +175,8 @@ TABLE: dict[str, Rule] = {
     "accounts:suspend": Rule(ADMIN_POST_ONLY, post=only({"admin": 302}), kwargs=a_person),
     "accounts:lift_suspension": Rule(ADMIN_POST_ONLY, post=only({"admin": REAUTH}), kwargs=a_person),
     "accounts:role_request": Rule(ADMIN_ONLY, kwargs=a_role_request),
+    # The world's request was asked by another administrator: the admin persona's withdrawal changes nothing.
+    "accounts:withdraw_role_request": Rule(ADMIN_POST_ONLY, post=only({"admin": 302}), kwargs=a_role_request),
     "accounts:decide_role_request": Rule(
         ADMIN_POST_ONLY, post=only({"admin": REAUTH}), kwargs=a_role_request, data=lambda w: {"decision": "approve"}
     ),

@@ -366,3 +366,21 @@ def test_a_suspended_account_is_not_deactivated_so_one_admin_cannot_then_reset_i
     assert caseworker.is_suspended
     with pytest.raises(ValidationError):
         services.reinvite_user(by=admin, user=caseworker)
+
+
+def test_the_asker_withdraws_a_request_no_one_else_can_decide(admin_client, admin, make_user):
+    """Two administrators: one asks to demote the other, whom no one but a third could approve."""
+    other = make_user(User.Role.ADMIN, username="dora")
+    asked = services.change_role(by=admin, user=other, role="caseworker")
+    page = admin_client.get(f"/people/approvals/{asked.pk}/").content.decode()
+    assert "No other active administrator can decide it" in page and "Withdraw the request" in page
+    other_client = login_with_mfa(Client(), other)
+    assert "Withdraw the request" not in other_client.get(f"/people/approvals/{asked.pk}/").content.decode()
+    other_client.post(f"/people/approvals/{asked.pk}/withdraw/")  # forged: not the asker
+    assert RoleRequest.objects.open().count() == 1
+    admin_client.post(f"/people/approvals/{asked.pk}/withdraw/")
+    admin_client.post(f"/people/approvals/{asked.pk}/withdraw/")  # a double submit
+    assert not RoleRequest.objects.open().exists()
+    other.refresh_from_db()
+    assert other.role == User.Role.ADMIN
+    assert AuditEvent.objects.filter(action="accounts.role.withdrawn", actor_username=admin.username).count() == 1
