@@ -34,7 +34,12 @@ def _review(request: AuthenticatedRequest, shred_request: ShredRequest, form: Sh
         "shred_request": shred_request,
         "case": case,
         # Action names and times only: an administrator reads no case content here.
-        "last_event": AuditEvent.objects.filter(object_ref=case.code).order_by("-seq").only("at", "action").first(),
+        # The last thing done on the case other than asking to shred it (the request itself says nothing new).
+        "last_event": AuditEvent.objects.filter(object_ref=case.code)
+        .exclude(action__startswith="defectors.case.shred")
+        .order_by("-seq")
+        .only("at", "action")
+        .first(),
         "form": form,
     }
     return render(request, "defectors/shred_request.html", context, status=400 if form.errors else 200)

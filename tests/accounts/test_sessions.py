@@ -80,6 +80,14 @@ def test_signing_out_other_sessions_keeps_this_one(supervisor, caseworker):
     assert phone.get("/accounts/2fa/")["Location"].startswith("/accounts/login/")
     assert colleague.get("/accounts/2fa/").status_code == 200
     assert AuditEvent.objects.filter(action="accounts.sessions.ended_others", actor=supervisor).exists()
+    after = response.content.decode()
+    assert "No other browser is signed in" in after and "Sign out other sessions" not in after
+
+
+def test_the_security_pages_link_to_the_sessions_page(supervisor):
+    laptop = signed_in(supervisor)
+    for page in ("/accounts/2fa/", "/accounts/password/change/", "/accounts/sessions/"):
+        assert 'href="/accounts/sessions/"' in laptop.get(page).content.decode(), page
 
 
 def test_logging_out_deletes_the_row(supervisor):

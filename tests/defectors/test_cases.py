@@ -295,6 +295,7 @@ class TestShredding:
         assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
 
     def test_the_approver_sees_the_sealed_reason_the_status_and_the_last_activity(self, sup, case, admin_client):
+        sup.post(f"/cases/{case.code}/reveal/", {"reason": "before asking to shred"})
         sup.post(f"/cases/{case.code}/shred/", {"reason": "Raid expected at the Mae Sot house"})
         request = ShredRequest.objects.get()
         assert "Mae Sot" not in request.sealed_reason and request.reason == "Raid expected at the Mae Sot house"
@@ -303,7 +304,9 @@ class TestShredding:
         )
         page = admin_client.get(f"/cases/shred-requests/{request.pk}/").content.decode()
         assert "Raid expected at the Mae Sot house" in page
-        assert case.status_label in page and "defectors.case.shred_requested" in page
+        # The last activity is the reveal before the request, not the request itself.
+        assert case.status_label in page and "defectors.case.identity_revealed" in page
+        assert "defectors.case.shred_requested" not in page
         assert 'name="code"' in page and "Ko Secret Name" not in page
 
     def test_the_seal_is_bound_to_its_request(self, sup, case, supervisor):
