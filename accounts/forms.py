@@ -188,5 +188,7 @@ class LiftBrakeForm(forms.Form):
         min_length=3,
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Sealed in the audit trail. Check with the person, and with an auditor who has read their events, first."),
+        help_text=_(
+            "Sealed in the audit trail. Check with the person, and with an auditor who has read their events, first."
+        ),
     )
