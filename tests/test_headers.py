@@ -57,10 +57,10 @@ def test_session_and_csrf_cookies_are_host_only_secure_and_http_only(client, mak
     user = make_user()
     response = client.post("/accounts/login/", {"login": user.username, "password": PASSWORD})
     cookies = response.cookies | client.cookies
-    for name in ["__Host-haven-session", "__Host-haven-csrf"]:
+    for name, samesite in [("__Host-haven-session", "Strict"), ("__Host-haven-csrf", "Lax")]:
         cookie = cookies[name]
         assert cookie["secure"] and cookie["httponly"], name
-        assert cookie["samesite"] == "Lax", name
+        assert cookie["samesite"] == samesite, name
         assert cookie["path"] == "/" and not cookie["domain"], name
 
 
