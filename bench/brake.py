@@ -33,14 +33,14 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts import brake  # noqa: E402
 from accounts.models import IdentityRead, User  # noqa: E402
+from bench.harness import bench_database  # noqa: E402
 from tests.conftest import login_with_mfa  # noqa: E402
 from tests.factories import CaseFactory, UserFactory  # noqa: E402
 
@@ -148,22 +148,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    setup_test_environment()
-    name = f"test_{connection.settings_dict['NAME']}_bench_brake"
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
-    overrides = override_settings(
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        BRAKE_OTHER_PER_HOUR=10**6,
-        BRAKE_OTHER_PER_DAY=10**6,
-    )
-    overrides.enable()
-    try:
+    with bench_database("brake", BRAKE_OTHER_PER_HOUR=10**6, BRAKE_OTHER_PER_DAY=10**6):
         main()
-    finally:
-        overrides.disable()
-        connection.creation.destroy_test_db(old_name, verbosity=0)

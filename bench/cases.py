@@ -44,17 +44,17 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.core.paginator import Paginator  # noqa: E402
-from django.db import connection, connections, transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.shortcuts import render  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from accounts.decorators import role_required  # noqa: E402
 from accounts.models import User  # noqa: E402
+from bench.harness import bench_database  # noqa: E402
 from defectors import demo  # noqa: E402
 from defectors.forms import CaseFilterForm, CaseSearchForm  # noqa: E402
 from defectors.models import Case, DuplicateAlert  # noqa: E402
@@ -393,23 +393,5 @@ if __name__ == "__main__":
     total = int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CASES", "100000"))
     if total < SMALL * 2:
         raise SystemExit(f"give at least {SMALL * 2} cases")
-    setup_test_environment()
-    # A test database of its own: never the configured one, nor the test suite's.
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"test_{connection.settings_dict['NAME']}_bench_cases"
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
-    overrides = override_settings(
-        ROOT_URLCONF=_urlconf(),
-        # As in the test suite: static files unhashed (no collectstatic), a fast password hasher.
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-    )
-    overrides.enable()
-    try:
+    with bench_database("cases", ROOT_URLCONF=_urlconf()):
         main(total)
-    finally:
-        overrides.disable()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        connections.close_all()

@@ -32,12 +32,12 @@ import django
 django.setup()
 
 import openpyxl  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.harness import bench_database  # noqa: E402
 from debriefing import services  # noqa: E402
 from debriefing.models import DebriefTemplate  # noqa: E402
 from debriefing.xlsform import import_xlsform  # noqa: E402
@@ -181,21 +181,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    setup_test_environment()
-    name = f"test_{connection.settings_dict['NAME']}_bench_debriefing"
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
-    overrides = override_settings(
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-    )
-    overrides.enable()
-    try:
+    with bench_database("debriefing"):
         main()
-    finally:
-        overrides.disable()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        connections.close_all()

@@ -35,13 +35,13 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.db import connection, connections, transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.harness import bench_database  # noqa: E402
 from defectors import demo  # noqa: E402
 from defectors.models import Case  # noqa: E402
 from support.models import Assistance, Placement, Provider, Referral, ServiceType, Shelter, Task  # noqa: E402
@@ -222,20 +222,5 @@ if __name__ == "__main__":
     total = int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CASES", "100000"))
     if total < SMALL * 2:
         raise SystemExit(f"give at least {SMALL * 2} cases")
-    setup_test_environment()
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"test_{connection.settings_dict['NAME']}_bench_support"
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
-    overrides = override_settings(
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-    )
-    overrides.enable()
-    try:
+    with bench_database("support"):
         main(total)
-    finally:
-        overrides.disable()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        connections.close_all()
