@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 import urllib.request
 
 from django.conf import settings
@@ -52,6 +53,13 @@ def send_brake_alert(*, brake_id: int) -> None:
 
 
 def _post(text: str) -> None:
+    """POST the alert to the webhook within WEBHOOK_TIMEOUT seconds in all.
+
+    urllib's timeout bounds each socket read, so a receiver that answers a byte every few
+    seconds would hold the worker for as long as it likes: the request runs in a daemon
+    thread, and this gives up (TimeoutError, so the task retries) when the time is up.
+    Raises OSError (URLError, a non-2xx answer) as the request did.
+    """
     # settings.py refuses any scheme but http(s) for this URL.
     request = urllib.request.Request(  # noqa: S310
         settings.BRAKE_ALERT_WEBHOOK,
@@ -59,9 +67,25 @@ def _post(text: str) -> None:
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310
-        if not 200 <= response.status < 300:
-            raise OSError(f"the brake webhook answered {response.status}")
+    outcome: list[BaseException | None] = []
+
+    def send() -> None:
+        try:
+            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310
+                if not 200 <= response.status < 300:
+                    raise OSError(f"the brake webhook answered {response.status}")
+        except BaseException as error:  # handed to the caller's thread
+            outcome.append(error)
+        else:
+            outcome.append(None)
+
+    sender = threading.Thread(target=send, name="brake-webhook", daemon=True)
+    sender.start()
+    sender.join(WEBHOOK_TIMEOUT)
+    if not outcome:
+        raise TimeoutError(f"the brake webhook did not answer within {WEBHOOK_TIMEOUT} s")
+    if outcome[0] is not None:
+        raise outcome[0]
 
 
 def pending() -> list[int]:

@@ -98,10 +98,9 @@ def reinvite_user(*, by: User, user: User) -> tuple[Invitation, str]:
     for such an approval keeps waiting for the same role. A suspended account
     is not reset: its suspension is lifted by two administrators first.
     """
-    if by.role != User.Role.ADMIN:
-        raise PermissionDenied
-    if user.pk == by.pk:
-        raise ValidationError(_("You cannot reset your own account. Ask another administrator."), code="self")
+    user = _refuse_unless_admin_on_another(
+        by=by, user=user, message=_("You cannot reset your own account. Ask another administrator.")
+    )
     if user.is_suspended:
         raise ValidationError(_("This account is suspended. Ask to lift the suspension first."), code="suspended")
     role = user.role
@@ -215,7 +214,10 @@ def _describe(role_request: RoleRequest) -> str:
 
 
 def _ask(*, by: User, user: User, action: str, to_role: str = "", invitation: Invitation | None = None) -> RoleRequest:
-    """Record a request for a second administrator. The same request again (a double submit) returns it."""
+    """Record a request for a second administrator. The same request again (a double submit) returns it.
+
+    Call with ``user`` locked (_locked): two administrators asking at the same moment then ask one at a time.
+    """
     waiting = RoleRequest.objects.select_for_update().open().filter(user=user).first()
     if waiting is not None:
         if (waiting.action, waiting.to_role, waiting.requested_by_id) == (action, to_role, by.pk):
@@ -231,11 +233,14 @@ def _ask(*, by: User, user: User, action: str, to_role: str = "", invitation: In
     return role_request
 
 
-def _refuse_unless_admin_on_another(*, by: User, user: User, message: str) -> None:
+def _refuse_unless_admin_on_another(*, by: User, user: User, message: str) -> User:
+    """``user`` as the database has it now, locked for this transaction: two administrators acting on one
+    account at once act one after the other, each on what the other left (never on a stale role)."""
     if by.role != User.Role.ADMIN:
         raise PermissionDenied
     if user.pk == by.pk:
         raise ValidationError(message, code="self")
+    return User.objects.select_for_update().get(pk=user.pk)
 
 
 @transaction.atomic
@@ -246,7 +251,7 @@ def change_role(*, by: User, user: User, role: str) -> RoleRequest | None:
     Raises PermissionDenied for a non-administrator, ValidationError for an invalid role,
     one's own account, or another request already waiting for the account.
     """
-    _refuse_unless_admin_on_another(
+    user = _refuse_unless_admin_on_another(
         by=by, user=user, message=_("You cannot change your own role. Ask another administrator.")
     )
     if role not in GRANTABLE_ROLES:
@@ -281,7 +286,7 @@ def deactivate_user(*, by: User, user: User) -> RoleRequest | None:
     An administrator is deactivated only with a second administrator's approval:
     this returns the request then (suspend_user cuts one off at once meanwhile).
     """
-    _refuse_unless_admin_on_another(by=by, user=user, message=_("You cannot deactivate your own account."))
+    user = _refuse_unless_admin_on_another(by=by, user=user, message=_("You cannot deactivate your own account."))
     if user.is_suspended:
         # Deactivating would clear the suspension, and a deactivated account can be reset by one
         # administrator: a suspension is lifted by two, or stays.
@@ -306,7 +311,7 @@ def suspend_user(*, by: User, user: User) -> None:
     takes nothing away for good: role and authenticators stay, and two
     administrators lift it (request_lift_suspension, decide_role_request).
     """
-    _refuse_unless_admin_on_another(by=by, user=user, message=_("You cannot suspend your own account."))
+    user = _refuse_unless_admin_on_another(by=by, user=user, message=_("You cannot suspend your own account."))
     if not user.is_active:
         return
     user.suspended_at = timezone.now()
@@ -317,7 +322,7 @@ def suspend_user(*, by: User, user: User) -> None:
 @transaction.atomic
 def request_lift_suspension(*, by: User, user: User) -> RoleRequest:
     """Ask a second administrator to let a suspended account back in. ValidationError if it is not suspended."""
-    _refuse_unless_admin_on_another(by=by, user=user, message=_("You cannot lift your own suspension."))
+    user = _refuse_unless_admin_on_another(by=by, user=user, message=_("You cannot lift your own suspension."))
     if not user.is_suspended:
         raise ValidationError(_("This account is not suspended."), code="not_suspended")
     return _ask(by=by, user=user, action=RoleRequest.Action.LIFT_SUSPENSION)
@@ -347,19 +352,21 @@ def withdraw_role_request(*, role_request: RoleRequest, by: User) -> bool:
 
 
 @transaction.atomic
-def decide_role_request(*, role_request: RoleRequest, by: User, approve: bool) -> None:
+def decide_role_request(*, role_request: RoleRequest, by: User, approve: bool) -> bool:
     """A second administrator approves (it takes effect at once) or declines a request.
 
     Raises PermissionDenied for a non-administrator, for the administrator who
     asked and for the account itself; ValidationError when approving a request
     whose account changed since it was asked (another role, deactivated, no
-    second factor enrolled yet). A decided request is left as it is (a double submit).
+    second factor enrolled yet). Returns True when this call decided it; False when it was
+    already decided or withdrawn (another administrator at the same moment, or a form sent
+    again), which it leaves as it is.
     """
     if by.role != User.Role.ADMIN:
         raise PermissionDenied
     role_request = RoleRequest.objects.select_for_update().get(pk=role_request.pk)
     if not role_request.is_open:
-        return
+        return False
     if not role_request.may_be_decided_by(by):
         raise PermissionDenied  # two people, always
     user = User.objects.select_for_update().get(pk=role_request.user_id)
@@ -373,6 +380,7 @@ def decide_role_request(*, role_request: RoleRequest, by: User, approve: bool) -
         object_ref=user.username,
         reason=f"{_describe(role_request)}, asked by {role_request.requested_by.username}",
     )
+    return True
 
 
 def _apply(role_request: RoleRequest, user: User) -> None:

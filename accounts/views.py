@@ -222,13 +222,16 @@ def decide_role_request(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asked = get_role_request_for_user(request.user, pk)
     approve = request.POST.get("decision") == "approve"
     try:
-        services.decide_role_request(role_request=asked, by=request.user, approve=approve)
+        decided = services.decide_role_request(role_request=asked, by=request.user, approve=approve)
     except PermissionDenied:
         messages.error(request, _("Another administrator must decide: you asked for this, or it is about you."))
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, _("Approved: it takes effect now.") if approve else _("Declined."))
+        if decided:
+            messages.success(request, _("Approved: it takes effect now.") if approve else _("Declined."))
+        else:  # decided before this answer: the page below says how, and by whom
+            messages.warning(request, _("This request was already decided: nothing was changed now."))
     return redirect("accounts:role_request", pk=asked.pk)
 
 

@@ -269,7 +269,7 @@ BACKUP_KEEP_MONTHLY = envint("HAVEN_BACKUP_KEEP_MONTHLY", 12)
 BACKUP_HOUR = envint("HAVEN_BACKUP_HOUR", 2)  # local time (HAVEN_TIME_ZONE), nightly
 BACKUP_WARN_HOURS = 26
 # A brake's out-of-band alert that never went out (broker down, retries used up) is queued again.
-CELERY_BEAT_SCHEDULE["brake-alerts"] = {"task": "accounts.tasks.resend_brake_alerts", "schedule": 5 * 60}
+CELERY_BEAT_SCHEDULE["brake-alerts"] = {"task": "accounts.tasks.resend_brake_alerts", "schedule": 60}
 CELERY_BEAT_SCHEDULE["nightly-backup"] = {
     "task": "backups.tasks.nightly_backup",
     "schedule": crontab(hour=str(BACKUP_HOUR), minute="0"),

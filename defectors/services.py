@@ -445,6 +445,8 @@ def request_shred(*, case: Case, by: User, reason: str) -> ShredRequest:
         raise ValidationError(_("Give the reason for shredding."))
     if len(reason) > SHRED_REASON_MAX:
         raise ValidationError(_("Keep the reason under %(max)d characters.") % {"max": SHRED_REASON_MAX})
+    # Two requests at the same moment (two tabs, a double tap) check one after the other.
+    case = Case.objects.select_for_update().get(pk=case.pk)
     if case.shredded_at:
         raise ValidationError(_("This case is already shredded."))
     # A request answers an open withdrawal task on the case (defectors.record): the supervisor has decided.
@@ -463,13 +465,18 @@ def request_shred(*, case: Case, by: User, reason: str) -> ShredRequest:
 
 
 @transaction.atomic
-def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool) -> None:
-    """An administrator approves (the key is destroyed at once) or declines a supervisor's request."""
+def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool) -> ShredRequest | None:
+    """An administrator approves (the key is destroyed at once) or declines a supervisor's request.
+
+    Returns None when this call decided it; the request as decided when it already was (another
+    administrator at the same moment, or a form sent again), so the page says what happened,
+    not what was asked. Raises PermissionDenied for anyone but an administrator other than the requester.
+    """
     if by.role != User.Role.ADMIN:
         raise PermissionDenied
     shred_request = ShredRequest.objects.select_for_update().get(pk=shred_request.pk)
     if shred_request.decided_at is not None:
-        return
+        return shred_request
     if shred_request.requested_by_id == by.pk:
         raise PermissionDenied  # two people, always
     shred_request.decided_by, shred_request.decided_at, shred_request.approved = by, timezone.now(), approve
@@ -477,8 +484,9 @@ def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool) -> Non
     case = shred_request.case
     if not approve:
         _audit("shred_declined", case=case, by=by)
-        return
+        return None
     _shred_key(case=case, by=by, reason="approved shred request")
     case.shredded_at = timezone.now()
     case.status = Case.Status.CLOSED
     case.save(update_fields=["shredded_at", "status", "updated_at"])
+    return None

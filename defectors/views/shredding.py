@@ -61,9 +61,18 @@ def decide_shred(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return _review(request, shred_request, form)
     approve = form.cleaned_data["decision"] == "approve"
     try:
-        services.decide_shred(shred_request=shred_request, by=request.user, approve=approve)
+        earlier = services.decide_shred(shred_request=shred_request, by=request.user, approve=approve)
     except PermissionDenied:
         messages.error(request, _("Another administrator must decide: you asked for this yourself."))
     else:
-        messages.success(request, _("Case shredded.") if approve else _("Request declined."))
+        if earlier is None:
+            messages.success(request, _("Case shredded.") if approve else _("Request declined."))
+        else:  # decided before this answer: say what stands, not what was asked
+            who = {"who": earlier.decided_by.username if earlier.decided_by else "-"}
+            messages.warning(
+                request,
+                _("Already decided by %(who)s: the case was shredded.") % who
+                if earlier.approved
+                else _("Already decided by %(who)s: the request was declined, nothing was shredded.") % who,
+            )
     return redirect("defectors:shred_requests")

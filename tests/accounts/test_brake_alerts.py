@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -176,3 +176,37 @@ def test_the_sweep_tells_the_webhook_of_a_brake_whose_alert_was_never_queued(
         tmp_path / "worker.log"
     ).read_text()
     assert Brake.objects.get(pk=untold.pk).posted_at is not None
+
+
+class Trickle(BaseHTTPRequestHandler):
+    """A receiver that answers one byte every half second: each read is quick, the answer never ends."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        for _byte in range(200):
+            self.wfile.write(b"H")
+            self.wfile.flush()
+            time.sleep(0.5)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.django_db
+def test_a_webhook_that_trickles_its_answer_is_given_up_on_in_time(supervisor, caseworker, settings, monkeypatch):
+    """The alert is not held up, and stays pending for a retry or the sweep."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True  # the trickling handler is left behind when the test ends
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.BRAKE_ALERT_WEBHOOK = f"http://127.0.0.1:{server.server_port}/hook"
+    monkeypatch.setattr(alerts, "WEBHOOK_TIMEOUT", 2)
+    tripped = trip(supervisor, caseworker, settings)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            alerts.send_brake_alert(brake_id=tripped.pk)
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+    assert elapsed < 5
+    assert alerts.pending() == [tripped.pk]

@@ -384,3 +384,28 @@ def test_the_asker_withdraws_a_request_no_one_else_can_decide(admin_client, admi
     other.refresh_from_db()
     assert other.role == User.Role.ADMIN
     assert AuditEvent.objects.filter(action="accounts.role.withdrawn", actor_username=admin.username).count() == 1
+
+
+def test_a_decision_after_another_admins_says_it_was_already_decided(admin, bob_client, make_user, caseworker):
+    carol = reauthenticated(login_with_mfa(Client(), make_user(User.Role.ADMIN, username="carol")))
+    asked = services.change_role(by=admin, user=caseworker, role="supervisor")
+    bob_client.post(f"/people/approvals/{asked.pk}/decide/", {"decision": "decline"})
+    response = carol.post(f"/people/approvals/{asked.pk}/decide/", {"decision": "approve"}, follow=True)
+    page = response.content.decode()
+    assert "This request was already decided: nothing was changed now." in page
+    assert "Approved: it takes effect now." not in page
+    caseworker.refresh_from_db()
+    assert caseworker.role == User.Role.CASEWORKER
+
+
+def test_a_role_change_acts_on_the_account_as_it_is_now_not_a_stale_copy(admin, bob, make_user, caseworker):
+    """bob approved caseworker -> supervisor; alice, holding a copy from before, cannot act on the old role."""
+    stale = User.objects.get(pk=caseworker.pk)
+    asked = services.change_role(by=admin, user=caseworker, role="supervisor")
+    services.decide_role_request(role_request=asked, by=bob, approve=True)
+    # Lowering a supervisor is one person's decision, but it is judged on the supervisor, not the stale caseworker.
+    services.change_role(by=admin, user=stale, role="donor")
+    caseworker.refresh_from_db()
+    assert caseworker.role == User.Role.DONOR
+    event = AuditEvent.objects.filter(action="accounts.user.role_changed").latest("seq")
+    assert event.reason == "supervisor -> donor"

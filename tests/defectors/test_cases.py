@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -286,6 +288,22 @@ class TestShredding:
         admin_client.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "decline"})
         assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
 
+    def test_an_approval_that_comes_after_a_decline_says_the_decline_stands(
+        self, sup, case, admin_client, client_for, make_user
+    ):
+        """Two administrators at once, or a form sent again: the page says what happened, not what was asked."""
+        sup.post(f"/cases/{case.code}/shred/", {"reason": "raid expected"})
+        request = ShredRequest.objects.get()
+        other = client_for(make_user("admin", username="otto"))
+        other.post(f"/cases/shred-requests/{request.pk}/decide/", {"decision": "decline"})
+        response = admin_client.post(
+            f"/cases/shred-requests/{request.pk}/decide/", {"decision": "approve", "code": case.code}, follow=True
+        )
+        page = response.content.decode()
+        assert "Already decided by otto: the request was declined, nothing was shredded." in page
+        assert "Case shredded." not in page
+        assert Case.objects.get(pk=case.pk).full_name == "Ko Secret Name"
+
     def test_a_caseworker_cannot_request_and_a_supervisor_cannot_approve(self, cw, sup, case, caseworker):
         assert cw.post(f"/cases/{case.code}/shred/", {"reason": "x"}).status_code == 403
         request = ShredRequest.objects.create(case=case, requested_by=caseworker)
@@ -418,3 +436,24 @@ def test_another_caseworkers_consent_cannot_be_withdrawn(cw, outsider):
     theirs = CaseFactory(created_by=outsider)
     assert cw.post(f"/cases/{theirs.code}/consents/data_processing/withdraw/").status_code == 404
     assert has_consent(theirs, "data_processing")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_shred_requests_at_the_same_moment_make_one(supervisor, case):
+    """Each checks for an open request with the case locked, so neither meets the unique constraint (a 500)."""
+    results: list[object] = []
+
+    def ask() -> None:
+        try:
+            results.append(services.request_shred(case=case, by=supervisor, reason="raid expected").pk)
+        except Exception as error:  # any error is the failure this test looks for
+            results.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results)) == 1 and ShredRequest.objects.count() == 1, results
