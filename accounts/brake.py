@@ -161,6 +161,16 @@ def admit(*, by: User, cases: Iterable[CaseRef]) -> None:
     raise IdentityRefused(tripped=True)
 
 
+def refuse_if_braked(*, by: User) -> None:
+    """Raise IdentityRefused(tripped=False) while ``by``'s brake is on.
+
+    For a read that may find no case to count (a search, a duplicate check): its "nothing
+    found" answers a question about a person too, so a braked person gets no answer at all.
+    """
+    if Brake.objects.filter(person=by, lifted_at__isnull=True).exists():
+        raise IdentityRefused(tripped=False)
+
+
 def _trip(*, by: User, now: datetime.datetime, window: str, assigned: bool, limit: int) -> Brake:
     brake = Brake.objects.create(person=by, tripped_at=now, window=window, assigned=assigned, limit=limit)
     scope = "assigned" if assigned else "other"

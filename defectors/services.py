@@ -285,14 +285,19 @@ class DuplicateReport:
         return bool(self.visible or self.hidden)
 
 
-@transaction.atomic
 def check_duplicates(*, case: Case, by: User) -> DuplicateReport:
     """Matches on service number, or on any of its names (full name, aliases) with date of birth.
 
     Compared in canonical form (vault/normalise.py) through the blind indexes
     and confirmed by decrypting. Matches this person may see are listed; for the others only their number
     is told, and a supervisor gets a task for each: nothing else is revealed.
+
+    Each confirmed match is counted by the exfiltration brake before anything is told (a
+    "possible duplicate" says that person is registered): call it outside any transaction.
+    Raises IdentityRefused (accounts.brake) while ``by`` is braked or when the matches pass a
+    limit; nothing is told and no task is raised then (the step itself is already saved).
     """
+    brake.refuse_if_braked(by=by)  # a match is not even looked for: "no match" would answer too
     matches: dict[uuid.UUID, tuple[Case, str]] = {}
     if case.service_number:
         for other in Case.objects.matching(service_number=case.service_number):
@@ -301,6 +306,12 @@ def check_duplicates(*, case: Case, by: User) -> DuplicateReport:
         for other in Case.objects.named(*case.name_forms, born=case.date_of_birth):
             matches.setdefault(other.pk, (other, DuplicateAlert.MatchedOn.NAME_AND_BIRTH))
     matches.pop(case.pk, None)
+    brake.admit(by=by, cases=[other for other, _matched_on in matches.values()])
+    return _report_duplicates(case=case, by=by, matches=matches)
+
+
+@transaction.atomic
+def _report_duplicates(*, case: Case, by: User, matches: dict[uuid.UUID, tuple[Case, str]]) -> DuplicateReport:
     visible_ids = set(Case.objects.visible_to(by).filter(pk__in=matches).values_list("pk", flat=True))
     report = DuplicateReport()
     for pk, (other, matched_on) in matches.items():

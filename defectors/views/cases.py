@@ -62,12 +62,7 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
     )
     if request.method == "POST":
         # Search results: a handful of exact matches, shown on this response only.
-        visible = Case.objects.visible_to(request.user)
-        found = [case.pk for case in search_cases(visible, **search.cleaned_data)] if search.is_valid() else []
-        if search.is_valid():
-            searched = [name for name, value in search.cleaned_data.items() if value]
-            services.record_search(by=request.user, fields=searched, found=len(found))
-        cases = cases.filter(pk__in=found)
+        cases = cases.filter(pk__in=[case.pk for case in _found(request.user, search)])
     elif filters.is_bound:
         cases = filter_cases(cases, filters.cleaned_data, today=today) if filters.is_valid() else cases.none()
     order = LIST_ORDER[filters.cleaned_data.get("sort", "") if filters.is_bound and filters.is_valid() else ""]
@@ -86,9 +81,31 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "defectors/case_list.html", context)
 
 
+def _found(user: User, search: CaseSearchForm) -> list[Case]:
+    """The cases matching a search by identifying values, audited and counted by the exfiltration brake.
+
+    A match answers "this person is registered here" as a reveal would: each is counted before
+    the answer, and a braked person gets no answer at all (not even "nothing found").
+    Raises IdentityRefused (accounts.brake).
+    """
+    if not search.is_valid():
+        return []
+    brake.refuse_if_braked(by=user)
+    found = search_cases(Case.objects.visible_to(user), **search.cleaned_data)
+    searched = [name for name, value in search.cleaned_data.items() if value]
+    services.record_search(by=user, fields=searched, found=len(found))
+    brake.admit(by=user, cases=found)
+    return found
+
+
 @role_required(*User.CASE_ROLES)
 def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
+    # The notes' texts and the follow-up's purpose (free text that names people and places) are
+    # shown on request only, counted by the exfiltration brake: the page itself stays for everyone.
+    texts_shown = request.GET.get("texts") == "show" and not case.shredded_at
+    if texts_shown:
+        brake.admit(by=request.user, cases=[case])
     history: dict[str, list[Consent]] = {kind: [] for kind in Consent.Kind.values}
     for consent in case.consents.select_related("recorded_by", "withdrawal_recorded_by"):
         history[consent.kind].append(consent)  # newest first (Consent.Meta.ordering)
@@ -110,6 +127,7 @@ def case_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
             for kind, label in Consent.Kind.choices
         ],
         "notes": [(note, note.editable_by(request.user.pk, now)) for note in notes],
+        "texts_shown": texts_shown,
         "risk_history": case.risk_assessments.select_related("assessed_by")[:10],
         "follow_up_overdue": case.is_open and case.next_follow_up and case.next_follow_up < timezone.localdate(),
         "editable": case.status != Case.Status.INTAKE and not case.shredded_at,

@@ -58,8 +58,9 @@ MODEL_FORMS: dict[str, Any] = {
 }
 MODEL_STEPS = set(STEP_NAMES) - {"review"}  # the steps with a form to fill in
 DUPLICATE_CHECKED = {"identity", "service"}
-# Steps whose form shows identifying values already typed: opening one is audited.
-SHOWS_IDENTITY = {"identity", "service", "defection", "family", "contact", "review"}
+# Steps whose form shows identifying values or free text already typed (the needs' notes, the
+# risk reasons and safety plan): opening one is audited and counted by the exfiltration brake.
+SHOWS_IDENTITY = set(STEP_NAMES) - {"consents"}
 
 
 @role_required(*User.CASE_ROLES)
@@ -75,9 +76,10 @@ def start(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "defectors/intake_start.html", {"token": uuid.uuid4(), "drafts": drafts[:20]})
 
 
-def _step_form(step: str, case: Case, data: Any = None) -> Any:
+def _step_form(step: str, case: Case, data: Any = None, *, stored: bool = True) -> Any:
+    """The step's form; with ``stored`` False it never reads the stored values (a braked person's post)."""
     if step in MODEL_FORMS:
-        return MODEL_FORMS[step](data, instance=case)
+        return MODEL_FORMS[step](data, instance=case) if stored else MODEL_FORMS[step](data)
     if step == "family":
         initial = [
             {
@@ -90,7 +92,7 @@ def _step_form(step: str, case: Case, data: Any = None) -> Any:
         # resent page would look "unchanged" and its rows would be dropped.
         return FamilyFormSet(data, initial=None if data is not None else initial, prefix="family")
     if step == "needs":
-        return NeedsForm(data, initial=NeedsForm.initial_from(list(case.needs.all())))
+        return NeedsForm(data, initial=NeedsForm.initial_from(list(case.needs.all())) if stored else None)
     if step == "consents":
         return ConsentsForm(data, initial=ConsentsForm.initial_from(list(case.consents.all())))
     return None
@@ -146,10 +148,16 @@ def _step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
     index = STEP_NAMES.index(step)
     next_step = STEP_NAMES[index + 1] if index + 1 < len(STEPS) else None
     data: QueryDict | None = request.POST if request.method == "POST" else None
+    refused: brake.IdentityRefused | None = None
     if request.method == "GET" and step in SHOWS_IDENTITY:
         services.record_intake_opened(case=case, by=request.user, step=step)
     elif step in SHOWS_IDENTITY:
-        brake.admit(by=request.user, cases=[case])  # the bound form reads the stored values to compare
+        try:
+            brake.admit(by=request.user, cases=[case])  # the bound form reads the stored values to compare
+        except brake.IdentityRefused as refusal:
+            if step not in MODEL_STEPS:
+                raise  # the review: nothing typed to keep, only stored values to show
+            refused = refusal  # what was typed is still saved, by a form that never reads the stored values
     if request.method == "GET" and step in MODEL_STEPS:
         kept = services.kept_step_for(case=case, by=request.user, step=step)
         if kept is not None:
@@ -157,14 +165,18 @@ def _step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
             for name, values in kept.items():
                 data.setlist(name, values)
             messages.info(request, _("What you typed before your session ended is back. Check it, then save."))
-    form = _step_form(step, case, data)
-    duplicates = None
+    form = _step_form(step, case, data, stored=refused is None)
+    duplicates, saved = None, False
     if request.method == "POST" and form is not None and form.is_valid():
         _save_step(request, case, step, form)
         services.forget_kept_step(case=case, by=request.user, step=step)
-        if step in DUPLICATE_CHECKED:
-            duplicates = services.check_duplicates(case=case, by=request.user)
-        if not duplicates:
+        saved = True
+        if step in DUPLICATE_CHECKED and refused is None:
+            try:
+                duplicates = services.check_duplicates(case=case, by=request.user)
+            except brake.IdentityRefused as refusal:
+                refused = refusal
+        if not duplicates and refused is None:
             # "Back" is a submit button too: what was typed on this step is saved before leaving it.
             going_back = request.POST.get("go") == "back" and index > 0
             return redirect(
@@ -179,11 +191,14 @@ def _step(request: AuthenticatedRequest, code: str, step: str) -> HttpResponse:
         "previous_step": STEP_NAMES[index - 1] if index else None,
         "form": form,
         "duplicates": duplicates,
+        "refused": refused.args[0] if refused else "",
+        "saved": saved,
+        "duplicate_checked": step in DUPLICATE_CHECKED,
     }
     if step == "review":
         context["summary"] = _review(case)
         context["still_needed"] = case.opening_problems()
-    return render(request, "defectors/intake_step.html", context)
+    return render(request, "defectors/intake_step.html", context, status=403 if refused else 200)
 
 
 @role_required(*User.CASE_ROLES)

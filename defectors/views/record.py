@@ -181,6 +181,7 @@ def change_need(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> Http
     case = need.case
     if refused := _refused(request, case):
         return refused
+    _opened(request, case, "need")  # the form shows the need's note
     initial = {"urgency": need.urgency, "note": need.note, "met": need.met_on is not None}
     form = NeedChangeForm(request.POST or None, initial=initial)
     if form.is_valid():
@@ -213,6 +214,7 @@ def edit_note(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpRe
     if not note.editable_by(request.user.pk, timezone.now()):
         messages.error(request, _("Notes can be changed only by their author, shortly after writing: add a new one."))
         return redirect(case)
+    _opened(request, case, "note")
     form = NoteForm(request.POST or None, instance=note)
     if form.is_valid():
         fields = {name: form.cleaned_data[name] for name in NoteForm.Meta.fields}
@@ -231,6 +233,7 @@ def follow_up(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     if refused := _refused(request, case):
         return refused
+    _opened(request, case, "follow-up")  # the form shows the follow-up's purpose
     form = FollowUpForm(request.POST or None, initial={"on": case.next_follow_up, "purpose": case.follow_up_purpose})
     if form.is_valid():
         on, purpose = form.cleaned_data["on"], form.cleaned_data["purpose"]

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import brake
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
@@ -73,7 +74,13 @@ def _closed_as(case: Case) -> str:
 
 
 def _page(request: AuthenticatedRequest, case: Case, **bound: Any) -> HttpResponse:
-    """The case's support page; ``bound`` replaces a blank form with one that has errors."""
+    """The case's support page; ``bound`` replaces a blank form with one that has errors.
+
+    Counted by the exfiltration brake, refused while it is on (IdentityRefused): the page is
+    made of free text that places and names the person (the shelter, goals, tasks, what
+    assistance was for, session notes). Posts that only write keep working while braked.
+    """
+    brake.admit(by=request.user, cases=[case])
     placements = list(Placement.objects.filter(case=case).select_related("shelter"))
     context = {
         "case": case,

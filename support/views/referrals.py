@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts import brake
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
@@ -125,6 +126,7 @@ def referral_list(request: AuthenticatedRequest) -> HttpResponse:
 def referral_detail(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     referral = get_referral_for_user(request.user, case, pk)
+    brake.admit(by=request.user, cases=[case])  # the referral's note, reason and outcome: free text
     consent = services.sharing_consent(case)
     problems = services.sharing_problems(referral, consent=consent) if referral.is_open else []
     # "Send" is offered only when it would work; otherwise the page says what is missing.

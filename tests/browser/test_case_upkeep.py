@@ -85,6 +85,8 @@ def test_a_caseworker_keeps_a_case_and_the_supervisor_sees_the_follow_up_overdue
     no_horizontal_overflow(page)
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Note saved.")
+    expect(page.locator("[data-notes]")).not_to_contain_text("Visited at the new address")  # texts on request
+    main(page).get_by_role("link", name="Show the texts").click()
     expect(page.locator("[data-notes]")).to_contain_text("Visited at the new address")
     expect(page.locator("[data-notes]")).to_contain_text("casey")
 

@@ -213,6 +213,11 @@ class TestCasePage:
         # session save (savepoint, update, release)
         with django_assert_num_queries(17):
             cw.get(f"/cases/{case.code}/")
+        # The same, and the exfiltration brake's count for the notes' texts: its transaction (a
+        # savepoint here, and its release), the person's advisory lock, an open brake?, the one
+        # aggregate over the person's last day, the ledger's upsert.
+        with django_assert_num_queries(17 + 6):
+            cw.get(f"/cases/{case.code}/?texts=show")
 
 
 class TestShredding:
