@@ -154,9 +154,13 @@ def accept_invitation(*, token: str, password: str) -> User:
         )
     user = invitation.user or User(username=invitation.username, email=invitation.email, role=invitation.role)
     old_role = invitation.user.role if invitation.user else ""
+    # What the enrolment is for: a new account, the link's role; a reset, the account's role now
+    # (a second administrator may have raised it since the link was made), or the link's while
+    # the account waits with no role.
+    to_role = invitation.role if invitation.user is None or old_role == User.Role.NONE else old_role
     # A new supervisor or administrator, and a reset of any account that reaches case content.
     waits_for_approval = invitation.created_by_id is not None and (
-        invitation.role in ELEVATED_ROLES or (invitation.user is not None and reset_takes_two(invitation.role))
+        to_role in ELEVATED_ROLES or (invitation.user is not None and reset_takes_two(to_role))
     )
     if invitation.created_by_id is None:
         _grant_from_server(user=user, role=invitation.role, old_role=old_role)
@@ -180,7 +184,7 @@ def accept_invitation(*, token: str, password: str) -> User:
             by=invitation.created_by,
             user=user,
             action=RoleRequest.Action.CHANGE_ROLE,
-            to_role=invitation.role,
+            to_role=to_role,
             invitation=invitation,
         )
     return user
@@ -263,6 +267,7 @@ def change_role(*, by: User, user: User, role: str) -> RoleRequest | None:
     old = user.role
     user.role = role
     user.save(update_fields=["role"])
+    _revoke_links(user)
     log_event(
         action="accounts.user.role_changed",
         actor=by,
@@ -272,10 +277,15 @@ def change_role(*, by: User, user: User, role: str) -> RoleRequest | None:
     return None
 
 
+def _revoke_links(user: User) -> None:
+    # A link made for the account as it was (a reset of an auditor, say) must not enrol it as it is now.
+    Invitation.objects.open().filter(username__iexact=user.username).update(revoked_at=timezone.now())
+
+
 def _deactivate(user: User) -> None:
     user.is_active = False
     user.save(update_fields=["is_active", "suspended_at"])
-    Invitation.objects.open().filter(username__iexact=user.username).update(revoked_at=timezone.now())
+    _revoke_links(user)
     end_sessions(user)
 
 
@@ -408,3 +418,4 @@ def _apply(role_request: RoleRequest, user: User) -> None:
         )
     user.role = role_request.to_role
     user.save(update_fields=["role"])
+    _revoke_links(user)

@@ -280,6 +280,8 @@ def submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     try:
         services.submit_intake(case=case, by=request.user)
     except ValidationError as error:
+        # The review again, with what is missing: it shows the draft's identity, so it is opened as the review is.
+        services.record_intake_opened(case=case, by=request.user, step="review")
         return render(
             request,
             "defectors/intake_step.html",

@@ -249,6 +249,7 @@ def edit_training(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> Ht
     """Attendance, completion and the certificate, recorded as the course goes on."""
     case = get_case_for_user(request.user, code)
     enrolment = get_training_for_user(request.user, case, pk)
+    brake.admit(by=request.user, cases=[case])  # the programme is sealed: it can say where the person is
     form = TrainingForm(request.POST or None, instance=enrolment)
     if request.method == "POST" and form.is_valid():
         try:

@@ -81,6 +81,11 @@ PATHS: dict[str, Path] = {
     "intake risk step": Path("caseworker", lambda c, w: c.get(f"/cases/{w['draft'].code}/intake/risk/")),
     "support page": Path("caseworker", lambda c, w: c.get(f"/support/cases/{w['case'].code}/")),
     "support form with errors": Path("caseworker", lambda c, w: c.post(f"/support/cases/{w['case'].code}/goals/", {})),
+    "intake submit refused": Path("caseworker", lambda c, w: c.post(f"/cases/{w['unconsented'].code}/intake/submit/")),
+    "training form": Path(
+        "caseworker",
+        lambda c, w: c.get(f"/support/cases/{w['case'].code}/training/{w['training'].pk}/"),
+    ),
     "referral page": Path("caseworker", lambda c, w: c.get(referral_url(w).removesuffix("transition/"))),
     # Matching by identifying values: each confirmed match is counted (here the case above).
     "duplicate check": Path("caseworker", lambda c, w: c.post(f"/cases/{w['draft'].code}/intake/service/", MATCHING)),
@@ -97,6 +102,8 @@ def world(case, caseworker, supervisor, debriefer, client_for) -> World:  # type
     return {
         "case": case,
         "draft": CaseFactory(created_by=caseworker, status=Case.Status.INTAKE),
+        # A draft that cannot be opened yet (no consent to data processing): its review comes back.
+        "unconsented": CaseFactory(created_by=caseworker, status=Case.Status.INTAKE, consent=False),
         "member": record.add_family_member(
             case=case, by=caseworker, fields={"relationship": "Mother"}, reason="intake"
         ),
@@ -104,6 +111,7 @@ def world(case, caseworker, supervisor, debriefer, client_for) -> World:  # type
         "need": record.add_need(case=case, by=caseworker, kind="shelter", urgency="high", note="Near the market"),
         "note": record.add_note(case=case, by=caseworker, kind="call", happened_on=timezone.localdate(), text="Rang"),
         "session": session,
+        "training": _training(case, caseworker),
         "people": people,
         "clients": {name: client_for(person) for name, person in people.items()},
     }
@@ -117,7 +125,23 @@ def _provider() -> Any:
     return provider
 
 
+def _training(case: Case, caseworker: Any) -> Any:
+    from support.models import TrainingEnrolment
+
+    enrolment = TrainingEnrolment(
+        case=case,
+        provider=_provider(),
+        programme="Sewing at the Mae Sot centre",
+        starts_on=timezone.localdate(),
+        created_by=caseworker,
+    )
+    enrolment.save()
+    return enrolment
+
+
 def read_case(name: str, world: World) -> Case:
+    if name == "intake submit refused":
+        return world["unconsented"]
     return world["draft"] if name.startswith("intake") else world["case"]
 
 

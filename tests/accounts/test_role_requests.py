@@ -409,3 +409,35 @@ def test_a_role_change_acts_on_the_account_as_it_is_now_not_a_stale_copy(admin, 
     assert caseworker.role == User.Role.DONOR
     event = AuditEvent.objects.filter(action="accounts.user.role_changed").latest("seq")
     assert event.reason == "supervisor -> donor"
+
+
+def test_a_reset_link_made_before_a_role_raise_enrols_nothing(admin, bob, make_user, client):
+    """alice resets an auditor (one person's decision), then asks to make it a caseworker; bob approves
+    the role change: alice's old link no longer opens the account."""
+    auditor = make_user(User.Role.AUDITOR, username="aud2")
+    _invitation, token = services.reinvite_user(by=admin, user=auditor)
+    asked = services.change_role(by=admin, user=auditor, role="caseworker")
+    services.decide_role_request(role_request=asked, by=bob, approve=True)
+    with pytest.raises(ValidationError):
+        services.accept_invitation(token=token, password=NEW_PASSWORD)
+    auditor.refresh_from_db()
+    assert auditor.role == User.Role.CASEWORKER and auditor.check_password(PASSWORD)
+
+
+def test_a_reset_of_an_account_raised_since_waits_for_its_role_now(admin, make_user):
+    """Even a link still open when the account's role reached case content asks for that role again."""
+    person = make_user(User.Role.DONOR, username="pat")
+    invitation, token = services.reinvite_user(by=admin, user=person)
+    User.objects.filter(pk=person.pk).update(role=User.Role.CASEWORKER)  # as by any path that kept the link
+    services.accept_invitation(token=token, password=NEW_PASSWORD)
+    person.refresh_from_db()
+    assert person.role == User.Role.NONE
+    assert RoleRequest.objects.open().get().to_role == User.Role.CASEWORKER
+
+
+def test_changing_a_role_at_once_revokes_the_accounts_open_links(admin, make_user):
+    person = make_user(User.Role.CASEWORKER, username="pat")
+    invitation, _token = services.reinvite_user(by=admin, user=person)
+    services.change_role(by=admin, user=person, role="debriefer")
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
