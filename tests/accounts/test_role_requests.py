@@ -427,7 +427,7 @@ def test_a_reset_link_made_before_a_role_raise_enrols_nothing(admin, bob, make_u
 def test_a_reset_of_an_account_raised_since_waits_for_its_role_now(admin, make_user):
     """Even a link still open when the account's role reached case content asks for that role again."""
     person = make_user(User.Role.DONOR, username="pat")
-    invitation, token = services.reinvite_user(by=admin, user=person)
+    _invitation, token = services.reinvite_user(by=admin, user=person)
     User.objects.filter(pk=person.pk).update(role=User.Role.CASEWORKER)  # as by any path that kept the link
     services.accept_invitation(token=token, password=NEW_PASSWORD)
     person.refresh_from_db()
