@@ -41,6 +41,7 @@ from django.utils import timezone  # noqa: E402
 from accounts import brake  # noqa: E402
 from accounts.models import IdentityRead, User  # noqa: E402
 from bench.harness import bench_database  # noqa: E402
+from bench.harness import median_ms as harness_median_ms  # noqa: E402
 from tests.conftest import login_with_mfa  # noqa: E402
 from tests.factories import CaseFactory, UserFactory  # noqa: E402
 
@@ -50,14 +51,7 @@ OTHERS, ROWS_EACH = 2000, 150
 
 
 def median_ms(fn: Callable[[], object], runs: int = RUNS) -> float:
-    for _ in range(WARM_UP):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return harness_median_ms(fn, runs=runs, warm_up=WARM_UP)
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ import io
 import os
 import pstats
 import re
-import statistics
 import sys
 import time
 import types
@@ -55,6 +54,7 @@ from django.urls import path  # noqa: E402
 from accounts.decorators import role_required  # noqa: E402
 from accounts.models import User  # noqa: E402
 from bench.harness import bench_database  # noqa: E402
+from bench.harness import median_ms as harness_median_ms  # noqa: E402
 from defectors import demo  # noqa: E402
 from defectors.forms import CaseFilterForm, CaseSearchForm  # noqa: E402
 from defectors.models import Case, DuplicateAlert  # noqa: E402
@@ -147,14 +147,7 @@ def vacuum() -> None:
 
 
 def median_ms(fn: Callable[[], object], runs: int = RUNS) -> float:
-    for _ in range(WARM_UP):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return harness_median_ms(fn, runs=runs, warm_up=WARM_UP)
 
 
 SIDES = ("haven", "twin")

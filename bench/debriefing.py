@@ -16,9 +16,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
-import statistics
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +36,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench.harness import bench_database  # noqa: E402
+from bench.harness import median_ms as harness_median_ms  # noqa: E402
 from debriefing import services  # noqa: E402
 from debriefing.models import DebriefTemplate  # noqa: E402
 from debriefing.xlsform import import_xlsform  # noqa: E402
@@ -80,14 +79,7 @@ def section_post(section: int) -> dict[str, str]:
 
 
 def median_ms(fn: Callable[[], object], runs: int = RUNS) -> float:
-    for _ in range(WARM_UP):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return harness_median_ms(fn, runs=runs, warm_up=WARM_UP)
 
 
 def xlsform_rows(total: int) -> bytes:

@@ -1,4 +1,4 @@
-"""What every benchmark runs in: a throwaway test database of its own and the test suite's settings.
+"""What every benchmark runs in (a throwaway test database of its own and the test suite's settings) and how it times.
 
     with bench_database("brake", BRAKE_OTHER_PER_HOUR=10**6):
         main()
@@ -11,7 +11,9 @@ a keyword. Needs django.setup() first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import statistics
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,3 +42,15 @@ def bench_database(bench: str, **overrides: Any) -> Iterator[None]:
         test_settings.disable()
         connection.creation.destroy_test_db(old_name, verbosity=0)
         connections.close_all()
+
+
+def median_ms(fn: Callable[[], object], *, runs: int, warm_up: int = 3) -> float:
+    """The median wall time of ``runs`` calls of ``fn``, in milliseconds, after ``warm_up`` untimed ones."""
+    for _ in range(warm_up):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
