@@ -46,11 +46,11 @@ RUN python -m vault.keyring generate /tmp/build-keyring.json > /dev/null \
         python manage.py collectstatic --noinput \
     && rm /tmp/build-keyring.json
 
-# The one writable place besides /tmp: the audit checkpoints volume (a new
-# named volume takes this directory's owner).
-RUN mkdir -p /var/lib/haven /var/lib/haven-backups \
-    && chown haven:haven /var/lib/haven /var/lib/haven-backups \
-    && chmod 0700 /var/lib/haven /var/lib/haven-backups
+# The writable places besides /tmp: the volumes for audit checkpoints, backups and
+# beat's schedule (a new named volume takes this directory's owner).
+RUN mkdir -p /var/lib/haven /var/lib/haven-backups /var/lib/haven-beat \
+    && chown haven:haven /var/lib/haven /var/lib/haven-backups /var/lib/haven-beat \
+    && chmod 0700 /var/lib/haven /var/lib/haven-backups /var/lib/haven-beat
 
 USER haven
 

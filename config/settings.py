@@ -245,8 +245,17 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Beat: one entry per periodic task; tasks take ids (or nothing) and are idempotent.
+# A message a killed worker took (acks_late) goes back to the queue after this long: longer
+# than any task may run (CELERY_TASK_TIME_LIMIT), or a slow task would run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
+# Daily work at a wall-clock hour in the organisation's zone (CELERY_TIMEZONE), not an interval
+# counted from beat's start, which every restart of beat postponed.
+REMINDER_HOUR = envint("HAVEN_REMINDER_HOUR", 6)
 CELERY_BEAT_SCHEDULE = {
-    "support-reminders": {"task": "support.tasks.send_reminders", "schedule": 24 * 60 * 60},
+    "support-reminders": {
+        "task": "support.tasks.send_reminders",
+        "schedule": crontab(hour=str(REMINDER_HOUR), minute="0"),
+    },
 }
 
 # Transition support (support/): a referral sent this many days ago without an answer

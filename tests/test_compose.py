@@ -195,3 +195,20 @@ def test_every_app_service_sees_the_backup_volume(services: dict[str, dict[str, 
 def test_the_image_has_pg_dump_and_the_example_env_names_the_trustees() -> None:
     assert "postgresql-client" in (REPO / "Dockerfile").read_text()
     assert "HAVEN_BACKUP_RECIPIENTS=" in (REPO / ".env.example").read_text().splitlines()
+
+
+def test_redis_keeps_the_queue_across_a_restart(services: dict[str, dict[str, list[str]]]) -> None:
+    """A task a killed worker took is delivered again from the broker: a restart of Redis must not lose it."""
+    redis = services["redis"]
+    command = " ".join(redis["command"])
+    assert "--appendonly yes" in command and "--dir /data" in command
+    assert any(":/data" in line for line in redis["volumes"]), redis["volumes"]
+
+
+def test_beats_schedule_survives_a_restart_of_beat(services: dict[str, dict[str, list[str]]]) -> None:
+    """On a volume, not /tmp: a restart neither forgets when the day's work ran nor postpones it."""
+    beat = services["beat"]
+    command = " ".join(beat["command"])
+    assert "/var/lib/haven-beat/celerybeat-schedule" in command
+    assert any(":/var/lib/haven-beat" in line for line in beat["volumes"]), beat["volumes"]
+    assert "/var/lib/haven-beat" in (REPO / "Dockerfile").read_text()

@@ -104,3 +104,38 @@ def test_the_beat_task_runs_on_a_real_worker_twice_without_duplicates(make_user,
         worker.terminate()
         worker.wait(timeout=30)
         log.close()
+
+
+def test_reminders_run_at_a_wall_clock_hour_in_the_organisations_zone():
+    """Not an interval from beat's start (every restart of beat postponed them by a day): 06:00 in Yangon."""
+    import datetime
+    import zoneinfo
+
+    from django.conf import settings
+
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["support-reminders"]
+    assert entry["task"] == "support.tasks.send_reminders" and entry["task"] in app.tasks
+    schedule = entry["schedule"]
+    schedule.app = app
+    assert str(app.conf.timezone) == settings.TIME_ZONE == "Asia/Yangon"
+    yangon = zoneinfo.ZoneInfo("Asia/Yangon")
+    # 05:59 in Yangon (UTC+06:30) is 23:29 UTC the day before: due in a minute, whatever UTC's date says.
+    last_run = datetime.datetime(2026, 3, 9, 6, 0, tzinfo=yangon)
+    now = datetime.datetime(2026, 3, 10, 5, 59, tzinfo=yangon)
+    assert now.astimezone(datetime.UTC).day == 9
+    schedule.nowfun = lambda: now
+    due, wait = schedule.is_due(last_run)
+    assert not due and 55 <= wait <= 65
+    schedule.nowfun = lambda: now + datetime.timedelta(minutes=1)
+    assert schedule.is_due(last_run)[0]
+
+
+def test_a_message_a_killed_worker_took_comes_back_before_an_hour_but_after_the_longest_task():
+    from django.conf import settings
+
+    from config.celery import app
+
+    timeout = app.conf.broker_transport_options["visibility_timeout"]
+    assert settings.CELERY_TASK_TIME_LIMIT < timeout < 60 * 60
