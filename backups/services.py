@@ -81,7 +81,9 @@ def start_backup(*, by: User) -> Backup:
 
         from backups import tasks
 
-        transaction.on_commit(lambda: tasks.run_backup.delay(str(backup.id)))
+        # robust: with the broker down the row stays queued and beat's sweep
+        # (backups.tasks.resume_queued) queues it once the broker is back; never a 500.
+        transaction.on_commit(lambda: tasks.run_backup.delay(str(backup.id)), robust=True)
     return backup
 
 

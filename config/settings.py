@@ -294,6 +294,9 @@ if HAVEN_REPORT_THRESHOLD < 5:
     _fail(f"HAVEN_REPORT_THRESHOLD must be at least 5, not {HAVEN_REPORT_THRESHOLD}")
 if HAVEN_REPORT_ROUNDING_BASE < 1 or HAVEN_REPORT_LAG_MONTHS < 0:
     _fail("HAVEN_REPORT_ROUNDING_BASE must be at least 1 and HAVEN_REPORT_LAG_MONTHS at least 0")
+# A draft or a backup queued while the broker was down is queued again once it is back.
+CELERY_BEAT_SCHEDULE["reports-queued"] = {"task": "reporting.tasks.resume_queued", "schedule": 60}
+CELERY_BEAT_SCHEDULE["backups-queued"] = {"task": "backups.tasks.resume_queued", "schedule": 60}
 CELERY_BEAT_SCHEDULE["quarterly-report-draft"] = {
     "task": "reporting.tasks.scheduled_draft",
     "schedule": crontab(hour="3", minute="30"),

@@ -10,10 +10,12 @@ columns (DESIGN.md, data classification).
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -104,6 +106,11 @@ class Snapshot(models.Model):
     @property
     def is_busy(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.COMPUTING)
+
+    @property
+    def waits_for_the_queue(self) -> bool:
+        """Queued for over a minute: no worker has taken it (the task queue is down, or every worker busy)."""
+        return self.status == self.Status.QUEUED and timezone.now() - self.created_at > datetime.timedelta(minutes=1)
 
 
 class PublishedPeriod(models.Model):

@@ -61,7 +61,9 @@ def start_draft(*, by: User | None, today: datetime.date | None = None) -> Snaps
         log_event(action="reporting.snapshot.requested", actor=by, object_ref=str(snapshot.id))
         from reporting import tasks
 
-        transaction.on_commit(lambda: tasks.compute_snapshot.delay(str(snapshot.id)))
+        # robust: with the broker down the row stays queued, the page says so, and beat's sweep
+        # (reporting.tasks.resume_queued) queues it once the broker is back; never a 500.
+        transaction.on_commit(lambda: tasks.compute_snapshot.delay(str(snapshot.id)), robust=True)
     return snapshot
 
 

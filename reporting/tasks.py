@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+import datetime
+
 from celery import shared_task
+from django.utils import timezone
 
 from reporting import services
+from reporting.models import Snapshot
+
+# A queued row older than this has no task that will run it (the broker was down when it
+# was queued, or lost the message): the sweep queues it again. run_computation claims a
+# row under a lock, so a second message for it does nothing.
+UNCLAIMED_AFTER = datetime.timedelta(minutes=1)
 
 
 @shared_task(acks_late=False)  # not retried blindly: a failure is recorded on the snapshot
@@ -15,3 +24,11 @@ def compute_snapshot(snapshot_id: str) -> None:
 def scheduled_draft() -> None:
     """Daily (beat): queue a draft once a new quarter is reportable; idempotent, no arguments."""
     services.scheduled_draft()
+
+
+@shared_task(acks_late=True)
+def resume_queued() -> None:
+    """Beat, every minute: queue again every draft still waiting after a minute (ids only)."""
+    stale = Snapshot.objects.filter(status=Snapshot.Status.QUEUED, created_at__lt=timezone.now() - UNCLAIMED_AFTER)
+    for snapshot_id in stale.values_list("pk", flat=True):
+        compute_snapshot.delay(str(snapshot_id))

@@ -54,3 +54,38 @@ def test_beat_runs_the_nightly_backup_at_the_configured_hour():
     entry = settings.CELERY_BEAT_SCHEDULE["nightly-backup"]
     assert entry["task"] == "backups.tasks.nightly_backup" and entry["task"] in app.tasks
     assert entry["schedule"].hour == {settings.BACKUP_HOUR} and entry["schedule"].minute == {0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_queued_with_no_task_is_run_once_by_the_sweep_and_a_second_message_does_nothing(trustee, admin):
+    """As after the broker was down at the click: the sweep finds the row; a late duplicate message runs nothing."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    waiting = Backup.objects.create(
+        started_by=admin, recipients=list(settings.BACKUP_RECIPIENTS), started_at=timezone.now() - timedelta(minutes=5)
+    )
+    fresh = Backup.objects.create(started_by=admin, recipients=list(settings.BACKUP_RECIPIENTS))
+    swept = []
+    original, tasks.run_backup.delay = tasks.run_backup.delay, lambda backup_id: swept.append(backup_id)
+    try:
+        tasks.resume_queued()
+    finally:
+        tasks.run_backup.delay = original
+    assert swept == [str(waiting.id)]  # the fresh one still has its own message coming
+    tasks.run_backup(str(waiting.id))
+    waiting.refresh_from_db()
+    assert waiting.status == Backup.Status.OK and waiting.is_verified
+    tasks.run_backup(str(waiting.id))  # the original message, arriving late
+    assert Backup.objects.filter(status=Backup.Status.OK).count() == 1
+    fresh.delete()
+
+
+def test_beat_sweeps_queued_backups_and_drafts_every_minute():
+    from reporting import tasks as reporting_tasks
+
+    sweeps = {"backups-queued": tasks.resume_queued, "reports-queued": reporting_tasks.resume_queued}
+    for name, task in sweeps.items():
+        entry = settings.CELERY_BEAT_SCHEDULE[name]
+        assert entry["task"] == task.name and entry["schedule"] == 60

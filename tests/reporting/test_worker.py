@@ -83,3 +83,42 @@ def test_beat_schedules_the_daily_draft_check():
     entry = settings.CELERY_BEAT_SCHEDULE["quarterly-report-draft"]
     assert entry["task"] == "reporting.tasks.scheduled_draft" and entry["task"] in app.tasks
     assert tasks.compute_snapshot.name == "reporting.tasks.compute_snapshot"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_draft_started_while_the_broker_is_down_waits_and_is_computed_when_it_is_back(
+    reporting_world, supervisor, client_for, monkeypatch, tmp_path: Path
+):
+    """No 500 and no draft stuck for good: the page says it waits, and beat's sweep queues it on a real worker."""
+    from kombu.exceptions import OperationalError
+
+    from reporting.models import Snapshot as SnapshotModel
+
+    if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.skip("needs the Redis broker (CELERY_BROKER_URL)")
+    reporting_world()
+    app.control.purge()
+
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.compute_snapshot, "delay", broker_down)  # the broker outside the system, down
+    client = client_for(supervisor)
+    response = client.post("/reports/manage/start/")
+    assert response.status_code == 302
+    snapshot = SnapshotModel.objects.get()
+    assert snapshot.status == SnapshotModel.Status.QUEUED
+    monkeypatch.undo()  # the broker is back
+    SnapshotModel.objects.filter(pk=snapshot.pk).update(created_at=snapshot.created_at - tasks.UNCLAIMED_AFTER * 2)
+    page = client.get(f"/reports/manage/{snapshot.pk}/").content.decode()
+    assert "It will start on its own when the task queue is back" in page
+
+    with real_worker(tmp_path / "worker.log"):
+        tasks.resume_queued.delay()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            snapshot.refresh_from_db()
+            if not snapshot.is_busy:
+                break
+            time.sleep(0.5)
+    assert snapshot.status == SnapshotModel.Status.DRAFT, (tmp_path / "worker.log").read_text()[-2000:]
