@@ -196,15 +196,19 @@ def backup_time(name: str) -> datetime | None:
 def prune_backups() -> list[str]:
     """Delete the backups that retention does not keep (BACKUP_KEEP_*); returns their names.
 
-    Days, weeks and months are counted in the installation's time zone.
-    Each pruned backup is an audit event.
+    Only verified backups count, and only they are ever pruned: a backup that failed its
+    check (or was never checked) neither takes a verified one's place nor is deleted
+    here, so the newest verified backup is always kept (retention.to_keep keeps the
+    newest it is given). Days, weeks and months are counted in the installation's time
+    zone. Each pruned backup is an audit event.
     """
     directory = backup_dir()
+    verified = set(Backup.objects.filter(verified_at__isnull=False, verify_error="").values_list("name", flat=True))
     stamps: dict[datetime, str] = {}
     for path in directory.glob(f"{NAME_PREFIX}*{manifest.SUFFIX}"):
         name = path.name.removesuffix(manifest.SUFFIX)
         stamp = backup_time(name)
-        if stamp is not None:
+        if stamp is not None and name in verified:
             stamps[timezone.localtime(stamp)] = name
     keep = to_keep(
         stamps,
