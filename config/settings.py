@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "debriefing",
     "backups",
     "reporting",
+    "health",
     # Apps only the test suite and benchmarks load (tests/vaultapp: models to exercise the vault).
     *envlist("HAVEN_EXTRA_APPS"),
 ]
