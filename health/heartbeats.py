@@ -1,7 +1,7 @@
 """Heartbeats: a part of Haven records that it is alive; the health check reads how long ago.
 
-    record("worker")                 -> None    (one upsert; raises DatabaseError if the database is down)
-    last("worker", "beat")           -> {"worker": datetime | None, "beat": datetime | None}
+record("worker")                 -> None    (one upsert; raises DatabaseError if the database is down)
+last("worker", "beat")           -> {"worker": datetime | None, "beat": datetime | None}
 """
 
 from __future__ import annotations
