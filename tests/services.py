@@ -92,7 +92,7 @@ class OwnPostgres:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
     def _ctl(self, action: str) -> None:
-        subprocess.run(  # noqa: S603 (fixed arguments)
+        subprocess.run(
             ["pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.cluster, action, "-m", "fast"]
             if action == "stop"
             else ["pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.cluster, action],
@@ -109,7 +109,7 @@ class OwnPostgres:
         wait_for_port(self.port, up=False)
 
     def psql(self, sql: str, *, database: str = "postgres") -> str:
-        done = subprocess.run(  # noqa: S603 (fixed arguments)
+        done = subprocess.run(
             ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-XAtqc", sql],
             check=True,
             capture_output=True,
@@ -130,7 +130,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
         raise RuntimeError("pg_createcluster is missing: install postgresql-common")
     pg = OwnPostgres(port=free_port(), version=_version(), cluster=f"haven-test-{uuid.uuid4().hex[:8]}")
     try:
-        subprocess.run(  # noqa: S603 (fixed arguments)
+        subprocess.run(
             [
                 "pg_createcluster",
                 pg.version,
@@ -145,11 +145,11 @@ def own_postgres() -> Iterator[OwnPostgres]:
                 "--",
                 "--auth=trust",
                 "--no-sync",
-            ],  # fmt: skip
+            ],
             check=True,
             capture_output=True,
         )
         wait_for_port(pg.port, up=True)
         yield pg
     finally:
-        subprocess.run(["pg_dropcluster", "--stop", pg.version, pg.cluster], check=False, capture_output=True)  # noqa: S603
+        subprocess.run(["pg_dropcluster", "--stop", pg.version, pg.cluster], check=False, capture_output=True)
