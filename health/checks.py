@@ -153,6 +153,7 @@ def heartbeats() -> list[Result]:
     return results
 
 
+# A check is added by naming it in one of these lists (a function returning one Result or several).
 READY: list[Check] = [database, cache, keyring, static_files]
 HEALTH: list[Check] = [*READY, broker, heartbeats]
 

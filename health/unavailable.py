@@ -116,7 +116,10 @@ def response_for(request: HttpRequest, part: Part, exc: BaseException | None = N
         response: HttpResponse
         if _wants_json(request):
             error = _("Haven cannot reach %(part)s just now. Try again in a minute.") % {"part": what}
-            response = JsonResponse({"error": f"{error} {saved}".strip(), "saved": not unsafe or written}, status=503)
+            data: dict[str, Any] = {"error": f"{error} {saved}".strip()}
+            if unsafe:
+                data["saved"] = None if written else False  # None: part of it may have been
+            response = JsonResponse(data, status=503)
         else:
             body = get_template("health/unavailable.html").render(
                 {"language": language, "part": what, "saved": saved, "retry_after": RETRY_AFTER}
@@ -139,9 +142,12 @@ def noting_committed_writes(request: HttpRequest) -> Iterator[None]:
 
     def wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         result = execute(sql, params, many, context)
-        if sql.lstrip().upper().startswith(_WRITES):
-            # Runs at once in autocommit; inside a transaction, only if its outermost block commits.
-            transaction.on_commit(committed)
+        if isinstance(sql, str) and sql.lstrip().upper().startswith(_WRITES):
+            if connection.in_atomic_block or connection.get_autocommit():
+                # Runs at once in autocommit; inside a transaction, only if its outermost block commits.
+                transaction.on_commit(committed)
+            else:
+                committed()  # managed by hand: assume the worst, that it may have been saved
         return result
 
     with connection.execute_wrapper(wrapper):

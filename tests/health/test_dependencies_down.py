@@ -180,6 +180,10 @@ def test_database_down_pages_answer_503_naming_it_and_come_back_without_a_restar
         page = server.request("GET", "/", headers=cookie)
         _assert_unavailable(page, "the database")
         assert "saved" not in page.body
+        # A form sent by someone signed in (the debrief's autosave too): the session fails first.
+        signed_in_post = _login_post(server, csrf, Cookie=f"{CSRF_COOKIE}={csrf}; {SESSION_COOKIE}={SOME_SESSION_KEY}")
+        _assert_unavailable(signed_in_post, "the database")
+        assert "What you sent was not saved." in signed_in_post.body
         burmese = server.request("GET", "/", headers={**cookie, "Accept-Language": "my"})
         _assert_unavailable(burmese, "the database", language="my")
         posted_in_burmese = _login_post(server, csrf, **{"Accept-Language": "my,en;q=0.5"})
@@ -195,11 +199,11 @@ def test_database_down_pages_answer_503_naming_it_and_come_back_without_a_restar
         assert as_json.headers["Content-Type"] == "application/json"
         assert '"saved": false' in as_json.body
         assert server.request("GET", "/readyz").status == 503
-        _wait_until(lambda: len(_new_lines(server, before)) >= 7)
+        _wait_until(lambda: len(_new_lines(server, before)) >= 8)
         lines = _new_lines(server, before)
         # One line per request, a warning naming the part, and no traceback anywhere.
         unavailable = [line for line in lines if MARK in line]
-        assert len(unavailable) == 6, lines
+        assert len(unavailable) == 7, lines
         assert all("WARNING" in line and "the database is unreachable" in line for line in unavailable)
         assert "Traceback" not in server.log.read_text()
         assert not [line for line in lines if MARK not in line and "health.checks" not in line], lines

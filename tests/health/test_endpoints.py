@@ -198,3 +198,20 @@ def test_the_500_handler_answers_503_for_a_database_error_without_touching_the_d
     assert response["Content-Language"] == "my"
     assert b"10.0.0.5" not in response.content
     assert sys.exc_info() == (None, None, None)
+
+
+@pytest.mark.parametrize("path", ["/readyz", "/healthz"])
+def test_the_checks_are_not_redirected_to_https(client, settings, path):
+    """A load balancer probes over plain HTTP inside the network."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get(path).status_code in (200, 503)
+    assert client.get("/accounts/login/").status_code == 301
+
+
+def test_the_500_page_for_a_fault_touches_no_database(django_assert_max_num_queries):
+    request = RequestFactory().get("/")
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError:
+        with django_assert_max_num_queries(0):
+            assert server_error(request).status_code == 500

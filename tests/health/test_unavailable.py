@@ -94,6 +94,8 @@ def test_a_post_that_committed_a_write_before_failing_does_not_claim_nothing_was
 
     body = _through_middleware(view, RequestFactory().post("/x/")).content.decode()
     assert Heartbeat.objects.exists()
+    as_json = _through_middleware(view, RequestFactory().post("/x/", HTTP_ACCEPT="application/json"))
+    assert json.loads(as_json.content)["saved"] is None
     assert "What you sent was not saved." not in body
     assert "Part of what you sent may have been saved." in body
 
@@ -102,6 +104,8 @@ def test_a_post_that_committed_a_write_before_failing_does_not_claim_nothing_was
 def test_a_get_says_nothing_about_saving():
     body = _through_middleware(_fails, RequestFactory().get("/x/")).content.decode()
     assert "saved" not in body
+    as_json = _through_middleware(_fails, RequestFactory().get("/x/", HTTP_ACCEPT="application/json"))
+    assert "saved" not in json.loads(as_json.content)
 
 
 @pytest.mark.django_db(transaction=True)
