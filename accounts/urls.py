@@ -23,5 +23,4 @@ urlpatterns = [
     path("accounts/sessions/", views.sessions, name="sessions"),
     path("exit/", views.quick_exit, name="quick_exit"),
     path("stay-signed-in/", views.stay_signed_in, name="stay_signed_in"),
-    path("healthz", views.healthz, name="healthz"),
 ]

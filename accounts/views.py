@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -325,13 +324,6 @@ def sessions(request: AuthenticatedRequest) -> HttpResponse:
         (row, row.session_key == current) for row in rows.only("session_key", "signed_in_at", "network", "browser")
     ]
     return render(request, "accounts/sessions.html", {"sessions": listed})
-
-
-@login_not_required
-@require_GET
-def healthz(request: HttpRequest) -> HttpResponse:
-    connection.ensure_connection()
-    return HttpResponse("ok", content_type="text/plain")
 
 
 class _RemoveWebAuthnView(webauthn_views.RemoveWebAuthnView):

@@ -73,6 +73,8 @@ def database_from_url(url: str) -> dict:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:]) or ":memory:"}
     if parts.scheme in {"postgres", "postgresql"}:
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        # A database that does not answer fails a request (and the health check) in seconds, not minutes.
+        options.setdefault("connect_timeout", "5")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "haven",
@@ -162,6 +164,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Early: PostgreSQL or Redis down gets a plain 503 naming it (health/unavailable.py).
+    "health.unavailable.DependencyDownMiddleware",
     "audit.middleware.RequestIdMiddleware",
     "vault.middleware.VaultMiddleware",
     "audit.middleware.DamagedRecordMiddleware",
@@ -229,7 +233,12 @@ if REDIS_URL:
             # Keys are stored hashed: a rate limit's key holds the client's address.
             "KEY_FUNCTION": "config.cache.make_key",
             # JSON, never pickle: whoever can write to Redis must not run code here.
-            "OPTIONS": {"serializer": "config.cache.JSONSerializer"},
+            # Short socket timeouts: a Redis that is gone fails a request (and the health check) quickly.
+            "OPTIONS": {
+                "serializer": "config.cache.JSONSerializer",
+                "socket_connect_timeout": 2,
+                "socket_timeout": 5,
+            },
         }
     }
 else:
@@ -401,6 +410,10 @@ if BRAKE_ALERT_EMAILS and not EMAIL_HOST and not DEBUG:
 if BRAKE_ALERT_WEBHOOK and not BRAKE_ALERT_WEBHOOK.startswith(("https://", "http://")):
     _fail("HAVEN_BRAKE_ALERT_WEBHOOK must be an http(s) URL")
 
+# Health checks (health/): /readyz and /healthz answer "ok" or "unavailable" to anyone; with
+# "Authorization: Bearer <this token>" they list each check too. Empty: the list is given to no one.
+HAVEN_HEALTH_TOKEN = envsecret("HAVEN_HEALTH_TOKEN")
+
 INVITATION_HOURS = envint("HAVEN_INVITATION_HOURS", 72)
 QUICK_EXIT_URL = os.environ.get("HAVEN_QUICK_EXIT_URL", "https://www.google.com/")
 
@@ -417,7 +430,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = envbool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = envbool("DJANGO_HSTS_PRELOAD", True)

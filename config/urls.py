@@ -18,7 +18,11 @@ from defectors.converters import CaseCodeConverter
 register_converter(CaseCodeConverter, "case_code")
 register_converter(UsernameConverter, "username")
 
+# PostgreSQL or Redis down, wherever the exception was raised: a 503 naming it (health/unavailable.py).
+handler500 = "health.views.server_error"
+
 urlpatterns = [
+    path("", include("health.urls")),
     path("", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("cases/", include("defectors.urls")),

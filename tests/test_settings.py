@@ -87,7 +87,9 @@ def test_database_urls_are_parsed():
         "6432",
         "haven_prod",
     )
-    assert pg["OPTIONS"] == {"sslmode": "require"}
+    # A database that does not answer fails in seconds (the health check relies on it); the URL may say otherwise.
+    assert pg["OPTIONS"] == {"sslmode": "require", "connect_timeout": "5"}
+    assert database_from_url("postgres://h/db?connect_timeout=2")["OPTIONS"]["connect_timeout"] == "2"
     assert database_from_url("sqlite:////tmp/x.sqlite3")["NAME"] == "/tmp/x.sqlite3"
 
 

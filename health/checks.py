@@ -1,0 +1,166 @@
+"""Health checks: each answers "ok", "late" or "failing" for one part of Haven, quickly.
+
+Two lists (README, "What an operator sees"):
+
+- ``READY``: can this web process serve pages: the database answers a query, the cache
+  answers, the keyring is loaded, the static files were collected. ``/readyz`` (for a
+  load balancer or the container's health check).
+- ``HEALTH``: the whole installation: everything in READY, the broker reachable, and
+  each background part's heartbeat recent (``HEARTBEATS``). ``/healthz`` (for
+  monitoring) and ``manage.py health``.
+
+A check is a callable returning a ``Result``; it never raises. Timeouts are short: the
+database's connect_timeout and the cache's socket timeouts (config/settings.py), the
+broker's below. A check's ``detail`` names no host, version or exception text: it is
+shown only to an operator (the token, or the command), but still kept plain.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["ok", "late", "failing"]
+BROKER_TIMEOUT = 3.0  # seconds
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    status: Status
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+Check = Callable[[], Result | Sequence[Result]]
+
+
+def _failing(name: str, exc: BaseException) -> Result:
+    # The class only: an exception's text can name a host, a user or a path.
+    logger.warning("Health check %s failing: %s", name, type(exc).__name__)
+    return Result(name, "failing", type(exc).__name__)
+
+
+def database() -> Result:
+    from django.db import connection
+
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        connection.close_if_unusable_or_obsolete()
+        return _failing("database", exc)
+    return Result("database", "ok")
+
+
+def cache() -> Result:
+    from django.core.cache import cache as default_cache
+
+    try:
+        default_cache.set("health:probe", 1, timeout=10)
+        if default_cache.get("health:probe") != 1:
+            return Result("cache", "failing", "wrong answer")
+    except Exception as exc:
+        return _failing("cache", exc)
+    return Result("cache", "ok")
+
+
+def keyring() -> Result:
+    ring = settings.KEYRING
+    if not ring.keks or not ring.blind_index_key or not ring.audit_key:
+        return Result("keyring", "failing", "not loaded")
+    return Result("keyring", "ok")
+
+
+def static_files() -> Result:
+    """With the manifest storage, this process found the manifest (``collectstatic`` ran before it started).
+
+    The storage reads the manifest once, when the process first uses it: a process started
+    before collectstatic answers 500 on every page until it is restarted, and fails here too.
+    """
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    try:
+        staticfiles_storage.url("css/haven.css")
+    except Exception as exc:
+        return _failing("static", exc)
+    return Result("static", "ok")
+
+
+def broker() -> Result:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return Result("broker", "ok", "none (tasks run in the web process)")
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT)
+            if conn.transport.driver_type == "redis":
+                conn.default_channel.client.ping()
+    except Exception as exc:
+        return _failing("broker", exc)
+    return Result("broker", "ok")
+
+
+# Each background part's heartbeat (health.heartbeats) and how old it may be before it counts as late.
+HEARTBEATS: dict[str, timedelta] = {
+    "worker": timedelta(minutes=2),  # beats every 30 s
+    "beat": timedelta(minutes=5),
+    "reminders": timedelta(hours=26),  # daily, at HAVEN_REMINDER_HOUR
+}
+
+
+def _age(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
+def heartbeats() -> list[Result]:
+    """One result per part in HEARTBEATS: ok, late (older than allowed, or never), or failing (unreadable)."""
+    from health.heartbeats import last
+
+    try:
+        found = last(*HEARTBEATS)
+    except Exception as exc:
+        # Unknown rather than dead: the database that holds them did not answer (its own check says so).
+        logger.warning("Health check heartbeats unreadable: %s", type(exc).__name__)
+        return [Result(name, "failing", "unknown: database unreachable") for name in HEARTBEATS]
+    now = timezone.now()
+    results = []
+    for name, allowed in HEARTBEATS.items():
+        at = found[name]
+        if at is None:
+            results.append(Result(name, "late", "never"))
+        else:
+            results.append(Result(name, "ok" if now - at <= allowed else "late", _age(now - at)))
+    return results
+
+
+# A check is added by naming it in one of these lists (a function returning one Result or several).
+READY: list[Check] = [database, cache, keyring, static_files]
+HEALTH: list[Check] = [*READY, broker, heartbeats]
+
+
+def run(checks: Sequence[Check]) -> list[Result]:
+    results: list[Result] = []
+    for check in checks:
+        answer = check()
+        results.extend([answer] if isinstance(answer, Result) else answer)
+    return results
