@@ -4,15 +4,17 @@ A manifest is JSON::
 
     {"format": "haven-backup-1",
      "body": {"name", "created_at", "finished_at", "database", "tool", "compression",
+              "versions": {"server": "15.20", "pg_dump": "15.20", "archive": "custom 1.14"},
               "files": {"database": {"name", "size", "sha256"}, "keyring": {...}},
               "recipients": ["age1..."], "migrations": {"app": ["0001_initial", ...]},
               "checkpoint": {"seq", "head"}, "shred_list": ["<data key uuid>", ...]},
      "signature": "<base64 Ed25519 over the canonical JSON of body>",
      "signing_public_key": "<base64>"}
 
-The signature is checked against a public key the verifier already trusts (the
-installation's, or one the trustees keep), never only against the key the
-manifest itself names.
+``versions`` (backups.versions) is in the signed body like the rest; manifests
+written before it existed lack it and restore with a warning. The signature is
+checked against a public key the verifier already trusts (the installation's, or
+one the trustees keep), never only against the key the manifest itself names.
 """
 
 from __future__ import annotations
@@ -49,11 +51,15 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> Path:
     path = directory / f"{manifest['body']['name']}{SUFFIX}"
     partial = path.with_name(path.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as file:
-        json.dump(manifest, file, indent=1, sort_keys=True)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(partial, path)
+    try:
+        with os.fdopen(fd, "w") as file:
+            json.dump(manifest, file, indent=1, sort_keys=True)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a full disk leaves no half-written manifest behind
+        raise
     return path
 
 

@@ -9,8 +9,12 @@ backup succeeded, so a failure leaves nothing half-written.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -31,13 +35,16 @@ from django.utils.translation import gettext as _
 from audit.checkpoints import chain_head
 from audit.models import AuditEvent
 from audit.services import log_event, verify_chain
-from backups import manifest, streams
+from backups import manifest, streams, versions
 from backups.models import Backup
 from backups.retention import to_keep
 from backups.streams import BackupError
+from backups.versions import postgres_versions
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 NAME_PREFIX = "haven-"
 STAMP = "%Y%m%dT%H%M%SZ"
@@ -90,9 +97,10 @@ def start_backup(*, by: User) -> Backup:
 def create_backup(*, backup: Backup | None = None, by: User | None = None) -> Backup:
     """Dump, compress and encrypt the database and the keyring, then write the signed manifest.
 
-    Returns the Backup row, status OK or FAILED (with ``error``); a failure
-    removes every file of this backup and is recorded in the audit trail.
-    Never raises for a failed dump: the row says what happened.
+    Returns the Backup row, status OK or FAILED (with ``error``, naming the step
+    that failed); any failure removes every file of this backup and is recorded
+    in the audit trail. Never raises for a failure: the row says what happened
+    (an interrupt, KeyboardInterrupt or SystemExit, is recorded, then re-raised).
     """
     if backup is None:
         backup = Backup.objects.create(started_by=by, recipients=list(settings.BACKUP_RECIPIENTS))
@@ -101,34 +109,36 @@ def create_backup(*, backup: Backup | None = None, by: User | None = None) -> Ba
     backup.status, backup.started_at, backup.size = Backup.Status.RUNNING, started, 0
     backup.recipients = list(settings.BACKUP_RECIPIENTS)
     backup.save(update_fields=["name", "status", "started_at", "size", "recipients"])
-    directory = backup_dir()
     database = connection.settings_dict
     vendor = "sqlite" if database["ENGINE"].endswith("sqlite3") else "postgresql"
-    db_file = directory / f"{backup.name}.{'sqlite3' if vendor == 'sqlite' else 'dump'}.zst.age"
-    keyring_file = directory / f"{backup.name}.keyring.json.age"
-    written: list[Path] = []
-
-    def progress(size: int) -> None:
-        Backup.objects.filter(pk=backup.pk).update(size=size)
-
+    step = "preparing the backup"
     try:
+        directory = backup_dir()
+        db_file = directory / f"{backup.name}.{'sqlite3' if vendor == 'sqlite' else 'dump'}.zst.age"
+        keyring_file = directory / f"{backup.name}.keyring.json.age"
+
+        def progress(size: int) -> None:
+            Backup.objects.filter(pk=backup.pk).update(size=size)
+
         recipients = streams.parse_recipients(backup.recipients)
         seq, head = chain_head()  # before the dump: the dump holds at least this event
         partial = db_file.with_name(db_file.name + ".partial")
-        written.append(partial)
+        step = "dumping the database"
         if vendor == "sqlite":
             tool = f"sqlite3 {streams.sqlite3.sqlite_version}"
+            versions = {"server": f"sqlite {streams.sqlite3.sqlite_version}", "archive": "sqlite3 database image"}
             dumped = streams.dump_sqlite(database, partial, recipients, progress=progress)
         else:
             tool = streams.tool_version("pg_dump")
             dumped = streams.dump_postgres(database, partial, recipients, progress=progress)
-        written.append(db_file)
+            step = "reading the versions"
+            versions = postgres_versions(database, connection.pg_version)  # type: ignore[attr-defined]
         partial.rename(db_file)
+        step = "writing the keyring"
         keyring_partial = keyring_file.with_name(keyring_file.name + ".partial")
-        written.append(keyring_partial)
         keys = streams.encrypt_bytes(Path(settings.KEYRING_FILE).read_bytes(), keyring_partial, recipients)
-        written.append(keyring_file)
         keyring_partial.rename(keyring_file)
+        step = "writing the manifest"
         finished = timezone.now()
         body = {
             "name": backup.name,
@@ -136,6 +146,7 @@ def create_backup(*, backup: Backup | None = None, by: User | None = None) -> Ba
             "finished_at": finished.astimezone(UTC).isoformat(),
             "database": vendor,
             "tool": tool,
+            "versions": versions,
             "compression": "zstd",
             "files": {
                 "database": {"name": db_file.name, "size": dumped.size, "sha256": dumped.sha256},
@@ -147,18 +158,15 @@ def create_backup(*, backup: Backup | None = None, by: User | None = None) -> Ba
             "shred_list": shred_list(),  # after the dump: covers keys shredded while it ran
         }
         keyring = settings.KEYRING
-        written.append(
-            manifest.write_manifest(directory, manifest.sign(body, keyring.signer(), keyring.signing_public_key))
-        )
-    except (BackupError, OSError) as exc:
-        for path in written:
-            path.unlink(missing_ok=True)
-        reason = str(exc) if isinstance(exc, BackupError) else f"cannot write the backup ({exc.strerror})"
-        with transaction.atomic():
-            Backup.objects.filter(pk=backup.pk).update(
-                status=Backup.Status.FAILED, finished_at=timezone.now(), error=reason[:300], size=0
-            )
-            log_event(action="backups.backup.failed", actor=by, object_ref=backup.name, reason=reason[:300])
+        manifest.write_manifest(directory, manifest.sign(body, keyring.signer(), keyring.signing_public_key))
+    except BaseException as exc:
+        # Every failure, of whatever kind (a full disk inside the encryption, a pg_dump
+        # that died, a lost database, an interrupt), ends the same way: no file, a failed
+        # row with its reason, an audit event. Only an interrupt goes on up afterwards.
+        remove_files(backup.name)
+        _record_failure(backup, by=by, reason=failure_reason(step, exc))
+        if not isinstance(exc, Exception):
+            raise
         backup.refresh_from_db()
         return backup
     with transaction.atomic():
@@ -168,6 +176,46 @@ def create_backup(*, backup: Backup | None = None, by: User | None = None) -> Ba
         log_event(action="backups.backup.created", actor=by, object_ref=backup.name)
     backup.refresh_from_db()
     return backup
+
+
+def remove_files(name: str) -> None:
+    """Every file of backup ``name`` (written, half-written or ``.partial``) in BACKUP_DIR."""
+    if not name:
+        return
+    with contextlib.suppress(OSError):
+        for path in Path(settings.BACKUP_DIR).glob(f"{name}.*"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+def failure_reason(step: str, exc: BaseException) -> str:
+    """A plain reason for the row, the audit trail and the log: the step and the kind of failure, never data."""
+    if isinstance(exc, BackupError):
+        return str(exc)[:300]
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or re.search(r"os error 28|Errno 28", str(exc)):
+        return f"{step} failed: the backup disk is full (no space left in {settings.BACKUP_DIR})"[:300]
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{step} failed: {exc.strerror}"[:300]
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        return f"{step} was interrupted (the process was stopped)"
+    if isinstance(exc, streams.pyrage.EncryptError | streams.zstandard.ZstdError | OSError):
+        # Their messages describe the stream (an I/O error, a compressor state), never its contents.
+        detail = (str(exc).strip().splitlines() or [""])[0][:160]
+        return f"{step} failed: {type(exc).__name__}: {detail}"[:300]
+    # Anything else (a lost database connection, a bug) by its kind only: its text may quote data.
+    return f"{step} failed: unexpected {type(exc).__name__} (see the worker's log)"[:300]
+
+
+def _record_failure(backup: Backup, *, by: User | None, reason: str) -> None:
+    logger.error("backup %s failed: %s", backup.name, reason)
+    try:
+        with transaction.atomic():
+            Backup.objects.filter(pk=backup.pk).update(
+                status=Backup.Status.FAILED, finished_at=timezone.now(), error=reason, size=0
+            )
+            log_event(action="backups.backup.failed", actor=by, object_ref=backup.name, reason=reason)
+    except Exception as exc:  # the database itself is gone: the log line above is all there is
+        logger.error("backup %s: the failure could not be recorded (%s)", backup.name, type(exc).__name__)
 
 
 def verify_backup(*, path: Path, public_key: str = "") -> manifest.Verification:
@@ -250,6 +298,7 @@ class RestoreReport:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
     checks: dict[str, Any] = field(default_factory=dict)  # what check_restore found
     shred_sources: int = 0  # manifests whose shred lists were merged
+    warnings: list[str] = field(default_factory=list)  # e.g. versions an older manifest does not record
 
     @property
     def ok(self) -> bool:
@@ -313,6 +362,14 @@ def restore_backup(
     body = verified.body
     report.name = body["name"]
     directory = verified.manifest_path.parent
+    database = database_from_url(database_url)
+    if (database["ENGINE"].endswith("sqlite3")) != (body["database"] == "sqlite"):
+        raise BackupError(f"this is a {body['database']} backup: restore it into a database of that kind")
+    if body["database"] != "sqlite":
+        say("Checking versions and the target database...")
+        report.warnings = check_postgres_target(body, database)
+        for warning in report.warnings:
+            say(f"Warning: {warning}.")
     identities = streams.read_identities(identity_file)
     report.timings["verify"] = time.monotonic() - clock
 
@@ -322,9 +379,6 @@ def restore_backup(
         keyring = streams.pyrage.decrypt((directory / body["files"]["keyring"]["name"]).read_bytes(), identities)
     except streams.pyrage.DecryptError:
         raise BackupError("the keyring does not decrypt with the identity given") from None
-    database = database_from_url(database_url)
-    if (database["ENGINE"].endswith("sqlite3")) != (body["database"] == "sqlite"):
-        raise BackupError(f"this is a {body['database']} backup: restore it into a database of that kind")
     say("Restoring the database (decrypting in a stream)...")
     db_path = directory / body["files"]["database"]["name"]
     if body["database"] == "sqlite":
@@ -344,6 +398,39 @@ def restore_backup(
     report.checks = _run_checks(database_url, keyring, request)
     report.timings["checks"] = time.monotonic() - clock
     return report
+
+
+def check_postgres_target(body: dict[str, Any], database: dict[str, Any]) -> list[str]:
+    """Before anything is decrypted: can this pg_restore restore ``body``'s backup into this empty database?
+
+    Raises BackupError naming both versions (or what is in the way); returns warnings.
+    """
+    import psycopg
+
+    pg_restore = streams.tool_version("pg_restore")
+    try:
+        with psycopg.connect(
+            host=database.get("HOST") or None, port=database.get("PORT") or None, user=database.get("USER") or None,
+            password=database.get("PASSWORD") or None, dbname=database["NAME"], connect_timeout=10,
+        ) as target:  # fmt: skip
+            server = target.info.server_version
+            tables = target.execute(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') "
+                "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
+            ).fetchone()
+    except psycopg.Error as exc:
+        detail = streams.error_lines(f"error: {str(exc).strip()}").removeprefix("error: ")
+        raise BackupError(f"cannot connect to the target database {database['NAME']}: {detail}") from None
+    compatibility = versions.check_postgres(body, pg_restore=pg_restore, target_server=server)
+    if compatibility.refusals:
+        raise BackupError("; ".join(compatibility.refusals))
+    if tables and tables[0]:
+        raise BackupError(
+            f"the target database {database['NAME']} is not empty ({tables[0]} tables, views or sequences): "
+            "restore into a new, empty database (createdb); nothing was changed"
+        )
+    return compatibility.warnings
 
 
 def _run_checks(database_url: str, keyring: bytes, request: dict[str, Any]) -> dict[str, Any]:

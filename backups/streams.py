@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 import queue
+import re
 import sqlite3
 import subprocess
 import threading
@@ -209,8 +210,40 @@ class _StderrTail(threading.Thread):
 
     def text(self) -> str:
         self.join(timeout=5)
-        lines = self.tail.decode(errors="replace").strip().splitlines()
-        return lines[-1][:200] if lines else ""
+        return error_lines(self.tail.decode(errors="replace"))
+
+
+# A quoted name after one of these words is a schema object's name, kept; any other quoted
+# text in an error line may be a value from the dump (an invalid input, a key), so it goes.
+_NAMED = re.compile(
+    r"\b(relation|table|column|constraint|index|schema|function|trigger|type|database|sequence|role|extension|"
+    r'view|file|server at)\s+"([A-Za-z0-9_.:$ -]{1,63})"'
+)
+
+
+def error_lines(stderr: str, *, keep: int = 3) -> str:
+    """What a PostgreSQL client tool said went wrong, fit for a log and a row: never data from the dump.
+
+    Only its ``error:`` lines count (not the ``Command was:``, DETAIL or CONTEXT lines
+    after them, which quote SQL and rows); quoted text in them is kept only when it
+    names a schema object. Falls back to the last line when no line says ``error:``.
+    """
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.-]+: error: ", line)] or lines[-1:]
+    return "; ".join(_without_values(line)[:200] for line in errors[:keep])
+
+
+def _without_values(line: str) -> str:
+    """``line`` with every quoted text replaced by an ellipsis, except schema objects' names."""
+    parts, start = [], 0
+    for match in _NAMED.finditer(line):
+        parts += [_unquote(line[start : match.start()]), match.group(0)]
+        start = match.end()
+    return "".join([*parts, _unquote(line[start:])])
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r'"[^"]*"?', '"…"', re.sub(r"'[^']*'?", "'…'", text))
 
 
 def tool_version(tool: str) -> str:
@@ -270,12 +303,24 @@ def decrypt_to(path: Path, identities: list[x25519.Identity], sink: IO[bytes]) -
         raise BackupError(f"{path.name} does not decrypt with the identity given") from None
     except zstandard.ZstdError:
         raise BackupError(f"{path.name} decrypts but does not decompress: not a Haven backup") from None
+    except BrokenPipeError:
+        raise  # the reader stopped: its own message says why
+    except OSError as exc:
+        if exc.errno is not None:
+            raise BackupError(f"reading {path.name} failed: {exc.strerror}") from None
+        # age authenticates each chunk: a damaged or cut-off file stops at the first bad one.
+        raise BackupError(f"{path.name} is damaged or truncated: it stops decrypting part-way") from None
 
 
 def restore_postgres(database: dict[str, Any], path: Path, identities: list[x25519.Identity]) -> None:
-    """Decrypt ``path`` straight into ``pg_restore`` (an empty database); no plaintext file."""
+    """Decrypt ``path`` straight into ``pg_restore`` (an empty database); no plaintext file.
+
+    One transaction, stopping at the first error: a damaged archive or a refused
+    statement leaves the target as it was, never half-restored.
+    """
+    command = ["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]
     process = subprocess.Popen(  # noqa: S603
-        ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "-d", database["NAME"]],  # noqa: S607
+        [*command, "--no-password", "-d", database["NAME"]],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -284,16 +329,25 @@ def restore_postgres(database: dict[str, Any], path: Path, identities: list[x255
     assert process.stdin is not None and process.stderr is not None
     stderr = _StderrTail(process.stderr)
     stderr.start()
+    failed_decrypting: BackupError | None = None
     try:
         decrypt_to(path, identities, process.stdin)
     except BrokenPipeError:
         pass  # pg_restore stopped early: its exit code and message say why
+    except BackupError as exc:
+        failed_decrypting = exc
     finally:
         with contextlib.suppress(BrokenPipeError):
             process.stdin.close()
         code = process.wait()
+    target = database["NAME"]
+    if failed_decrypting is not None:
+        raise BackupError(
+            f"restoring into {target} stopped, nothing was restored: {failed_decrypting}"
+            + (f" (pg_restore: exit {code})" if code else "")
+        )
     if code != 0:
-        raise BackupError(f"pg_restore failed (exit {code}): {stderr.text()}")
+        raise BackupError(f"pg_restore into {target} failed (exit {code}), nothing was restored: {stderr.text()}")
 
 
 def restore_sqlite(database: dict[str, Any], path: Path, identities: list[x25519.Identity]) -> None:

@@ -328,6 +328,18 @@ class Case(VaultModel):
     def forget_index_rows(cls, key_ids: list[uuid.UUID]) -> None:
         CaseNameIndex.objects.filter(case__data_key__in=key_ids).delete()
 
+    @classmethod
+    def mark_shredded(cls, key_ids: list[uuid.UUID], when: datetime.datetime) -> None:
+        """A case whose key is destroyed is closed and shredded, whoever destroyed it.
+
+        The one place that says what a shredded case looks like: called by
+        vault.services.shred_data_keys for a live shred (services.decide_shred,
+        discard_intake, ``manage.py shred``) and for a restore's shred list alike.
+        """
+        cls._base_manager.filter(data_key__in=key_ids, shredded_at__isnull=True).update(
+            status=cls.Status.CLOSED, shredded_at=when, updated_at=when
+        )
+
 
 # The one table of status changes: the service enforces it, the case page offers exactly these.
 CASE_TRANSITIONS: dict[str, frozenset[str]] = {

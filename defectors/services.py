@@ -43,9 +43,16 @@ def _audit(action: str, *, case: Case, by: User, reason: str = "") -> None:
 
 
 def _shred_key(*, case: Case, by: User, reason: str) -> None:
-    """Destroy the case's data key and record it, inside the caller's transaction (the vault logs nothing)."""
+    """Destroy the case's data key and record it, inside the caller's transaction (the vault logs nothing).
+
+    The vault marks the case shredded as it destroys the key (``Case.mark_shredded``, which a
+    restore's shred list goes through too); ``case`` is refreshed to show it.
+    """
     if vault_services.shred(owner=case):
         log_event(action="vault.datakey.shredded", actor=by, object_ref=case.code, reason=reason)
+    else:  # the key was destroyed already (``manage.py shred``) without the case saying so
+        Case.mark_shredded([case.data_key_id], timezone.now())
+    case.refresh_from_db(fields=["status", "shredded_at", "updated_at"])
 
 
 def _step_saved(*, case: Case, by: User, step: str) -> None:
@@ -271,9 +278,7 @@ def discard_intake(*, case: Case, by: User) -> None:
     if case.status != Case.Status.INTAKE:
         raise ValidationError(_("Only an unfinished intake can be discarded."))
     _audit("intake_discarded", case=case, by=by)
-    _shred_key(case=case, by=by, reason="intake discarded")
-    case.status, case.shredded_at = Case.Status.CLOSED, timezone.now()
-    case.save(update_fields=["status", "shredded_at", "updated_at"])
+    _shred_key(case=case, by=by, reason="intake discarded")  # closes the case and sets shredded_at
 
 
 @dataclass
@@ -496,8 +501,5 @@ def decide_shred(*, shred_request: ShredRequest, by: User, approve: bool) -> Shr
     if not approve:
         _audit("shred_declined", case=case, by=by)
         return None
-    _shred_key(case=case, by=by, reason="approved shred request")
-    case.shredded_at = timezone.now()
-    case.status = Case.Status.CLOSED
-    case.save(update_fields=["shredded_at", "status", "updated_at"])
+    _shred_key(case=case, by=by, reason="approved shred request")  # closes the case and sets shredded_at
     return None

@@ -695,6 +695,15 @@ class VaultModel(models.Model):
         ``vault.services.shred_data_keys`` (shredding, and a restore's shred list) calls it.
         """
 
+    @classmethod
+    def mark_shredded(cls, key_ids: list[Any], when: Any) -> None:
+        """Record on the rows that own these data keys that they are shredded (a case's status, say).
+
+        ``vault.services.shred_data_keys`` calls it in the same transaction, so a live
+        shred and a restore re-applying a shred list leave the rows alike; an owner
+        model with such state overrides it.
+        """
+
 
 def with_blind_indexes(model: type[models.Model], update_fields: Any) -> list[str]:
     """``update_fields`` and the blind indexes over any of them (field names or attnames)."""

@@ -136,6 +136,9 @@ def shred_data_keys(*, key_ids: Iterable[uuid.UUID | str], batch_size: int = 500
             forget = getattr(model, "forget_index_rows", None)
             if forget is not None:
                 forget(live)  # tags kept in other tables (a case's aliases) go too
+            mark = getattr(model, "mark_shredded", None)
+            if mark is not None and model.VAULT_KEY == "data_key":  # type: ignore[attr-defined]
+                mark(live, now)  # the owner says so itself (a case: closed, shredded_at)
         destroyed += live
     return destroyed
 

@@ -122,27 +122,6 @@ def test_another_identity_cannot_restore(trustee, scratch_database, tmp_path):
     assert query_scratch(scratch_database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
 
 
-def test_a_restore_by_hand_needs_only_age_zstd_and_pg_restore(trustee, scratch_database):
-    """README's by-hand restore, with Debian's age CLI: no Haven code involved."""
-    identity_file, _ = trustee
-    case = CaseFactory(full_name=SENTINEL)
-    backup = services.create_backup()
-    dump = settings.BACKUP_DIR / f"{backup.name}.dump.zst.age"
-    database = scratch_database.replace("postgres://", "postgresql://")
-
-    subprocess.run(
-        f'age -d -i "{identity_file}" "{dump}" | zstd -d | pg_restore --no-owner --no-privileges -d "{database}"',
-        shell=True, check=True, executable="/bin/bash",
-    )  # fmt: skip
-    keyring = subprocess.run(
-        ["age", "-d", "-i", str(identity_file), str(settings.BACKUP_DIR / f"{backup.name}.keyring.json.age")],
-        capture_output=True, check=True,
-    )  # fmt: skip
-
-    assert query_scratch(scratch_database, "SELECT code FROM defectors_case") == [(case.code,)]
-    assert json.loads(keyring.stdout)["keks"][0]["key"]
-
-
 def test_the_live_chain_records_the_backup(trustee):
     backup = services.create_backup()
     assert verify_chain().ok
