@@ -128,9 +128,25 @@ def main(argv: list[str]) -> int:
     except (pyrage.EncryptError, zstandard.ZstdError) as exc:
         say(report, error=f"the backup stream failed ({type(exc).__name__})")
         return 1
-    result["peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["peak_kb"] = peak_kb()
     say(report, **result)
     return 0
+
+
+def peak_kb() -> int:
+    """This process's peak resident memory in KB since it started running this program.
+
+    /proc's VmHWM, not getrusage: on Linux ru_maxrss survives exec, so it would count
+    the (larger) process this one was forked from.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _remove(path: str) -> None:
