@@ -21,8 +21,8 @@ one run, on the same database:
 Each is run as its own process tree; peak memory is the largest resident set
 of any process in it (getrusage of the children: pg_dump, age or the stream
 process for the pipelines, the Django process for Haven). Per process: the
-stream process reports its own peak, and ``manage.py backup -v 2`` prints the
-Django process's and its children's. Time is compared with the by-hand
+stream process reports its own peak (VmHWM), and ``manage.py backup -v 2``
+prints the Django process's. Time is compared with the by-hand
 pipeline and with the floor (``pg_dump -Z0 | zstd -1 | age``) of the same run. Restores go into a fresh database
 each: by hand ``age -d | pg_restore``; Haven's ``manage.py restore`` (verify,
 decrypt and restore in a stream, then its checks) with the time of each step.
