@@ -43,11 +43,14 @@ run: prereqs-run $(STAMP)
 	@# var/ holds the laptop database, the keyring, demo credentials and backups: the owner's only.
 	mkdir -p var && chmod 700 var
 	$(PY) -m vault.keyring generate var/keyring.json --if-missing
+	@# Without trustees' keys, backups go to a demo trustee key (DEMO ONLY; refused with debug off).
+	@[ -n "$$HAVEN_BACKUP_RECIPIENTS" ] || $(PY) -m backups.demo_key var/demo-trustee-key.txt
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
 	@echo ""
 	@echo "Demo users: var/demo-credentials.json (username, password and TOTP secret for each role)."
 	@echo "A current code for a role: $(DEV_ENV) $(PY) manage.py seed_demo --code admin"
+	@[ -n "$$HAVEN_BACKUP_RECIPIENTS" ] || echo "Backups: to the demo trustee key var/demo-trustee-key.txt (DEMO ONLY: anyone who takes this machine can read them)."
 	@echo ""
 	$(DEV_ENV) $(PY) manage.py runserver $(ADDR)
 

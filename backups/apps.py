@@ -9,3 +9,6 @@ class BackupsConfig(AppConfig):
     name = "backups"
     default_auto_field = "django.db.models.BigAutoField"
     nav = [NavEntry("backups:index", _("Backups"), roles={Role.ADMIN})]
+
+    def ready(self) -> None:
+        from backups import checks  # noqa: F401  (registers the deploy check)

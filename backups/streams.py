@@ -1,10 +1,11 @@
 """The byte streams of a backup: database -> zstd -> age -> file, and back.
 
-Nothing here writes plaintext anywhere but a pipe or memory: the dump is read
-from ``pg_dump``'s stdout (or SQLite's in-memory copy), compressed and
-encrypted in fixed-size chunks, and only ciphertext reaches the disk. Memory
-stays bounded by the buffers below, whatever the database size (SQLite, the
-laptop default, is copied into memory whole).
+Nothing here writes plaintext anywhere but a pipe or memory: ``pg_dump``'s
+stdout (or SQLite's in-memory copy, through a pipe) goes straight into a lean
+child process (``backups/pipeline.py``: no Django) that compresses and
+encrypts it in fixed-size chunks, and only ciphertext reaches the disk. Memory
+stays bounded by that process's buffers, whatever the database size (SQLite,
+the laptop default, is copied into memory whole).
 
 zstd was chosen by measuring (README, "Backups"): ``pg_dump -Z0`` piped
 through zstd level 1 is several times faster than pg_dump's own gzip at a
@@ -16,11 +17,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import os
-import queue
 import re
 import sqlite3
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,9 +33,7 @@ import pyrage
 import zstandard
 from pyrage import x25519
 
-CHUNK = 1 << 20  # bytes read from the dump at a time
-PREFETCH = 8  # chunks read ahead of the compressor: the most plaintext held in memory
-ZSTD_LEVEL = 1  # measured: on dumps that are mostly ciphertext, level 3 costs twice the CPU for no smaller file
+PIPELINE = Path(__file__).with_name("pipeline.py")  # run by path with python -I: see lean_env
 AGE_MAGIC = b"age-encryption.org/v1\n"
 MAX_HEADER = 64 * 1024  # an age header with a few recipients is well under 1 KB
 STDERR_KEEP = 2000
@@ -75,34 +75,12 @@ def read_identities(path: str | Path) -> list[x25519.Identity]:
     return identities
 
 
-class HashingWriter:
-    """Writes to a file, keeping the SHA-256 and size of what went through; reports progress."""
-
-    def __init__(self, file: IO[bytes], progress: Callable[[int], None] | None = None) -> None:
-        self.file = file
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-        self._progress = progress
-        self._reported = 0
-
-    def write(self, data: bytes) -> int:
-        self.file.write(data)
-        self.sha256.update(data)
-        self.size += len(data)
-        if self._progress and self.size - self._reported >= 16 * CHUNK:
-            self._reported = self.size
-            self._progress(self.size)
-        return len(data)
-
-    def flush(self) -> None:
-        self.file.flush()
-
-
 @dataclass(frozen=True)
 class WrittenFile:
     name: str
     size: int
     sha256: str
+    peak_kb: int = 0  # the stream process's peak resident memory (0: not measured)
 
 
 def create_private(path: Path) -> IO[bytes]:
@@ -110,65 +88,78 @@ def create_private(path: Path) -> IO[bytes]:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
-class Compressing(io.RawIOBase):
-    """``source`` zstd-compressed by a thread of its own, up to PREFETCH chunks ahead.
-
-    Reading, compressing (zstd releases the GIL) and encrypting then run at
-    once, as the three processes of ``pg_dump | zstd | age`` would; without
-    it pg_dump would block on a full 64 KB pipe whenever this process is busy
-    encrypting. Memory stays bounded by PREFETCH chunks either side.
-    """
-
-    def __init__(self, source: IO[bytes]) -> None:
-        super().__init__()
-        self._chunks: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=PREFETCH)
-        self._pending = memoryview(b"")
-        self._done = False
-        self._thread = threading.Thread(target=self._pump, args=(source,), daemon=True)
-        self._thread.start()
-
-    def _pump(self, source: IO[bytes]) -> None:
-        try:
-            compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj()
-            for chunk in iter(lambda: source.read(CHUNK), b""):
-                out = compressor.compress(chunk)
-                if out:
-                    self._chunks.put(out)
-            self._chunks.put(compressor.flush())
-            self._chunks.put(b"")
-        except BaseException as exc:  # handed to the reading thread, which raises it
-            self._chunks.put(exc)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending and not self._done:
-            item = self._chunks.get()
-            if isinstance(item, BaseException):
-                raise item
-            self._pending, self._done = memoryview(item), not item
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
+def lean_env() -> dict[str, str]:
+    """The stream process's whole environment: no secret, no database password, no Django setting."""
+    return {key: os.environ[key] for key in ("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL") if key in os.environ}
 
 
-def encrypt_stream(
-    source: IO[bytes],
+def encrypt_in_child(
     path: Path,
     recipients: list[x25519.Recipient],
+    *,
+    stdin: IO[bytes] | None = None,
+    data: bytes | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> WrittenFile:
-    """zstd-compress and age-encrypt ``source`` into a new file at ``path`` (mode 0600)."""
-    # pyrage pulls 8 KB at a time: a buffer keeps those calls in C.
-    reader = io.BufferedReader(Compressing(source), buffer_size=CHUNK)
-    with create_private(path) as file:
-        writer = HashingWriter(file, progress)
-        pyrage.encrypt_io(reader, writer, recipients)
-        file.flush()
-        os.fsync(file.fileno())
-    return WrittenFile(path.name, writer.size, writer.sha256.hexdigest())
+    """zstd-compress and age-encrypt a stream into a new file at ``path`` (mode 0600), in a lean process.
+
+    The stream is ``stdin`` (a pipe, e.g. pg_dump's stdout, handed to the
+    child directly: its bytes never pass through this process) or ``data``
+    (written into a pipe by a thread here); ``stdin`` is closed here once the
+    child holds it. The child is ``backups/pipeline.py``
+    run with ``python -I``: no Django, an environment with no secret in it. It
+    reports progress and the file's size and SHA-256 as JSON lines. Raises
+    BackupError when the child fails or dies; the child removes its partial
+    file when it fails, the caller removes it when the child was killed.
+    """
+    child = subprocess.Popen(  # noqa: S603 (this interpreter, our own script, public keys)
+        [sys.executable, "-I", str(PIPELINE), str(path), *(str(recipient) for recipient in recipients)],
+        stdin=stdin if stdin is not None else subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=lean_env(),
+    )
+    if stdin is not None:
+        stdin.close()  # handed over: if the child dies, the writer into this pipe sees it at once
+    assert child.stdout is not None and child.stderr is not None
+    stderr = _StderrTail(child.stderr)
+    stderr.start()
+    feeder = None
+    if stdin is None:
+        feeder = threading.Thread(target=_feed, args=(child.stdin, data or b""), daemon=True)
+        feeder.start()
+    last: dict[str, Any] = {}
+    try:
+        for line in child.stdout:
+            try:
+                last = json.loads(line)
+            except ValueError:
+                continue
+            if progress is not None and "sha256" not in last and "size" in last:
+                progress(int(last["size"]))
+    except BaseException:
+        child.kill()  # this side gave up (e.g. the progress update failed): the stream stops too
+        raise
+    finally:
+        child.stdout.close()
+        code = child.wait()
+        if feeder is not None:
+            feeder.join(timeout=5)
+    if code == 0 and "sha256" in last:
+        return WrittenFile(path.name, int(last["size"]), str(last["sha256"]), int(last.get("peak_kb", 0)))
+    if "error" in last:
+        raise BackupError(str(last["error"])[:200])
+    if code < 0:
+        raise BackupError(f"the backup stream process stopped (killed by signal {-code})")
+    raise BackupError(f"the backup stream process failed (exit {code}): {stderr.text()}")
+
+
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    try:
+        with pipe:
+            pipe.write(data)
+    except BrokenPipeError:
+        pass  # the child stopped early: its exit code says why
 
 
 def encrypt_bytes(data: bytes, path: Path, recipients: list[x25519.Recipient]) -> WrittenFile:
@@ -257,7 +248,7 @@ def tool_version(tool: str) -> str:
 def dump_postgres(
     database: dict[str, Any], path: Path, recipients: list[x25519.Recipient], **kwargs: Any
 ) -> WrittenFile:
-    """``pg_dump -Fc -Z0`` streamed through zstd and age into ``path``."""
+    """``pg_dump -Fc -Z0``'s stdout handed straight to the stream process, which writes ``path``."""
     # From PATH on purpose: the operator's PostgreSQL client tools (README, "Backups").
     process = subprocess.Popen(
         ["pg_dump", "--format=custom", "--compress=0", "--no-password"],  # noqa: S607
@@ -270,17 +261,19 @@ def dump_postgres(
     stderr = _StderrTail(process.stderr)
     stderr.start()
     try:
-        written = encrypt_stream(process.stdout, path, recipients, **kwargs)
-    finally:
-        process.stdout.close()
-        code = process.wait()
+        written = encrypt_in_child(path, recipients, stdin=process.stdout, **kwargs)
+    except BaseException:
+        process.terminate()  # the stream is gone: pg_dump must not wait on a pipe nobody reads
+        process.wait()
+        raise
+    code = process.wait()
     if code != 0:
         raise BackupError(f"pg_dump failed (exit {code}): {stderr.text()}")
     return written
 
 
 def dump_sqlite(database: dict[str, Any], path: Path, recipients: list[x25519.Recipient], **kwargs: Any) -> WrittenFile:
-    """A consistent copy of the SQLite database, made in memory, streamed through zstd and age."""
+    """A consistent copy of the SQLite database, made in memory, piped into the stream process."""
     source = sqlite3.connect(f"file:{database['NAME']}?mode=ro", uri=True)
     memory = sqlite3.connect(":memory:")
     try:
@@ -289,7 +282,7 @@ def dump_sqlite(database: dict[str, Any], path: Path, recipients: list[x25519.Re
     finally:
         source.close()
         memory.close()
-    return encrypt_stream(io.BytesIO(image), path, recipients, **kwargs)
+    return encrypt_in_child(path, recipients, data=image, **kwargs)
 
 
 def decrypt_to(path: Path, identities: list[x25519.Identity], sink: IO[bytes]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
-from backups import services
+from backups import demo_key, services
 from backups.models import Backup
 
 HISTORY = 50
@@ -28,6 +29,9 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
         "backups": backups,
         "last_good": last_good,
         "running": running,  # the page refreshes itself while a backup runs: that is the progress
+        # make run's demo trustee key (debug only; refused otherwise): the page says so plainly.
+        "demo_key": bool(demo_key.demo_recipients(list(settings.BACKUP_RECIPIENTS), settings.BACKUP_DEMO_KEY_FILE)),
+        "demo_key_file": settings.BACKUP_DEMO_KEY_FILE,
     }
     return render(request, "backups/index.html", context)
 

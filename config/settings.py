@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from backups import demo_key
 from vault.keyring import Keyring, KeyringError, load_keyring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -282,6 +283,17 @@ HAVEN_ASSISTANCE_APPROVAL_ABOVE = {
 # server can write them but never read them. See README, "Backups".
 BACKUP_DIR = Path(os.environ.get("HAVEN_BACKUP_DIR", VAR_DIR / "backups"))
 BACKUP_RECIPIENTS = envlist("HAVEN_BACKUP_RECIPIENTS")
+# On a laptop (debug on, no trustees configured) backups go to the demo trustee key, whose
+# identity make run writes here, so the whole journey works; with debug off it is refused:
+# anyone who takes the server can read backups made with it (backups/demo_key.py).
+BACKUP_DEMO_KEY_FILE = VAR_DIR / demo_key.FILE_NAME
+if DEBUG and not BACKUP_RECIPIENTS:
+    BACKUP_RECIPIENTS = [demo_key.DEMO_RECIPIENT]
+if not DEBUG and demo_key.demo_recipients(BACKUP_RECIPIENTS, BACKUP_DEMO_KEY_FILE):
+    _fail(
+        "HAVEN_BACKUP_RECIPIENTS holds the demo trustee key, whose identity is public (make run's "
+        "var/demo-trustee-key.txt): anyone could read those backups. Give the trustees' own age keys."
+    )
 BACKUP_KEEP_DAILY = envint("HAVEN_BACKUP_KEEP_DAILY", 7)
 BACKUP_KEEP_WEEKLY = envint("HAVEN_BACKUP_KEEP_WEEKLY", 5)
 BACKUP_KEEP_MONTHLY = envint("HAVEN_BACKUP_KEEP_MONTHLY", 12)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
+import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pyrage
@@ -19,7 +23,7 @@ from pyrage import passphrase, x25519
 
 from audit.models import AuditEvent
 from audit.services import log_event
-from backups import services
+from backups import demo_key, services, streams
 from backups.models import Backup
 from tests.factories import CaseFactory
 
@@ -69,10 +73,15 @@ def test_nothing_the_server_holds_decrypts_a_backup(trustee):
         for identity in identities:
             with pytest.raises(pyrage.DecryptError):
                 pyrage.decrypt(ciphertext, [identity])
-    # And no age identity is anywhere in the installation's tree.
+    # And no age identity is anywhere in the installation's tree, but make run's demo key
+    # (public, never a recipient here), which does not decrypt it either.
     for path in (settings.BASE_DIR / "var").rglob("*"):
-        if path.is_file() and path.stat().st_size < 10_000_000:
-            assert b"AGE-SECRET-KEY-" not in path.read_bytes(), path
+        if path.is_file() and path.stat().st_size < 10_000_000 and b"AGE-SECRET-KEY-" in path.read_bytes():
+            assert path.name == demo_key.FILE_NAME, path
+            for identity in streams.read_identities(path):
+                for backup_file in [p for p in files_of(backup) if p.suffix == ".age"]:
+                    with pytest.raises(pyrage.DecryptError):
+                        pyrage.decrypt(backup_file.read_bytes(), [identity])
 
 
 def test_no_plaintext_reaches_any_temporary_directory_during_a_backup(trustee):
@@ -157,6 +166,91 @@ def test_a_dump_that_dies_halfway_leaves_no_file_and_is_recorded(trustee, tmp_pa
     assert list(settings.BACKUP_DIR.iterdir()) == []
     event = AuditEvent.objects.filter(action="backups.backup.failed").get()
     assert event.object_ref == backup.name
+
+
+def test_a_stream_process_killed_mid_backup_fails_the_backup_and_leaves_no_file(trustee, tmp_path, monkeypatch):
+    # A pg_dump that sends part of a dump, then waits: the stream process is killed meanwhile
+    # (an out-of-memory kill, an operator's kill -9).
+    fake = tmp_path / "bin" / "pg_dump"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'pg_dump (PostgreSQL) 15'; exit 0; }\n"
+        "head -c 3000000 /dev/urandom; exec sleep 60\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    launched: list[subprocess.Popen] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(args, **kwargs):  # type: ignore[no-untyped-def]
+        process = real_popen(args, **kwargs)
+        launched.append(process)
+        return process
+
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+
+    def kill_the_stream() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            streams_ = [p for p in launched if str(streams.PIPELINE) in p.args]
+            partial = list(settings.BACKUP_DIR.glob("*.partial"))
+            if streams_ and partial and partial[0].stat().st_size > 0:
+                os.kill(streams_[0].pid, signal.SIGKILL)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_the_stream)
+    killer.start()
+    started = time.monotonic()
+    backup = services.create_backup()
+    killer.join()
+
+    assert backup.status == Backup.Status.FAILED
+    assert backup.error == "the backup stream process stopped (killed by signal 9)"
+    assert list(settings.BACKUP_DIR.iterdir()) == []
+    assert time.monotonic() - started < 30  # pg_dump was stopped, not waited for
+    assert AuditEvent.objects.filter(action="backups.backup.failed", object_ref=backup.name).exists()
+    dumps = [p for p in launched if p.args[0] == "pg_dump" and "--format=custom" in p.args]
+    assert dumps and dumps[0].poll() is not None
+
+
+def test_the_stream_runs_in_a_lean_process_without_django_or_secrets(trustee, monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "sentinel-db-password")
+    launched: list[tuple[list[str], dict]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(args, **kwargs):  # type: ignore[no-untyped-def]
+        launched.append((list(args), dict(kwargs.get("env") or {})))
+        return real_popen(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    assert services.create_backup().status == Backup.Status.OK
+
+    [(args, env)] = [(args, env) for args, env in launched if str(streams.PIPELINE) in args]
+    assert args[:3] == [sys.executable, "-I", str(streams.PIPELINE)]
+    assert set(env) <= {"PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL"}
+    # What the stream process imports: the standard library, pyrage and zstandard; nothing of Haven's.
+    probe = (
+        "import runpy, sys; runpy.run_path(sys.argv[1], run_name='probe'); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'django', 'config', 'backups', 'vault', 'psycopg'}))"
+    )
+    result = subprocess.run([sys.executable, "-I", "-c", probe, str(streams.PIPELINE)], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_the_stream_process_memory_stays_small_whatever_the_size(tmp_path, trustee):
+    _identity_file, identity = trustee
+    source = subprocess.Popen(["head", "-c", "120000000", "/dev/urandom"], stdout=subprocess.PIPE)
+    assert source.stdout is not None
+    sizes: list[int] = []
+    written = streams.encrypt_in_child(
+        tmp_path / "big.age", [identity.to_public()], stdin=source.stdout, progress=sizes.append
+    )
+    source.wait()
+
+    assert written.size > 120_000_000 and written.peak_kb < 64 * 1024
+    assert sizes and sizes == sorted(sizes) and sizes[-1] < written.size  # progress, as the file grew
+    assert written.sha256 == hashlib.sha256((tmp_path / "big.age").read_bytes()).hexdigest()
 
 
 def test_a_backup_without_recipients_fails_plainly(trustee, settings):

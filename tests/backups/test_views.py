@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+from django.db.migrations.recorder import MigrationRecorder
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,12 +44,32 @@ def test_an_administrator_sees_each_backup_and_the_time_since_the_last_good_one(
     assert STALE_WARNING not in page and 'http-equiv="refresh"' not in page
 
 
+def installed_hours_ago(hours: float) -> None:
+    MigrationRecorder.Migration.objects.update(applied=timezone.now() - timedelta(hours=hours))
+
+
 @pytest.mark.parametrize("age_hours", [27, None])
 def test_every_admin_page_warns_when_the_last_good_backup_is_too_old_or_missing(admin_client, age_hours):
+    installed_hours_ago(24 * 30)
     if age_hours:
         Backup.objects.create(status=Backup.Status.OK, started_at=timezone.now() - timedelta(hours=age_hours))
     for name in ("accounts:people", "defectors:shred_requests", "backups:index"):
         assert STALE_WARNING in admin_client.get(reverse(name)).content.decode(), name
+
+
+def test_a_fresh_installation_is_not_warned_before_its_first_backup_is_due(admin_client, settings):
+    installed_hours_ago(settings.BACKUP_WARN_HOURS - 1)
+    for name in ("accounts:people", "backups:index"):
+        assert STALE_WARNING not in admin_client.get(reverse(name)).content.decode(), name
+    # A day later, still no backup: now it is a real missing backup.
+    installed_hours_ago(settings.BACKUP_WARN_HOURS + 1)
+    assert STALE_WARNING in admin_client.get(reverse("accounts:people")).content.decode()
+
+
+def test_a_fresh_installation_whose_first_backup_failed_is_warned(admin_client):
+    installed_hours_ago(1)
+    Backup.objects.create(status=Backup.Status.FAILED, started_at=timezone.now(), error="pg_dump failed (exit 1): x")
+    assert FAILED_WARNING in admin_client.get(reverse("accounts:people")).content.decode()
 
 
 def test_every_admin_page_warns_when_the_last_backup_failed(admin_client, good_backup):
