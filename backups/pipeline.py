@@ -123,7 +123,8 @@ def main(argv: list[str]) -> int:
         say(report, error="the output file exists already")
         return 1
     except OSError as exc:
-        say(report, error=f"cannot write the backup ({exc.strerror or type(exc).__name__})")
+        # errno travels too: the parent raises it as an OSError, so a full disk reads as one
+        say(report, error=f"cannot write the backup ({exc.strerror or type(exc).__name__})", errno=exc.errno)
         return 1
     except (pyrage.EncryptError, zstandard.ZstdError) as exc:
         say(report, error=f"the backup stream failed ({type(exc).__name__})")

@@ -109,7 +109,8 @@ def encrypt_in_child(
     child holds it. The child is ``backups/pipeline.py``
     run with ``python -I``: no Django, an environment with no secret in it. It
     reports progress and the file's size and SHA-256 as JSON lines. Raises
-    BackupError when the child fails or dies; the child removes its partial
+    BackupError when the child fails or dies (OSError when it could not write the
+    file: a full disk); the child removes its partial
     file when it fails, the caller removes it when the child was killed.
     """
     child = subprocess.Popen(  # noqa: S603 (this interpreter, our own script, public keys)
@@ -147,6 +148,8 @@ def encrypt_in_child(
             feeder.join(timeout=5)
     if code == 0 and "sha256" in last:
         return WrittenFile(path.name, int(last["size"]), str(last["sha256"]), int(last.get("peak_kb", 0)))
+    if isinstance(last.get("errno"), int):  # the disk (full, read-only): the caller's reason names it
+        raise OSError(last["errno"], os.strerror(last["errno"]))
     if "error" in last:
         raise BackupError(str(last["error"])[:200])
     if code < 0:

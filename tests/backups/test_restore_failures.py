@@ -140,7 +140,7 @@ def test_pg_restore_into_a_database_that_is_not_empty_names_the_error_and_change
     _identity_file, identity = trustee
     execute(scratch_database, "CREATE TABLE accounts_user (id int)")
     path = tmp_path / "whole.dump.zst.age"
-    streams.encrypt_stream(io.BytesIO(plain_dump()), path, [identity.to_public()])
+    streams.encrypt_in_child(path, [identity.to_public()], data=plain_dump())
     target = database_from_url(scratch_database)
 
     with pytest.raises(BackupError) as failed:
@@ -159,7 +159,7 @@ def test_a_truncated_archive_names_pg_restore_s_error_and_restores_nothing(trust
     CaseFactory.create_batch(5, full_name=SENTINEL)
     whole = plain_dump()
     path = tmp_path / "truncated.dump.zst.age"
-    streams.encrypt_stream(io.BytesIO(whole[: len(whole) * 2 // 3]), path, [identity.to_public()])
+    streams.encrypt_in_child(path, [identity.to_public()], data=whole[: len(whole) * 2 // 3])
     target = database_from_url(scratch_database)
 
     with pytest.raises(BackupError) as failed:
@@ -174,7 +174,7 @@ def test_a_truncated_archive_names_pg_restore_s_error_and_restores_nothing(trust
 def test_a_cut_off_encrypted_file_is_called_damaged_not_a_wrong_key(trustee, tmp_path):
     _identity_file, identity = trustee
     path = tmp_path / "cut.dump.zst.age"
-    streams.encrypt_stream(io.BytesIO(os.urandom(500_000)), path, [identity.to_public()])
+    streams.encrypt_in_child(path, [identity.to_public()], data=os.urandom(500_000))
     path.write_bytes(path.read_bytes()[:100_000])
 
     with pytest.raises(BackupError, match=r"cut\.dump\.zst\.age is damaged or truncated: it stops decrypting part-way"):
