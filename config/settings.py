@@ -163,6 +163,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "audit.middleware.RequestIdMiddleware",
+    "config.sending.SentFormMiddleware",
     "vault.middleware.VaultMiddleware",
     "audit.middleware.DamagedRecordMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -366,6 +367,7 @@ SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "config.sending.csrf_failure"  # a form sent by static/js/send.js gets a fresh token
 # Messages can name what was done ("Role saved for ..."): keep them in the sealed
 # session, not in a readable cookie without the __Host- prefix.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
