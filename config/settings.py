@@ -168,6 +168,7 @@ MIDDLEWARE = [
     # Early: PostgreSQL or Redis down gets a plain 503 naming it (health/unavailable.py).
     "health.unavailable.DependencyDownMiddleware",
     "audit.middleware.RequestIdMiddleware",
+    "config.sending.SentFormMiddleware",
     "vault.middleware.VaultMiddleware",
     "audit.middleware.DamagedRecordMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -387,6 +388,7 @@ SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "config.sending.csrf_failure"  # a form sent by static/js/send.js gets a fresh token
 # Messages can name what was done ("Role saved for ..."): keep them in the sealed
 # session, not in a readable cookie without the __Host- prefix.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -20,6 +20,7 @@ from accounts.decorators import role_required
 from accounts.expired import user_of_expired_session
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
+from config.sending import KEPT_HEADER
 from defectors import services
 from defectors.access import get_case_for_user
 from defectors.forms import (
@@ -131,11 +132,16 @@ def _keep_after_expiry(request: HttpRequest, code: str, step: str) -> HttpRespon
     """
     user = user_of_expired_session(request) if request.method == "POST" and step in MODEL_STEPS else None
     case = Case.objects.filter(code=code).first() if user is not None and user.works_on_cases else None
+    kept = False
     if user is not None and case is not None:
         posted = {name: values for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"}
-        if services.keep_step_after_expiry(case=case, by=user, step=step, data=posted):
+        kept = services.keep_step_after_expiry(case=case, by=user, step=step, data=posted)
+        if kept:
             messages.info(request, _("Your session had ended. What you typed is kept: log in again to go on."))
-    return redirect_to_login(request.get_full_path())
+    response = redirect_to_login(request.get_full_path())
+    if kept:
+        response[KEPT_HEADER] = "1"  # a form sent by static/js/send.js goes on to the login page, which says so
+    return response
 
 
 @role_required(*User.CASE_ROLES)

@@ -47,6 +47,7 @@
     var dirty = false;
     form.addEventListener("input", function () { dirty = true; });
     form.addEventListener("submit", function () { dirty = false; });
+    form.addEventListener("haven:not-saved", function () { dirty = true; });  // send.js: the server did not take it
     window.addEventListener("beforeunload", function (event) {
       if (!dirty) { return; }
       event.preventDefault();

@@ -140,7 +140,7 @@ def test_a_debrief_is_planned_run_reviewed_and_exported_at_360_px(  # type: igno
     sup.reload()
     sup.get_by_label("Approved").check()
     sup.get_by_role("button", name="Record the decision").click()
-    expect(sup.get_by_text("Approved").first).to_be_visible()
+    expect(sup.locator("[data-review].message--success")).to_contain_text("Approved")  # the page after the decision
     assert DebriefSession.objects.get().status == DebriefSession.Status.APPROVED
 
     # The export asks for the password again, then downloads.
