@@ -157,7 +157,7 @@ def test_a_dump_that_dies_halfway_leaves_no_file_and_is_recorded(trustee, tmp_pa
     fake.write_text(
         "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'pg_dump (PostgreSQL) 15'; exit 0; }\n"
         # the archive-format probe (a schema-only dump) is answered by the real tool
-        f"case \"$*\" in *--schema-only*) exec {shutil.which('pg_dump')} \"$@\";; esac\n"
+        f'case "$*" in *--schema-only*) exec {shutil.which("pg_dump")} "$@";; esac\n'
         "head -c 200000 /dev/urandom; echo 'connection lost' >&2; exit 1\n"
     )
     fake.chmod(0o755)
@@ -179,7 +179,7 @@ def test_a_stream_process_killed_mid_backup_fails_the_backup_and_leaves_no_file(
     fake.write_text(
         "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'pg_dump (PostgreSQL) 15'; exit 0; }\n"
         # the archive-format probe (a schema-only dump) is answered by the real tool
-        f"case \"$*\" in *--schema-only*) exec {shutil.which('pg_dump')} \"$@\";; esac\n"
+        f'case "$*" in *--schema-only*) exec {shutil.which("pg_dump")} "$@";; esac\n'
         "head -c 3000000 /dev/urandom; exec sleep 60\n"
     )
     fake.chmod(0o755)
