@@ -259,7 +259,7 @@ CELERY_BEAT_SCHEDULER = "health.scheduler:HeartbeatScheduler"
 # one silent for HEARTBEAT_STALE_SECONDS lost its worker (killed, restarted): beat's sweeps
 # mark the backup failed and compute the report again (README, "Operations").
 HEARTBEAT_SECONDS = envint("HAVEN_HEARTBEAT_SECONDS", 15)
-HEARTBEAT_STALE_SECONDS = envint("HAVEN_HEARTBEAT_STALE_SECONDS", 90)
+HEARTBEAT_STALE_SECONDS = envint("HAVEN_HEARTBEAT_STALE_SECONDS", 60)
 # Daily work at a wall-clock hour in the organisation's zone (CELERY_TIMEZONE), not an interval
 # counted from beat's start, which every restart of beat postponed.
 REMINDER_HOUR = envint("HAVEN_REMINDER_HOUR", 6)

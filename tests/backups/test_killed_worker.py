@@ -50,7 +50,7 @@ def test_a_backup_whose_worker_is_killed_is_failed_with_its_reason_and_a_new_one
             lock.release()
         wait_for(lambda: gone(waiting), what="the killed worker's pg_dump to end")
 
-        settings.HEARTBEAT_STALE_SECONDS = 2  # beat's sweep, a little sooner than 90 s
+        settings.HEARTBEAT_STALE_SECONDS = 2  # beat's sweep, a little sooner than a minute
         wait_for(lambda: services.fail_stopped_backups(), what="the sweep to notice the silent backup")
         backup.refresh_from_db()
         assert backup.status == Backup.Status.FAILED and not backup.is_in_progress
