@@ -183,7 +183,7 @@ def fail_stopped_backups() -> list[str]:
     files (``.partial`` or renamed, with no manifest) are removed and an audit event says why.
     """
     failed = []
-    for backup in Backup.objects.stopped():
+    for backup in Backup.objects.stopped().select_related("started_by"):
         with transaction.atomic():
             reason = _("the worker stopped during the backup (killed or restarted); nothing was kept; start it again")
             if (

@@ -268,7 +268,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "support.tasks.send_reminders",
         "schedule": crontab(hour=str(REMINDER_HOUR), minute="0"),
     },
-    "worker-heartbeat": {"task": "health.tasks.worker_heartbeat", "schedule": 30},
+    # Expires unsent: with the worker down for a day, its heartbeats do not pile up in the queue.
+    "worker-heartbeat": {"task": "health.tasks.worker_heartbeat", "schedule": 30, "options": {"expires": 25}},
 }
 
 # Transition support (support/): a referral sent this many days ago without an answer

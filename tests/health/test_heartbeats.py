@@ -54,7 +54,8 @@ def test_beat_queues_the_worker_heartbeat_and_records_its_own():
     from health.scheduler import HeartbeatScheduler
 
     entry = settings.CELERY_BEAT_SCHEDULE["worker-heartbeat"]
-    assert entry == {"task": "health.tasks.worker_heartbeat", "schedule": 30} and entry["task"] in app.tasks
+    assert entry["task"] == "health.tasks.worker_heartbeat" and entry["task"] in app.tasks
+    assert entry["schedule"] == 30 and entry["options"]["expires"] < 30
     assert app.conf.beat_scheduler == "health.scheduler:HeartbeatScheduler"
     assert heartbeats.PARTS["worker"].late_after > 2 * timedelta(seconds=entry["schedule"])
     assert issubclass(HeartbeatScheduler, PersistentScheduler)  # the schedule file: a restart postpones nothing

@@ -254,3 +254,8 @@ class TestLateBackgroundWork:
         page = sup.get("/support/").content.decode()
         assert self.WORKER in page and self.REMINDERS in page and "The scheduler" not in page
         assert self.WORKER not in cw.get("/support/").content.decode()  # the supervisor's dashboard only
+
+    def test_a_laptop_without_a_task_queue_is_not_warned(self, sup, settings):
+        """make run: no broker, tasks run in the web process; there is no worker or beat to be late."""
+        settings.CELERY_TASK_ALWAYS_EAGER = True
+        assert self.WORKER not in sup.get("/support/").content.decode()
