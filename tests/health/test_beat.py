@@ -23,8 +23,11 @@ def run_beat(tmp_path: Path, database: str) -> subprocess.Popen[bytes]:
 
 
 def stop(beat: subprocess.Popen[bytes]) -> None:
+    from config.celery import app
+
     beat.terminate()
     beat.wait(timeout=30)
+    app.control.purge()  # what it sent, for no worker: the next test starts from an empty queue
 
 
 @pytest.mark.django_db(transaction=True)  # beat is another process: the test reads what it committed
