@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -9,9 +9,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def stale_before() -> datetime:
+    """A running row whose last heartbeat is older than this lost its worker (HEARTBEAT_STALE_SECONDS)."""
+    return timezone.now() - timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS)
+
+
 class BackupQuerySet(models.QuerySet["Backup"]):
     def last_good(self) -> Backup | None:
         return self.filter(status=Backup.Status.OK).order_by("-started_at").first()
+
+    def in_progress(self) -> BackupQuerySet:
+        """Queued (a worker will take it), or running with a recent heartbeat."""
+        return self.filter(
+            models.Q(status=Backup.Status.QUEUED)
+            | models.Q(status=Backup.Status.RUNNING, heartbeat_at__gte=stale_before())
+        )
+
+    def stopped(self) -> BackupQuerySet:
+        """Running, but its heartbeat stopped: the worker was killed or restarted."""
+        return self.filter(status=Backup.Status.RUNNING).exclude(heartbeat_at__gte=stale_before())
 
 
 class Backup(models.Model):
@@ -38,6 +54,8 @@ class Backup(models.Model):
     error = models.CharField(_("error"), max_length=300, blank=True)  # a kind of failure, never data
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
     verify_error = models.CharField(max_length=300, blank=True)
+    # Set every HEARTBEAT_SECONDS while it runs (health.running), from a thread of its own.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -57,9 +75,10 @@ class Backup(models.Model):
 
     @property
     def is_in_progress(self) -> bool:
-        """Queued or running, and not older than a task may live (a worker that died leaves a stale row)."""
-        recent = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and self.started_at >= recent
+        """Queued, or running with a recent heartbeat (a row whose worker died stops beating)."""
+        if self.status == self.Status.RUNNING:
+            return self.heartbeat_at is not None and self.heartbeat_at >= stale_before()
+        return self.status == self.Status.QUEUED
 
     @property
     def is_verified(self) -> bool:

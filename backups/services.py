@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ from backups.models import Backup
 from backups.retention import to_keep
 from backups.streams import BackupError
 from backups.versions import postgres_versions
+from health.running import keep_beating
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -74,14 +75,11 @@ def backup_dir() -> Path:
 def start_backup(*, by: User) -> Backup:
     """Queue a backup for the worker (the admin page's button); returns its row.
 
-    Raises ValidationError while another backup is queued or running.
+    Raises ValidationError while another backup is queued or running (a running one whose
+    heartbeat stopped does not count: its worker is gone).
     """
     with transaction.atomic():
-        recent = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-        busy = Backup.objects.select_for_update().filter(
-            status__in=[Backup.Status.QUEUED, Backup.Status.RUNNING], started_at__gte=recent
-        )
-        if busy.exists():
+        if Backup.objects.select_for_update().in_progress().exists():
             raise ValidationError(_("A backup is already running."))
         backup = Backup.objects.create(started_by=by, recipients=list(settings.BACKUP_RECIPIENTS))
         log_event(action="backups.backup.requested", actor=by, object_ref=str(backup.id))
@@ -101,14 +99,21 @@ def create_backup(*, backup: Backup | None = None, by: User | None = None) -> Ba
     that failed); any failure removes every file of this backup and is recorded
     in the audit trail. Never raises for a failure: the row says what happened
     (an interrupt, KeyboardInterrupt or SystemExit, is recorded, then re-raised).
+    The row beats while the backup runs: if the process is killed, beat's sweep
+    (fail_stopped_backups) marks it failed and removes its files.
     """
     if backup is None:
         backup = Backup.objects.create(started_by=by, recipients=list(settings.BACKUP_RECIPIENTS))
+    with keep_beating(Backup.objects.filter(pk=backup.pk, status=Backup.Status.RUNNING)):
+        return _write_backup(backup, by)
+
+
+def _write_backup(backup: Backup, by: User | None) -> Backup:
     started = timezone.now()
     backup.name = f"{NAME_PREFIX}{started.astimezone(UTC).strftime(STAMP)}-{backup.id.hex[:6]}"
     backup.status, backup.started_at, backup.size = Backup.Status.RUNNING, started, 0
-    backup.recipients = list(settings.BACKUP_RECIPIENTS)
-    backup.save(update_fields=["name", "status", "started_at", "size", "recipients"])
+    backup.recipients, backup.heartbeat_at = list(settings.BACKUP_RECIPIENTS), started
+    backup.save(update_fields=["name", "status", "started_at", "size", "recipients", "heartbeat_at"])
     database = connection.settings_dict
     vendor = "sqlite" if database["ENGINE"].endswith("sqlite3") else "postgresql"
     step = "preparing the backup"
@@ -170,10 +175,10 @@ def create_backup(*, backup: Backup | None = None, by: User | None = None) -> Ba
         backup.refresh_from_db()
         return backup
     with transaction.atomic():
-        Backup.objects.filter(pk=backup.pk).update(
+        if Backup.objects.filter(pk=backup.pk, status=Backup.Status.RUNNING).update(
             status=Backup.Status.OK, finished_at=finished, size=dumped.size + keys.size
-        )
-        log_event(action="backups.backup.created", actor=by, object_ref=backup.name)
+        ):
+            log_event(action="backups.backup.created", actor=by, object_ref=backup.name)
     backup.refresh_from_db()
     return backup
 
@@ -210,12 +215,36 @@ def _record_failure(backup: Backup, *, by: User | None, reason: str) -> None:
     logger.error("backup %s failed: %s", backup.name, reason)
     try:
         with transaction.atomic():
-            Backup.objects.filter(pk=backup.pk).update(
+            # Only while running: a row beat's sweep already failed keeps its reason and its one event.
+            if Backup.objects.filter(pk=backup.pk, status=Backup.Status.RUNNING).update(
                 status=Backup.Status.FAILED, finished_at=timezone.now(), error=reason, size=0
-            )
-            log_event(action="backups.backup.failed", actor=by, object_ref=backup.name, reason=reason)
+            ):
+                log_event(action="backups.backup.failed", actor=by, object_ref=backup.name, reason=reason)
     except Exception as exc:  # the database itself is gone: the log line above is all there is
         logger.error("backup %s: the failure could not be recorded (%s)", backup.name, type(exc).__name__)
+
+
+def fail_stopped_backups() -> list[str]:
+    """Beat's sweep: every running backup whose heartbeat stopped is marked failed; returns their ids.
+
+    Its worker is gone (killed, out of memory, restarted), so nothing finishes it: its
+    files (``.partial`` or renamed, with no manifest) are removed and an audit event says why.
+    """
+    failed = []
+    for backup in Backup.objects.stopped().select_related("started_by"):
+        with transaction.atomic():
+            reason = _("the worker stopped during the backup (killed or restarted); nothing was kept; start it again")
+            if (
+                not Backup.objects.stopped()
+                .filter(pk=backup.pk)
+                .update(status=Backup.Status.FAILED, finished_at=timezone.now(), error=reason, size=0)
+            ):
+                continue  # it beat again, or ended, meanwhile
+            log_event(action="backups.backup.failed", actor=backup.started_by, object_ref=backup.name or str(backup.pk),
+                      reason=reason)  # fmt: skip
+        remove_files(backup.name)  # named when it started writing: nothing of it is kept
+        failed.append(str(backup.pk))
+    return failed
 
 
 def verify_backup(*, path: Path, public_key: str = "") -> manifest.Verification:

@@ -259,7 +259,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Beat: one entry per periodic task; tasks take ids (or nothing) and are idempotent.
 # A message a killed worker took (acks_late) goes back to the queue after this long: longer
 # than any task may run (CELERY_TASK_TIME_LIMIT), or a slow task would run twice at once.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
+# (A test that kills a worker shortens it for the worker that takes the message back.)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("HAVEN_BROKER_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 5 * 60)
+}
+# Beat records its own heartbeat on every tick (health.scheduler): the health check and the
+# supervisor's dashboard say when beat, the worker or a daily run is late (health.heartbeats).
+CELERY_BEAT_SCHEDULER = "health.scheduler:HeartbeatScheduler"
+# A running backup or computing report beats every HEARTBEAT_SECONDS from a thread of its own;
+# one silent for HEARTBEAT_STALE_SECONDS lost its worker (killed, restarted): beat's sweeps
+# mark the backup failed and compute the report again (README, "Operations").
+HEARTBEAT_SECONDS = envint("HAVEN_HEARTBEAT_SECONDS", 15)
+HEARTBEAT_STALE_SECONDS = envint("HAVEN_HEARTBEAT_STALE_SECONDS", 60)
 # Daily work at a wall-clock hour in the organisation's zone (CELERY_TIMEZONE), not an interval
 # counted from beat's start, which every restart of beat postponed.
 REMINDER_HOUR = envint("HAVEN_REMINDER_HOUR", 6)
@@ -268,6 +279,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "support.tasks.send_reminders",
         "schedule": crontab(hour=str(REMINDER_HOUR), minute="0"),
     },
+    # Expires unsent: with the worker down for a day, its heartbeats do not pile up in the queue.
+    "worker-heartbeat": {"task": "health.tasks.worker_heartbeat", "schedule": 30, "options": {"expires": 25}},
 }
 
 # Transition support (support/): a referral sent this many days ago without an answer

@@ -19,7 +19,23 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def stale_before() -> datetime.datetime:
+    """A computing row whose last heartbeat is older than this lost its worker (HEARTBEAT_STALE_SECONDS)."""
+    return timezone.now() - datetime.timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS)
+
+
 class SnapshotQuerySet(models.QuerySet["Snapshot"]):
+    def in_progress(self) -> SnapshotQuerySet:
+        """Queued (a worker will take it), or computing with a recent heartbeat."""
+        return self.filter(
+            models.Q(status=Snapshot.Status.QUEUED)
+            | models.Q(status=Snapshot.Status.COMPUTING, heartbeat_at__gte=stale_before())
+        )
+
+    def stopped(self) -> SnapshotQuerySet:
+        """Computing, but its heartbeat stopped: the worker was killed or restarted."""
+        return self.filter(status=Snapshot.Status.COMPUTING).exclude(heartbeat_at__gte=stale_before())
+
     def published(self) -> SnapshotQuerySet:
         """What donors may open: approved snapshots, and withdrawn ones (as a notice only)."""
         return self.filter(status__in=[Snapshot.Status.PUBLISHED, Snapshot.Status.WITHDRAWN])
@@ -55,6 +71,9 @@ class Snapshot(models.Model):
     threshold = models.PositiveSmallIntegerField()
     rounding_base = models.PositiveSmallIntegerField()
     progress = models.PositiveSmallIntegerField(default=0)  # percent, while computing
+    # Set every HEARTBEAT_SECONDS while it computes (health.running), from a thread of its own.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # computations started (one more after a lost worker)
     error = models.CharField(max_length=300, blank=True)  # why computing failed: never a count or a name
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

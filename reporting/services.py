@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role
 from audit.services import log_event
+from health.running import keep_beating
 from reporting import compute
 from reporting.disclosure import DisclosureError
 from reporting.models import Snapshot
@@ -38,7 +39,8 @@ def start_draft(*, by: User | None, today: datetime.date | None = None) -> Snaps
     """Queue a draft covering every quarter that has closed plus the lag; returns its row.
 
     ``by`` None: started by the schedule. The worker computes it (reporting.tasks).
-    Raises ValidationError while another snapshot is being computed.
+    Raises ValidationError while another snapshot is queued or being computed (one computing
+    whose heartbeat stopped does not count: beat's sweep computes it again or fails it).
     """
     _require(by, Role.SUPERVISOR)
     today = today or timezone.localdate()
@@ -46,11 +48,7 @@ def start_draft(*, by: User | None, today: datetime.date | None = None) -> Snaps
     k, base = settings.HAVEN_REPORT_THRESHOLD, settings.HAVEN_REPORT_ROUNDING_BASE
     _refuse_another_rule(k, base)
     with transaction.atomic():
-        recent = timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-        busy = Snapshot.objects.select_for_update().filter(
-            status__in=[Snapshot.Status.QUEUED, Snapshot.Status.COMPUTING], created_at__gte=recent
-        )
-        if busy.exists():
+        if Snapshot.objects.select_for_update().in_progress().exists():
             raise ValidationError(_("A report is already being computed."))
         snapshot = Snapshot.objects.create(
             period_end=quarter_end(last),
@@ -94,23 +92,35 @@ def scheduled_draft(*, today: datetime.date | None = None) -> Snapshot | None:
         return None
 
 
+class Superseded(Exception):
+    """This computation's worker was taken for dead and the snapshot computed again or failed."""
+
+
 def run_computation(snapshot_id: str) -> Snapshot | None:
-    """Compute a queued snapshot (the worker's task); a snapshot not queued is left alone (a retry)."""
+    """Compute a queued snapshot (the worker's task); a snapshot not queued is left alone (a retry).
+
+    While it computes, a thread of its own beats the row and writes the progress, each
+    committed at once (the computation's own transaction shows nothing until it ends).
+    """
     with transaction.atomic():
         snapshot = Snapshot.objects.select_for_update().filter(pk=snapshot_id, status=Snapshot.Status.QUEUED).first()
         if snapshot is None:
             return None
-        snapshot.status = Snapshot.Status.COMPUTING
-        snapshot.save(update_fields=["status"])
+        snapshot.status, snapshot.progress, snapshot.heartbeat_at = Snapshot.Status.COMPUTING, 0, timezone.now()
+        snapshot.attempts += 1
+        snapshot.save(update_fields=["status", "progress", "heartbeat_at", "attempts"])
 
-    def progress(percent: int) -> None:
-        Snapshot.objects.filter(pk=snapshot_id).update(progress=percent)
-
+    mine = Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.Status.COMPUTING, attempts=snapshot.attempts)
     try:
-        with transaction.atomic():
-            compute.compute(snapshot, progress=progress)
+        with keep_beating(mine) as beat, transaction.atomic():
+            compute.compute(snapshot, progress=lambda percent: beat.set(progress=percent))
+            if not mine.select_for_update().exists():
+                raise Superseded
             snapshot.save()
             log_event(action="reporting.snapshot.computed", actor=snapshot.created_by, object_ref=str(snapshot.id))
+    except Superseded:
+        logger.warning("report %s was computed again elsewhere: this computation is dropped", snapshot.id)
+        snapshot.refresh_from_db()
     except compute.RuleChanged as error:
         _failed(snapshot, rule_changed_message(error.earlier))
     except DisclosureError:
@@ -123,9 +133,41 @@ def run_computation(snapshot_id: str) -> Snapshot | None:
 
 def _failed(snapshot: Snapshot, message: str) -> None:
     with transaction.atomic():
-        Snapshot.objects.filter(pk=snapshot.pk).update(status=Snapshot.Status.FAILED, error=message[:300])
-        log_event(action="reporting.snapshot.failed", actor=snapshot.created_by, object_ref=str(snapshot.id))
-    snapshot.status, snapshot.error = Snapshot.Status.FAILED, message
+        if Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.Status.COMPUTING, attempts=snapshot.attempts).update(
+            status=Snapshot.Status.FAILED, error=message[:300]
+        ):
+            log_event(action="reporting.snapshot.failed", actor=snapshot.created_by, object_ref=str(snapshot.id))
+    snapshot.refresh_from_db()
+
+
+# A computation whose worker died is started again this many times in all, then failed.
+MAX_ATTEMPTS = 3
+
+
+def redo_stopped_computations() -> list[str]:
+    """Beat's sweep: every computing snapshot whose heartbeat stopped (its worker was killed or
+    restarted) is queued again, up to MAX_ATTEMPTS computations, then failed with the reason.
+
+    Returns the ids queued again; the caller sends their tasks.
+    """
+    redo = []
+    for snapshot in Snapshot.objects.stopped():
+        with transaction.atomic():
+            stopped = Snapshot.objects.stopped().filter(pk=snapshot.pk, attempts=snapshot.attempts)
+            if snapshot.attempts < MAX_ATTEMPTS:
+                if stopped.update(status=Snapshot.Status.QUEUED, progress=0, heartbeat_at=None):
+                    log_event(action="reporting.snapshot.requeued", actor=snapshot.created_by,
+                              object_ref=str(snapshot.id), reason="the worker stopped while computing")  # fmt: skip
+                    redo.append(str(snapshot.id))
+                continue
+            message = _(
+                "The worker stopped while computing (killed or restarted), %(n)s times: nothing was kept. "
+                "Compute a new draft; if it stops again, the worker's log says why."
+            ) % {"n": snapshot.attempts}
+            if stopped.update(status=Snapshot.Status.FAILED, error=message[:300]):
+                log_event(action="reporting.snapshot.failed", actor=snapshot.created_by, object_ref=str(snapshot.id),
+                          reason="the worker stopped while computing")  # fmt: skip
+    return redo
 
 
 def _locked(snapshot: Snapshot, status: str) -> Snapshot:

@@ -14,7 +14,10 @@ from reporting.models import Snapshot
 UNCLAIMED_AFTER = datetime.timedelta(minutes=1)
 
 
-@shared_task(acks_late=False)  # not retried blindly: a failure is recorded on the snapshot
+# acks_late: a message whose worker was killed is delivered again and does nothing (the row
+# was claimed). Not rejected when a pool child is lost: beat's sweep computes the snapshot
+# again once its heartbeat stops, a few times at most (services.redo_stopped_computations).
+@shared_task(acks_late=True, reject_on_worker_lost=False)
 def compute_snapshot(snapshot_id: str) -> None:
     """Compute a queued draft: the message carries the snapshot's id and nothing else."""
     services.run_computation(snapshot_id)
@@ -28,7 +31,9 @@ def scheduled_draft() -> None:
 
 @shared_task(acks_late=True)
 def resume_queued() -> None:
-    """Beat, every minute: queue again every draft still waiting after a minute (ids only)."""
+    """Beat, every minute: queue again every draft whose worker stopped computing it (killed,
+    restarted) and every draft still waiting after a minute (ids only)."""
+    redo = services.redo_stopped_computations()
     stale = Snapshot.objects.filter(status=Snapshot.Status.QUEUED, created_at__lt=timezone.now() - UNCLAIMED_AFTER)
-    for snapshot_id in stale.values_list("pk", flat=True):
-        compute_snapshot.delay(str(snapshot_id))
+    for snapshot_id in {*redo, *map(str, stale.values_list("pk", flat=True))}:
+        compute_snapshot.delay(snapshot_id)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from charts.svg import bar_chart
 from defectors.models import Case
+from health import heartbeats
 from support.models import AWAITING_APPROVAL, Assistance, Placement, Referral, Shelter, Task
 
 LIMIT = 10
@@ -75,7 +76,31 @@ def dashboard(user: User, *, today: datetime.date | None = None) -> dict[str, An
         context["workload"] = workload(today)
         context["workload_chart"] = workload_chart(context["workload"])
         context["awaiting_count"], context["awaiting"] = awaiting_approval()
+        context["late_background_work"] = late_background_work()
     return context
+
+
+def late_background_work() -> list[str]:
+    """Plain warnings for a supervisor: the worker, beat or the daily reminders are late (one query).
+
+    health.heartbeats says how late is late; the administrator's /healthz reads the same.
+    Without a broker (a laptop: tasks run in the web process) there is no worker or beat to miss.
+    """
+    warnings = {
+        "worker": _(
+            "The background worker has not been seen for a few minutes: reminders, reports and backups "
+            "are not being done. Tell the administrator."
+        ),
+        "beat": _(
+            "The scheduler has not run for a few minutes: the daily reminders will not be sent. Tell the administrator."
+        ),
+        "reminders": _(
+            "The daily reminders have not run in the last 25 hours: nobody is told of overdue follow-ups, "
+            "tasks and referrals. Tell the administrator."
+        ),
+    }
+    late = heartbeats.overdue(names=tuple(warnings))
+    return [] if settings.CELERY_TASK_ALWAYS_EAGER else [warnings[name] for name in late]
 
 
 def awaiting_approval() -> tuple[int, list[Assistance]]:

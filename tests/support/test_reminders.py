@@ -139,3 +139,47 @@ def test_a_message_a_killed_worker_took_comes_back_before_an_hour_but_after_the_
 
     timeout = app.conf.broker_transport_options["visibility_timeout"]
     assert settings.CELERY_TASK_TIME_LIMIT < timeout < 60 * 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reminders_killed_mid_run_are_delivered_again_and_made_exactly_once(make_user, provider, tmp_path: Path):
+    """The whole worker killed (SIGKILL): its message stays unacknowledged in Redis and another worker
+    takes it back after the visibility timeout (shortened here to a second), then runs it once."""
+    from health import heartbeats
+    from tests.worker import forget_unacked, gone, kill, real_worker, table_locked, wait_for
+
+    if not settings.CELERY_BROKER_URL or settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.skip("needs the Redis broker (CELERY_BROKER_URL)")
+    caseworker, supervisor = make_user(username="rw"), make_user("supervisor", username="rs")
+    overdue_world(caseworker, supervisor, provider)
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery")
+    forget_unacked()
+    try:
+        with table_locked("support_notification") as lock, real_worker(tmp_path / "worker.log") as worker:
+            send_reminders.delay()
+            waiting = wait_for(lock.waiting, what="the reminders to wait for the lock")
+            kill(worker)
+            lock.release()
+        wait_for(lambda: gone(waiting), what="the killed worker's query to end")
+        assert Notification.objects.count() == 0 and heartbeats.last("reminders")["reminders"] is None
+        assert (broker.llen("celery"), broker.hlen("unacked")) == (0, 1)  # taken, never acknowledged
+        delivered = broker.zrange("unacked_index", 0, -1, withscores=True)[0][1]
+        wait_for(lambda: time.time() - delivered > 1.5, what="the visibility timeout")
+
+        with real_worker(tmp_path / "fresh.log", HAVEN_BROKER_VISIBILITY_TIMEOUT="1"):
+            wait_for(lambda: heartbeats.last("reminders")["reminders"], what="the reminders, delivered again")
+            wait_for(lambda: not broker.hlen("unacked"), what="the message to be acknowledged")
+        assert Notification.objects.count() == 6, (tmp_path / "fresh.log").read_text()[-2000:]
+        assert broker.llen("celery") == 0
+    finally:
+        forget_unacked()
+
+
+@pytest.mark.django_db
+def test_a_run_records_the_reminders_heartbeat(caseworker, supervisor, provider):
+    from health import heartbeats
+
+    overdue_world(caseworker, supervisor, provider)
+    assert send_reminders() == 6 and send_reminders() == 0  # twice the same day: no duplicate
+    assert Notification.objects.count() == 6 and heartbeats.last("reminders")["reminders"] is not None
