@@ -160,7 +160,8 @@ def _wait_until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-un
 
 def _record_heartbeats(pg: OwnPostgres) -> None:
     pg.psql(
-        "INSERT INTO health_heartbeat (name, at) VALUES ('worker', now()), ('beat', now()), ('reminders', now()) "
+        "INSERT INTO health_heartbeat (name, at, since) SELECT part, now(), now() "
+        "FROM unnest(ARRAY['worker', 'beat', 'reminders', 'nightly-backup']) AS part "
         "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
         database="haven",
     )
@@ -256,6 +257,16 @@ def test_health_detail_only_with_the_token(server):
     detail = server.request("GET", "/healthz", headers={"Authorization": f"Bearer {TOKEN}"})
     assert detail.status == 200
     names = [line.split()[0] for line in detail.body.splitlines()[1:]]
-    assert names == ["database", "cache", "keyring", "static", "broker", "worker", "beat", "reminders"]
+    assert names == [
+        "database",
+        "cache",
+        "keyring",
+        "static",
+        "broker",
+        "worker",
+        "beat",
+        "reminders",
+        "nightly-backup",
+    ]
     ready = server.request("GET", "/readyz", headers={"Authorization": f"Bearer {TOKEN}"})
     assert [line.split()[0] for line in ready.body.splitlines()[1:]] == ["database", "cache", "keyring", "static"]

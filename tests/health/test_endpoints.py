@@ -29,7 +29,7 @@ def token(settings):  # type: ignore[no-untyped-def]
 
 
 def beat_all(at=None) -> None:  # type: ignore[no-untyped-def]
-    for name in checks.HEARTBEATS:
+    for name in heartbeats.PARTS:
         heartbeats.record(name, at=at)
 
 
@@ -107,6 +107,7 @@ def test_the_token_gives_one_line_per_check(client, token):
         ["worker", "ok"],
         ["beat", "ok"],
         ["reminders", "ok"],
+        ["nightly-backup", "ok"],
     ]
 
 
@@ -157,14 +158,14 @@ def test_the_command_prints_one_line_per_check_and_exits_1_when_one_fails():
         call_command("health", stdout=out)
     assert exit_.value.code == 1
     lines = out.getvalue().splitlines()
-    assert len(lines) == 8 and "worker late never" in lines
+    assert len(lines) == 9 and "worker late never" in lines
 
 
 def test_the_command_exits_0_when_all_are_well():
     beat_all()
     out = StringIO()
     call_command("health", stdout=out)
-    assert out.getvalue().count(" ok") == 8
+    assert out.getvalue().count(" ok") == 9
 
 
 def test_the_command_ready_checks_only_this_process():
