@@ -24,7 +24,7 @@ DEV_ENV := DJANGO_DEBUG=1
 # Where make run serves: make run ADDR=127.0.0.1:8001
 ADDR ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench bench-cases bench-backups bench-support bench-debriefing bench-brake bench-reporting prereqs-run prereqs-test
+.PHONY: install run test lint bench bench-cases bench-backups bench-support bench-debriefing bench-brake bench-reporting bench-load prereqs-run prereqs-test
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PREREQS) install
@@ -101,3 +101,18 @@ bench-brake: $(STAMP)
 bench-reporting: $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) bench/reporting.py $(if $(filter command line environment,$(origin CASES)),$(CASES),1000000)
+
+# 50 signed-in users of mixed roles at CASES cases (default 100,000) against gunicorn started as the
+# Dockerfile does, the load generator beside it; one user first, for comparison. The database
+# (LOAD_DATABASE_URL) is seeded once and kept; credentials go to var/load-credentials.json (0600).
+# Against another server: python bench/load.py run URL CREDENTIALS --duration 60 --users 50.
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/haven_load
+LOAD_USERS ?= 50
+LOAD_SECONDS ?= 60
+bench-load: $(STAMP)
+	mkdir -p var && chmod 700 var
+	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
+	DJANGO_SECRET_KEY=bench-only-secret-key-not-for-any-real-installation-0000 \
+		HAVEN_KEYRING_FILE=var/test-keyring.json DATABASE_URL=$(LOAD_DATABASE_URL) \
+		REDIS_URL=$(REDIS_URL) CELERY_BROKER_URL=$(CELERY_BROKER_URL) \
+		$(PY) bench/load.py bench --cases $(CASES) --users $(LOAD_USERS) --duration $(LOAD_SECONDS)

@@ -211,6 +211,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's form templates, the commonest of them written out in Python (same output; most of a
+# page's time went into rendering its forms' fields through the template engine).
+FORM_RENDERER = "config.formrenderer.FormRenderer"
+
 DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'haven.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
