@@ -92,7 +92,15 @@ def write_demo_key(path: Path) -> bool:
 
 
 def _normalised(recipient: str) -> str:
-    return recipient.strip().lower()  # bech32 is case-insensitive
+    """The key's canonical spelling: bech32 is case-insensitive, and age accepts a key's last
+    character in several spellings (the unused padding bits), all the same key. Compared as
+    strings only when it does not parse (it then names no key pyrage would encrypt to)."""
+    from pyrage import RecipientError, x25519
+
+    try:
+        return str(x25519.Recipient.from_str(recipient.strip()))
+    except RecipientError:
+        return recipient.strip().lower()
 
 
 def recipients_in_file(path: Path) -> set[str]:

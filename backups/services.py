@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
@@ -169,10 +169,14 @@ def _write_backup(backup: Backup, by: User | None) -> Backup:
         # that died, a lost database, an interrupt), ends the same way: no file, a failed
         # row with its reason, an audit event. Only an interrupt goes on up afterwards.
         remove_files(backup.name)
-        _record_failure(backup, by=by, reason=failure_reason(step, exc))
+        reason = failure_reason(step, exc)
         if not isinstance(exc, Exception):
+            _record_failure(backup, by=by, reason=reason)
             raise
-        backup.refresh_from_db()
+        if _record_failure(backup, by=by, reason=reason):
+            backup.refresh_from_db()
+        else:  # what the row would say, for the caller (manage.py backup prints it)
+            backup.status, backup.error = Backup.Status.FAILED, reason
         return backup
     with transaction.atomic():
         if Backup.objects.filter(pk=backup.pk, status=Backup.Status.RUNNING).update(
@@ -211,17 +215,32 @@ def failure_reason(step: str, exc: BaseException) -> str:
     return f"{step} failed: unexpected {type(exc).__name__} (see the worker's log)"[:300]
 
 
-def _record_failure(backup: Backup, *, by: User | None, reason: str) -> None:
+# A failure is recorded even when the database went away with it (pg_dump lost its server):
+# the row is retried every RECORD_EVERY seconds for RECORD_FOR seconds. Meanwhile the row's
+# heartbeat thread keeps it from the sweep, whose reason ("the worker stopped") would be wrong.
+RECORD_FOR = 180
+RECORD_EVERY = 2
+
+
+def _record_failure(backup: Backup, *, by: User | None, reason: str) -> bool:
+    """Mark ``backup`` failed with ``reason`` and audit it; True once recorded, False if the database stayed away."""
     logger.error("backup %s failed: %s", backup.name, reason)
-    try:
-        with transaction.atomic():
-            # Only while running: a row beat's sweep already failed keeps its reason and its one event.
-            if Backup.objects.filter(pk=backup.pk, status=Backup.Status.RUNNING).update(
-                status=Backup.Status.FAILED, finished_at=timezone.now(), error=reason, size=0
-            ):
-                log_event(action="backups.backup.failed", actor=by, object_ref=backup.name, reason=reason)
-    except Exception as exc:  # the database itself is gone: the log line above is all there is
-        logger.error("backup %s: the failure could not be recorded (%s)", backup.name, type(exc).__name__)
+    deadline = time.monotonic() + RECORD_FOR
+    while True:
+        try:
+            with transaction.atomic():
+                # Only while running: a row beat's sweep already failed keeps its reason and its one event.
+                if Backup.objects.filter(pk=backup.pk, status=Backup.Status.RUNNING).update(
+                    status=Backup.Status.FAILED, finished_at=timezone.now(), error=reason, size=0
+                ):
+                    log_event(action="backups.backup.failed", actor=by, object_ref=backup.name, reason=reason)
+            return True
+        except DatabaseError as exc:  # the database itself is gone: wait for it, then give up with a log line
+            if time.monotonic() > deadline:
+                logger.error("backup %s: the failure could not be recorded (%s)", backup.name, type(exc).__name__)
+                return False
+            connection.close()  # a dropped connection is not reused: the next attempt opens a new one
+            time.sleep(RECORD_EVERY)
 
 
 def fail_stopped_backups() -> list[str]:
@@ -232,6 +251,9 @@ def fail_stopped_backups() -> list[str]:
     """
     failed = []
     for backup in Backup.objects.stopped().select_related("started_by"):
+        # The files first: a sweep killed between the two leaves a row that the next sweep
+        # fails, never a failed row whose files stay for good.
+        remove_files(backup.name)  # named when it started writing: nothing of it is kept
         with transaction.atomic():
             reason = _("the worker stopped during the backup (killed or restarted); nothing was kept; start it again")
             if (
@@ -242,7 +264,6 @@ def fail_stopped_backups() -> list[str]:
                 continue  # it beat again, or ended, meanwhile
             log_event(action="backups.backup.failed", actor=backup.started_by, object_ref=backup.name or str(backup.pk),
                       reason=reason)  # fmt: skip
-        remove_files(backup.name)  # named when it started writing: nothing of it is kept
         failed.append(str(backup.pk))
     return failed
 

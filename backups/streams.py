@@ -176,8 +176,12 @@ def encrypt_bytes(data: bytes, path: Path, recipients: list[x25519.Recipient]) -
 
 
 def postgres_env(database: dict[str, Any]) -> dict[str, str]:
-    """libpq's environment for a Django DATABASES entry: the password never goes on a command line."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    """libpq's environment for a Django DATABASES entry: the password never goes on a command line.
+
+    Nothing else of this process's environment goes with it (lean_env: no SECRET_KEY, no
+    token, no DATABASE_URL): pg_dump and pg_restore need only where to connect.
+    """
+    env = lean_env()
     pairs = {
         "PGHOST": database.get("HOST", ""),
         "PGPORT": database.get("PORT", ""),

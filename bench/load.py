@@ -378,10 +378,14 @@ def run(
     return summary
 
 
+# As the credentials file spells it (accounts.roles.Role.SUPERVISOR): `run` imports nothing of Haven.
+HEAVIEST_ROLE = "supervisor"
+
+
 def pick_users(credentials: list[dict[str, Any]], users: int) -> list[dict[str, Any]]:
     """``users`` people in the file's mix of roles (one user: a supervisor, whose pages are the heaviest)."""
     if users == 1:  # the last supervisor: not among the first users of a warm-up
-        return [[c for c in credentials if c["role"] == "supervisor"][-1]]
+        return [[c for c in credentials if c["role"] == HEAVIEST_ROLE][-1]]
     by_role: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for c in credentials:
         by_role[c["role"]].append(c)
@@ -475,6 +479,8 @@ def seed(cases: int, users: int, credentials_path: Path) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from accounts.roles import Role
+
     create_database(connection.settings_dict)
     call_command("migrate", verbosity=0, interactive=False)
 
@@ -541,14 +547,14 @@ def seed(cases: int, users: int, credentials_path: Path) -> None:
         print(f"{have:,} cases already there.", flush=True)
     all_codes = list(Case.objects.order_by("?").values_list("code", flat=True)[: CODES_PER_USER * 10])
     for person, role in zip(people, roles, strict=True):
-        if role == "caseworker":
+        if role == Role.CASEWORKER:
             user = next(u for u in workers if u.username == person["username"])
             person["cases"] = list(
                 Case.objects.filter(assigned_to=user)
                 .order_by("-urgency", "-created_at")
                 .values_list("code", flat=True)[:CODES_PER_USER]
             )
-        elif role == "supervisor":
+        elif role == Role.SUPERVISOR:
             person["cases"] = random.Random(person["username"]).sample(all_codes, min(CODES_PER_USER, len(all_codes)))
     write_credentials(credentials_path, people)
     connection.close()

@@ -13,7 +13,11 @@ for a request it marks with ``X-Haven-Send: 1``:
 - a CSRF refusal carries a fresh token in ``X-Haven-Csrf``: a login in another
   tab, after the session ended, changes the token the page holds. Only a
   same-origin script can send the header (a cross-site one cannot without a
-  CORS preflight, which Haven does not answer) or read the answer.
+  CORS preflight, which Haven does not answer) or read the answer. Only to the
+  person the page was shown to (``X-Haven-Person``, the page's user id): after
+  one person signs out and another signs in on the same browser, the first one's
+  text is not sent again under the second one's name; ``X-Haven-Other-Person``
+  tells the script to keep it and say so.
 """
 
 from __future__ import annotations
@@ -25,12 +29,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import resolve_url
+from django.utils.crypto import constant_time_compare
 from django.views.csrf import csrf_failure as django_csrf_failure
 
 SENT_HEADER = "X-Haven-Send"
 LOCATION_HEADER = "X-Haven-Location"
 LOGIN_HEADER = "X-Haven-Login"
 CSRF_HEADER = "X-Haven-Csrf"
+PERSON_HEADER = "X-Haven-Person"
+OTHER_PERSON_HEADER = "X-Haven-Other-Person"
 # Set by a view that kept what was posted although the session had ended (defectors.views.intake):
 # the script then follows the redirect to the login page, which says so.
 KEPT_HEADER = "X-Haven-Kept"
@@ -67,5 +74,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """Django's CSRF refusal (templates/403_csrf.html); to a sent form, with the token now valid."""
     response = django_csrf_failure(request, reason)
     if is_sent(request):
-        response[CSRF_HEADER] = get_token(request)
+        user = getattr(request, "user", None)
+        now = str(user.pk) if user is not None and user.is_authenticated else ""
+        if constant_time_compare(request.headers.get(PERSON_HEADER, ""), now):
+            response[CSRF_HEADER] = get_token(request)
+        else:
+            response[OTHER_PERSON_HEADER] = "1"
     return response

@@ -25,6 +25,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from defectors.models import Region
@@ -154,7 +155,8 @@ def form_field(question: dict[str, Any]) -> forms.Field:
     kind = question["type"]
     common: dict[str, Any] = {
         "label": text(question["label"]),
-        "help_text": text(question.get("hint")),
+        # Django renders help_text as HTML: a hint from an imported form is text, escaped here.
+        "help_text": escape(text(question.get("hint"))),
         "required": False,
     }
     if kind == "text":

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.utils import timezone
@@ -52,18 +52,41 @@ def _failing(name: str, exc: BaseException) -> Result:
     return Result(name, "failing", type(exc).__name__)
 
 
+# Seconds the database check waits for PostgreSQL to answer a new connection, handshake included.
+DATABASE_TIMEOUT = 3
+
+
 def database() -> Result:
+    """A new connection and ``SELECT 1``, within DATABASE_TIMEOUT seconds.
+
+    Not the request's kept connection: a query on a connection that is already open has
+    no client-side deadline, so a PostgreSQL that hangs (stopped, not down) would hold
+    the check, and the web worker, until gunicorn kills it. libpq's connect_timeout
+    covers the whole handshake, so a new connection gives up in time.
+    """
     from django.db import connection
 
     try:
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        if connection.vendor != "postgresql":
+            connection.ensure_connection()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        else:
+            params = connection.get_connection_params()
+            postgres_answers({key: params[key] for key in params if key not in ("cursor_factory", "context")})
     except Exception as exc:
-        connection.close_if_unusable_or_obsolete()
         return _failing("database", exc)
     return Result("database", "ok")
+
+
+def postgres_answers(params: dict[str, Any]) -> None:
+    """``SELECT 1`` on a new psycopg connection (``params``: psycopg.connect's keywords) within
+    DATABASE_TIMEOUT seconds; raises psycopg.OperationalError otherwise."""
+    import psycopg
+
+    with psycopg.connect(**{**params, "connect_timeout": DATABASE_TIMEOUT}) as fresh:
+        fresh.execute("SELECT 1").fetchone()
 
 
 def cache() -> Result:

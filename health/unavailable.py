@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 from django.db import connection, transaction
 from django.db.utils import InterfaceError
-from django.db.utils import OperationalError as DjangoOperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import get_template
 from django.utils import translation
@@ -51,12 +50,7 @@ def _dependency_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Ba
     import redis.exceptions
     from kombu.exceptions import OperationalError as KombuOperationalError
 
-    database: tuple[type[BaseException], ...] = (
-        DjangoOperationalError,
-        InterfaceError,
-        psycopg.OperationalError,
-        psycopg.InterfaceError,
-    )
+    database: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError, InterfaceError)
     cache: tuple[type[BaseException], ...] = (
         redis.exceptions.ConnectionError,  # TimeoutError's parent in redis-py is RedisError: listed below
         redis.exceptions.TimeoutError,
@@ -66,18 +60,35 @@ def _dependency_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Ba
 
 
 DATABASE_ERRORS, CACHE_ERRORS = _dependency_errors()
+# SQLSTATEs that mean the server cannot be reached or is going away (PostgreSQL's appendix A:
+# class 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many
+# connections). A failure to connect or a dropped connection has no SQLSTATE at all.
+CONNECTION_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    """A connection failure, not a query's own error (a deadlock, a timeout, a lock: those are 500s)."""
+    if not isinstance(exc, DATABASE_ERRORS):
+        return False
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state.startswith(CONNECTION_STATES)
 
 
 def part_of(exc: BaseException | None) -> Part | None:
-    """Which dependency ``exc`` says is unreachable ("database" or "cache"), following its causes; else None."""
+    """Which dependency ``exc`` says is unreachable ("database" or "cache"), else None.
+
+    Follows explicit causes only (``raise ... from``, as Django's database error wrapper
+    does), never the exception being handled when another was raised: a bug in an
+    ``except`` block is a bug, reported as a 500 with its traceback.
+    """
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         if isinstance(exc, CACHE_ERRORS):
             return "cache"
-        if isinstance(exc, DATABASE_ERRORS):
+        if _database_unreachable(exc):
             return "database"
-        exc = exc.__cause__ or exc.__context__
+        exc = exc.__cause__
     return None
 
 
@@ -102,7 +113,7 @@ def response_for(request: HttpRequest, part: Part, exc: BaseException | None = N
             "database" if part == "database" else "cache/broker",
             type(exc).__name__ if exc is not None else "-",
             request.method,
-            request.path,
+            request.path.encode("unicode_escape").decode("ascii"),  # a %0A in the path forges no log line
         )
     language = language_of(request)
     with translation.override(language):

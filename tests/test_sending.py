@@ -68,7 +68,7 @@ def test_a_stale_csrf_token_is_renewed_only_for_a_sent_form(caseworker, case, se
     url = f"/cases/{case.code}/notes/add/"
     assert client.get(url).status_code == 200  # the CSRF cookie
     stale = {**note(uuid.uuid4()), "csrfmiddlewaretoken": "x" * 64}
-    refused = client.post(url, stale, **(SENT if sent else {}))
+    refused = client.post(url, stale, **({**SENT, "HTTP_X_HAVEN_PERSON": str(caseworker.pk)} if sent else {}))
     assert refused.status_code == 403
     assert not CaseNote.objects.exists()
     if not sent:
@@ -78,3 +78,16 @@ def test_a_stale_csrf_token_is_renewed_only_for_a_sent_form(caseworker, case, se
     again = client.post(url, {**stale, "csrfmiddlewaretoken": fresh}, **SENT)
     assert again.status_code == 204
     assert CaseNote.objects.filter(case=case).count() == 1
+
+
+def test_a_fresh_token_is_not_given_to_a_page_shown_to_someone_else(caseworker, supervisor, case) -> None:  # type: ignore[no-untyped-def]
+    """Cora's page, then Sam signs in on the same browser: her note is not sent again under his name."""
+    client = login_with_mfa(Client(enforce_csrf_checks=True), supervisor)
+    url = f"/cases/{case.code}/notes/add/"
+    assert client.get(url).status_code == 200
+    stale = {**note(uuid.uuid4()), "csrfmiddlewaretoken": "x" * 64}
+    for person in (str(caseworker.pk), "", "0"):
+        refused = client.post(url, stale, **SENT, HTTP_X_HAVEN_PERSON=person)
+        assert refused.status_code == 403 and refused["X-Haven-Other-Person"] == "1"
+        assert not refused.has_header("X-Haven-Csrf")
+    assert not CaseNote.objects.exists()

@@ -117,7 +117,8 @@
 
     window.fetch(action, {
       method: "POST", body: body(form, submitter), credentials: "same-origin", cache: "no-store",
-      headers: { "X-Haven-Send": "1" }, signal: controller.signal
+      // Who the page was shown to: a fresh token is given only to the same person (config/sending.py).
+      headers: { "X-Haven-Send": "1", "X-Haven-Person": texts.person || "" }, signal: controller.signal
     }).then(function (response) {
       var location = response.headers.get("X-Haven-Location");
       if (location !== null) {
@@ -128,6 +129,10 @@
         busy(form, false);
         go(new URL(location, action));
         return;
+      }
+      if (response.status === 403 && response.headers.has("X-Haven-Other-Person")) {
+        window.clearTimeout(timer);
+        return notSaved(form, submitter, texts.otherPerson);
       }
       var token = response.headers.get("X-Haven-Csrf");
       if (response.status === 403 && token) {

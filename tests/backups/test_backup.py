@@ -317,3 +317,12 @@ def _bech32_identity(key: bytes) -> str:
     mod = polymod([*expanded, *data, 0, 0, 0, 0, 0, 0]) ^ 1
     checksum = [(mod >> 5 * (5 - i)) & 31 for i in range(6)]
     return (hrp + "1" + "".join(charset[d] for d in data + checksum)).upper()
+
+
+def test_pg_dump_and_pg_restore_get_where_to_connect_and_no_other_secret(monkeypatch):
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "sentinel-secret-key-in-the-environment")
+    monkeypatch.setenv("HAVEN_HEALTH_TOKEN", "sentinel-health-token")
+    monkeypatch.setenv("DATABASE_URL", "postgres://haven:sentinel-password@db/haven")
+    env = streams.postgres_env({"HOST": "db", "PORT": "5432", "USER": "haven", "PASSWORD": "pw", "NAME": "haven"})
+    assert "sentinel" not in repr(env)
+    assert env["PGPASSWORD"] == "pw" and env["PGHOST"] == "db" and env["PATH"] == os.environ["PATH"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django import forms
 from django.core.exceptions import ValidationError
 from pyxform.xls2xform import convert
 
@@ -176,3 +177,19 @@ def test_the_xlsform_download_is_the_templates_structure(sup):
     response = sup.get(f"/debriefing/templates/{template.pk}/xlsform/")
     assert response.status_code == 200
     assert import_xlsform(response.content).structure == template.structure
+
+
+def test_a_hint_from_an_imported_form_is_shown_as_text_never_as_html():
+    from debriefing.structure import form_field
+
+    hostile = '<meta http-equiv="refresh" content="0;url=https://evil.example/"><a href="x">sign in</a>'
+    field = form_field({"type": "text", "label": {"en": "Name"}, "hint": {"en": hostile}})
+
+    class One(forms.Form):
+        pass
+
+    form = One()
+    form.fields["name"] = field
+    html = str(form)
+    assert "<meta" not in html and "<a href" not in html
+    assert "&lt;meta http-equiv=&quot;refresh&quot;" in html

@@ -9,6 +9,7 @@ import sys
 from datetime import timedelta
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.db.utils import OperationalError
@@ -190,7 +191,10 @@ def test_the_500_handler_answers_503_for_a_database_error_without_touching_the_d
 ):
     request = RequestFactory().post("/cases/new/", HTTP_ACCEPT_LANGUAGE="my")
     try:
-        raise OperationalError("connection to server at 10.0.0.5 failed")
+        try:
+            raise psycopg.OperationalError("connection to server at 10.0.0.5 failed")
+        except psycopg.OperationalError as inner:
+            raise OperationalError("connection to server at 10.0.0.5 failed") from inner
     except OperationalError:
         with django_assert_max_num_queries(0):
             response = server_error(request)
@@ -216,3 +220,28 @@ def test_the_500_page_for_a_fault_touches_no_database(django_assert_max_num_quer
     except RuntimeError:
         with django_assert_max_num_queries(0):
             assert server_error(request).status_code == 500
+
+
+def test_a_postgresql_that_hangs_fails_the_database_check_within_seconds():
+    """A stopped (SIGSTOP), not refused, server: the check gives up on its own, it does not wait forever."""
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    import psycopg
+
+    from tests.services import own_postgres
+
+    with own_postgres() as pg:
+        params = {"host": "127.0.0.1", "port": pg.port, "user": "postgres", "dbname": "postgres"}
+        checks.postgres_answers(params)  # answers while it runs
+        pid = int(Path(f"/var/lib/postgresql/{pg.version}/{pg.cluster}/postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with pytest.raises(psycopg.OperationalError):
+                checks.postgres_answers(params)
+            assert time.monotonic() - started < checks.DATABASE_TIMEOUT + 3
+        finally:
+            os.kill(pid, signal.SIGCONT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import psycopg
+import psycopg.errors
 import pytest
 import redis.exceptions
 from django.db import transaction
@@ -21,9 +22,15 @@ from health.unavailable import DependencyDownMiddleware, part_of
 @pytest.mark.parametrize(
     ("exc", "part"),
     [
-        (OperationalError("x"), "database"),
         (InterfaceError("connection already closed"), "database"),
-        (psycopg.OperationalError("x"), "database"),
+        (psycopg.OperationalError("connection failed"), "database"),  # no SQLSTATE: could not connect
+        (psycopg.errors.AdminShutdown("terminating connection"), "database"),
+        (psycopg.errors.TooManyConnections("too many clients"), "database"),
+        # a query's own failure is not an outage: a 500 with its traceback, for the operator to see
+        (psycopg.errors.QueryCanceled("statement timeout"), None),
+        (psycopg.errors.DeadlockDetected("deadlock"), None),
+        (psycopg.errors.LockNotAvailable("lock"), None),
+        (OperationalError("database is locked"), None),  # SQLite's, wrapped by Django with no psycopg cause
         (redis.exceptions.ConnectionError("x"), "cache"),
         (redis.exceptions.TimeoutError("x"), "cache"),
         (KombuOperationalError("x"), "cache"),
@@ -46,6 +53,33 @@ def test_a_dependency_error_wrapped_in_another_is_found():
         assert part_of(outer) == "cache"
 
 
+def test_django_s_wrapper_is_followed_to_the_connection_failure():
+    try:
+        try:
+            raise psycopg.OperationalError("connection to server failed: Connection refused")
+        except psycopg.OperationalError as inner:
+            raise OperationalError("connection failed") from inner
+    except OperationalError as outer:
+        assert part_of(outer) == "database"
+
+
+def test_a_bug_while_handling_an_outage_is_a_bug_not_an_outage():
+    try:
+        try:
+            raise psycopg.OperationalError("connection failed")
+        except psycopg.OperationalError:
+            raise KeyError("a bug in the except block")  # noqa: B904 (the point of the test)
+    except KeyError as bug:
+        assert part_of(bug) is None
+
+
+def lost(message: str) -> OperationalError:
+    """Django's error for a dropped connection, as its wrapper raises it: from psycopg's."""
+    error = OperationalError(message)
+    error.__cause__ = psycopg.OperationalError(message)
+    return error
+
+
 def _through_middleware(view, request: HttpRequest) -> HttpResponse:  # type: ignore[no-untyped-def]
     """The middleware as Django calls it: __call__ around the view, process_exception on its error."""
     middleware = DependencyDownMiddleware(lambda r: r)
@@ -64,7 +98,7 @@ def _through_middleware(view, request: HttpRequest) -> HttpResponse:  # type: ig
 
 
 def _fails(request: HttpRequest) -> HttpResponse:
-    raise OperationalError("server closed the connection unexpectedly")
+    raise lost("server closed the connection unexpectedly")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -79,7 +113,7 @@ def test_a_post_whose_transaction_was_rolled_back_says_it_was_not_saved():
     def view(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             heartbeats.record("worker")
-            raise OperationalError("lost in the middle")
+            raise lost("lost in the middle")
 
     response = _through_middleware(view, RequestFactory().post("/x/"))
     assert "What you sent was not saved." in response.content.decode()
@@ -90,7 +124,7 @@ def test_a_post_whose_transaction_was_rolled_back_says_it_was_not_saved():
 def test_a_post_that_committed_a_write_before_failing_does_not_claim_nothing_was_saved():
     def view(request: HttpRequest) -> HttpResponse:
         heartbeats.record("worker")  # committed (autocommit)
-        raise OperationalError("the database went away after the first write")
+        raise lost("the database went away after the first write")
 
     body = _through_middleware(view, RequestFactory().post("/x/")).content.decode()
     assert Heartbeat.objects.exists()

@@ -2,6 +2,7 @@ import resource
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from backups import services
 from backups.models import Backup
@@ -17,7 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--nightly", action="store_true", help="also verify and prune, as beat does")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        backup = services.back_up_and_verify() if options["nightly"] else services.create_backup()
+        try:
+            backup = services.back_up_and_verify() if options["nightly"] else services.create_backup()
+        except DatabaseError as exc:  # before the row could be written: nothing was backed up
+            raise CommandError(
+                f"Backup failed: cannot reach the database ({type(exc).__name__}); nothing was backed up"
+            ) from None
         if backup.status != Backup.Status.OK:
             raise CommandError(f"Backup failed: {backup.error}")
         seconds = backup.duration.total_seconds() if backup.duration else 0.0
