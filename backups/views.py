@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
-from backups import demo_key, services
+from backups import demo_key, manifest, services
 from backups.models import Backup
 
 HISTORY = 50
@@ -32,6 +32,9 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
         # make run's demo trustee key (debug only; refused otherwise): the page says so plainly.
         "demo_key": bool(demo_key.demo_recipients(list(settings.BACKUP_RECIPIENTS), settings.BACKUP_DEMO_KEY_FILE)),
         "demo_key_file": settings.BACKUP_DEMO_KEY_FILE,
+        # Where the files are and which one `manage.py restore` takes: the page names each backup.
+        "backup_dir": settings.BACKUP_DIR,
+        "manifest_suffix": manifest.SUFFIX,
     }
     return render(request, "backups/index.html", context)
 
@@ -45,5 +48,6 @@ def start(request: AuthenticatedRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, _("Backup started."))
+        # The worker may already have finished by the time the page shows: say only what is true either way.
+        messages.success(request, _("Backup started: its row below shows how it goes."))
     return redirect("backups:index")

@@ -44,6 +44,37 @@ def test_an_administrator_sees_each_backup_and_the_time_since_the_last_good_one(
     assert STALE_WARNING not in page and 'http-equiv="refresh"' not in page
 
 
+def test_each_backup_is_named_as_its_files_are_and_the_times_say_their_zone(admin_client, good_backup, settings):
+    """The name (in UTC) matches the files in BACKUP_DIR; the times beside it are local, and say so."""
+    settings.TIME_ZONE = "Asia/Yangon"
+    page = admin_client.get(reverse("backups:index")).content.decode()
+    assert '<code class="backup-name">haven-20260101T000000Z-aaaaaa</code>' in page
+    assert "<caption>Times in Asia/Yangon</caption>" in page
+    assert f'<code class="backup-path">{settings.BACKUP_DIR}</code>' in page and "<code>.manifest.json</code>" in page
+    settings.TIME_ZONE = "UTC"
+    assert "<caption>Times in UTC</caption>" in admin_client.get(reverse("backups:index")).content.decode()
+
+
+def verified_cell(page: str, name: str) -> str:
+    row = page[page.index(f">{name}</code>") :]
+    cell = row[row.index('data-label="Verified">') + len('data-label="Verified">') :]
+    return cell[: cell.index("</td>")]
+
+
+def test_a_failed_or_pruned_backup_is_not_waiting_to_be_verified(admin_client, good_backup):
+    """Only a backup that may still be verified says "not yet"; a failed or pruned one shows a dash."""
+    Backup.objects.create(name="haven-20260102T000000Z-bbbbbb", status=Backup.Status.FAILED, error="pg_dump failed")
+    Backup.objects.create(
+        name="haven-20260103T000000Z-cccccc", status=Backup.Status.PRUNED, verified_at=timezone.now()
+    )  # fmt: skip
+    Backup.objects.create(name="haven-20260104T000000Z-dddddd", status=Backup.Status.OK)
+    page = admin_client.get(reverse("backups:index")).content.decode()
+    assert verified_cell(page, "haven-20260102T000000Z-bbbbbb") == "—"
+    assert verified_cell(page, "haven-20260103T000000Z-cccccc") == "—"
+    assert verified_cell(page, "haven-20260104T000000Z-dddddd") == "not yet"
+    assert verified_cell(page, good_backup.name) == "yes"
+
+
 def installed_hours_ago(hours: float) -> None:
     MigrationRecorder.Migration.objects.update(applied=timezone.now() - timedelta(hours=hours))
 
@@ -110,6 +141,8 @@ def test_starting_a_backup_queues_it_for_the_worker_and_the_page_follows_it(
     assert [c for c in callbacks if "start_backup" in c.__qualname__] != []
     page = admin_client.get(reverse("backups:index")).content.decode()
     assert 'http-equiv="refresh"' in page and "A backup is running" in page
+    # True whether the worker has finished by now or not: the row, not the message, says how it went.
+    assert "Backup started: its row below shows how it goes." in page
 
 
 def test_a_second_backup_cannot_start_while_one_runs(reauthenticated, django_capture_on_commit_callbacks):

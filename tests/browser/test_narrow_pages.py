@@ -1,5 +1,6 @@
-"""At 360 px the case list, tasks, audit log, sessions page and dashboard fit without sideways scrolling,
-and case codes are tap targets of at least 44 px (WCAG 2.5.5). Screenshots: $HAVEN_SHOTS_DIR/narrow/."""
+"""At 360 px the case list, tasks, audit log, sessions page, dashboard, People and Backups fit without
+sideways scrolling, and case codes are tap targets of at least 44 px (WCAG 2.5.5).
+Screenshots: $HAVEN_SHOTS_DIR/narrow/."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import datetime
 from collections.abc import Callable
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page
 
-from accounts.models import User
+from accounts import services as accounts_services
+from accounts.models import RoleRequest, User
 from audit.services import log_event
+from backups.models import Backup
 from defectors.models import Case, DuplicateAlert
 from support.models import Placement, Shelter
 from tests.browser.conftest import SHOTS_DIR
@@ -86,3 +90,35 @@ def test_the_dashboard_charts_fit_a_360_px_phone(  # type: ignore[no-untyped-def
         page.screenshot(path=f"{SHOTS_DIR}/narrow/dashboard-360.png", full_page=True)
     shoot(page, "narrow/dashboard")
     assert errors == []  # a style or script in a chart would be a CSP violation here
+
+
+def test_the_admin_lists_fit_a_360_px_phone(  # type: ignore[no-untyped-def]
+    site: str, new_context: Callable[..., BrowserContext], log_in_as, shoot, no_horizontal_overflow, console_errors
+) -> None:
+    """People (accounts, approvals, invitations) and Backups become cards: no word is cut to fit a column."""
+    admin = UserFactory(role=User.Role.ADMIN, username="administrator-aye")
+    caseworker = UserFactory(role=User.Role.CASEWORKER, username="caseworker-with-a-long-name")
+    RoleRequest.objects.create(
+        user=caseworker, action=RoleRequest.Action.CHANGE_ROLE, from_role=caseworker.role,
+        to_role=User.Role.SUPERVISOR, requested_by=admin,
+    )  # fmt: skip
+    accounts_services.invite_user(by=admin, username="new-supervisor", email="", role=User.Role.CASEWORKER)
+    now = timezone.now()
+    recipients = ["age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq"]
+    Backup.objects.create(
+        name="haven-20261207T222936Z-abcdef", status=Backup.Status.OK, started_at=now,
+        finished_at=now + datetime.timedelta(seconds=12), size=4_567_890, recipients=recipients, verified_at=now,
+    )  # fmt: skip
+    Backup.objects.create(
+        name="haven-20261206T222936Z-123456", status=Backup.Status.FAILED, recipients=recipients,
+        started_at=now - datetime.timedelta(days=1), error="pg_dump failed (exit 1): connection lost",
+    )  # fmt: skip
+    page = new_context(viewport=NARROW, is_mobile=True, has_touch=True).new_page()
+    errors = console_errors(page)
+    log_in_as(page, admin)
+    for url in ("/people/", "/backups/"):
+        check(page, f"{site}{url}", shoot, url.strip("/"), no_horizontal_overflow)
+        if SHOTS_DIR:
+            page.screenshot(path=f"{SHOTS_DIR}/narrow/{url.strip('/')}-360.png", full_page=True)
+    assert page.get_by_text("haven-20261207T222936Z-abcdef").is_visible()
+    assert errors == []
