@@ -37,7 +37,7 @@ DEMO_RECIPIENT = "age1sg5p9c4m3w6fgdh8xj82jqqdnvjkpq8va3hy2h93u8xmvm3hkpsq50zsj3
 _CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
-def _bech32(hrp: str, payload: bytes) -> str:
+def bech32(hrp: str, payload: bytes) -> str:
     """BIP 173 bech32, the encoding of age keys."""
 
     def polymod(values: list[int]) -> int:
@@ -66,7 +66,7 @@ def _bech32(hrp: str, payload: bytes) -> str:
 
 def demo_identity() -> str:
     """The demo key's age identity (``AGE-SECRET-KEY-1...``)."""
-    return _bech32("age-secret-key-", hashlib.sha256(SEED_TEXT).digest()).upper()
+    return bech32("age-secret-key-", hashlib.sha256(SEED_TEXT).digest()).upper()
 
 
 def file_text() -> str:

@@ -486,11 +486,10 @@ def seed(cases: int, users: int, credentials_path: Path) -> None:
 
     import secrets as secrets_module
 
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from allauth.mfa.utils import decrypt
+    from allauth.mfa.totp.internal.auth import generate_totp_secret
     from django.utils import timezone
 
+    from accounts.management.commands.seed_demo import ensure_user
     from accounts.models import Brake, User
     from bench import support as support_bench
     from defectors.models import Case
@@ -511,15 +510,7 @@ def seed(cases: int, users: int, credentials_path: Path) -> None:
         entry = known.get(username, {})
         password = entry.get("password") or f"load-{secrets_module.token_urlsafe(12)}"
         secret = entry.get("totp_secret") or generate_totp_secret()
-        user, _ = User.objects.get_or_create(username=username, defaults={"role": role})
-        user.role, user.is_active = role, True
-        if not user.check_password(password):
-            user.set_password(password)
-        user.save()
-        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-        if totp is None or decrypt(totp.data["secret"]) != secret:
-            Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
-            TOTP.activate(user, secret)
+        user = ensure_user(username, role=role, password=password, totp_secret=secret)
         accounts[role].append(user)
         people.append({"username": username, "password": password, "totp_secret": secret, "role": role})
 

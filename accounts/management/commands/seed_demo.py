@@ -36,6 +36,23 @@ def demo_seeders() -> list[DemoSeeder]:
     return [import_string(path)() for path in paths if path]
 
 
+def ensure_user(username: str, *, role: str, password: str, totp_secret: str) -> User:
+    """The active account ``username`` with this role, password and TOTP secret; run twice, changes nothing.
+
+    For demo and benchmark data only (seed_demo, bench/load.py): a real account is invited.
+    """
+    user, _created = User.objects.get_or_create(username=username, defaults={"role": role})
+    user.role, user.is_active = role, True
+    if not user.check_password(password):
+        user.set_password(password)
+    user.save()
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is None or decrypt(totp.data["secret"]) != totp_secret:
+        Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
+        TOTP.activate(user, totp_secret)
+    return user
+
+
 class Command(BaseCommand):
     help = (
         "Create one demo user per role with a TOTP authenticator (debug only); write var/demo-credentials.json. "
@@ -67,16 +84,7 @@ class Command(BaseCommand):
                 username = entry.get("username") or role.value
                 password = entry.get("password") or f"demo-{secrets.token_urlsafe(12)}"
                 secret = entry.get("totp_secret") or generate_totp_secret()
-                user, _created = User.objects.get_or_create(username=username, defaults={"role": role.value})
-                user.role = role.value
-                user.is_active = True
-                if not user.check_password(password):
-                    user.set_password(password)
-                user.save()
-                totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-                if totp is None or decrypt(totp.data["secret"]) != secret:
-                    Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
-                    TOTP.activate(user, secret)
+                user = ensure_user(username, role=role.value, password=password, totp_secret=secret)
                 credentials[role.value] = {"username": username, "password": password, "totp_secret": secret}
                 users[role.value] = user
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
