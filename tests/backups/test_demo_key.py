@@ -28,7 +28,7 @@ def test_the_demo_key_is_the_one_derived_from_its_public_seed_and_says_so():
     assert str(identity.to_public()) == demo_key.DEMO_RECIPIENT
     assert (
         demo_key.demo_identity()
-        == demo_key._bech32("age-secret-key-", hashlib.sha256(demo_key.SEED_TEXT).digest()).upper()
+        == demo_key.bech32("age-secret-key-", hashlib.sha256(demo_key.SEED_TEXT).digest()).upper()
     )
     text = demo_key.file_text()
     assert text.splitlines()[0] == (
