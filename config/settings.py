@@ -278,13 +278,19 @@ HEARTBEAT_STALE_SECONDS = envint("HAVEN_HEARTBEAT_STALE_SECONDS", 60)
 # Daily work at a wall-clock hour in the organisation's zone (CELERY_TIMEZONE), not an interval
 # counted from beat's start, which every restart of beat postponed.
 REMINDER_HOUR = envint("HAVEN_REMINDER_HOUR", 6)
+WORKER_HEARTBEAT_SECONDS = envint("HAVEN_WORKER_HEARTBEAT_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "support-reminders": {
         "task": "support.tasks.send_reminders",
         "schedule": crontab(hour=str(REMINDER_HOUR), minute="0"),
     },
     # Expires unsent: with the worker down for a day, its heartbeats do not pile up in the queue.
-    "worker-heartbeat": {"task": "health.tasks.worker_heartbeat", "schedule": 30, "options": {"expires": 25}},
+    # Every WORKER_HEARTBEAT_SECONDS (30; health.heartbeats.PARTS counts it late after 3 minutes).
+    "worker-heartbeat": {
+        "task": "health.tasks.worker_heartbeat",
+        "schedule": WORKER_HEARTBEAT_SECONDS,
+        "options": {"expires": max(WORKER_HEARTBEAT_SECONDS - 5, 1)},
+    },
 }
 
 # Transition support (support/): a referral sent this many days ago without an answer

@@ -19,7 +19,9 @@ def run_beat(tmp_path: Path, database: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info",
                "-s", str(tmp_path / "celerybeat-schedule")]  # fmt: skip
     log = (tmp_path / "beat.log").open("wb")
-    return subprocess.Popen(command, env={**os.environ, "DATABASE_URL": database}, stdout=log, stderr=subprocess.STDOUT)
+    # A due task within seconds, not beat's 30 s first interval.
+    env = {**os.environ, "DATABASE_URL": database, "HAVEN_WORKER_HEARTBEAT_SECONDS": "2"}
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def stop(beat: subprocess.Popen[bytes]) -> None:
