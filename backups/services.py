@@ -415,6 +415,8 @@ def restore_backup(
     database = database_from_url(database_url)
     if (database["ENGINE"].endswith("sqlite3")) != (body["database"] == "sqlite"):
         raise BackupError(f"this is a {body['database']} backup: restore it into a database of that kind")
+    if body["database"] == "sqlite" and Path(database["NAME"]).exists():  # checked before anything is decrypted
+        raise BackupError(f"{database['NAME']} exists already: restore into a new file")
     if body["database"] != "sqlite":
         say("Checking versions and the target database...")
         report.warnings = check_postgres_target(body, database)
@@ -432,8 +434,6 @@ def restore_backup(
     say("Restoring the database (decrypting in a stream)...")
     db_path = directory / body["files"]["database"]["name"]
     if body["database"] == "sqlite":
-        if Path(database["NAME"]).exists():
-            raise BackupError(f"{database['NAME']} exists already: restore into a new file")
         streams.restore_sqlite(database, db_path, identities)
     else:
         streams.restore_postgres(database, db_path, identities)

@@ -120,6 +120,15 @@ def test_with_debug_on_and_no_trustees_a_backup_verifies_and_restores_with_the_d
     assert "checkpoint matches" in result.stdout
     assert target.read_bytes().startswith(b"SQLite format 3")
 
+    # Again into the same file: refused before anything is decrypted.
+    again = subprocess.run(
+        [*MANAGE, "restore", str(manifest), "--identity", str(var / demo_key.FILE_NAME),
+         "--database", f"sqlite:///{target}"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert again.returncode != 0 and "exists already: restore into a new file" in again.stdout + again.stderr
+    assert "Decrypting" not in again.stdout
+
 
 @pytest.mark.django_db
 def test_the_backups_page_says_plainly_when_the_demo_key_is_in_use(admin_client, settings):
