@@ -20,6 +20,8 @@ TEST_ENV := DJANGO_DEBUG=0 \
 	DJANGO_SECURE_SSL_REDIRECT=0 \
 	HAVEN_KEYRING_FILE=var/test-keyring.json HAVEN_EXTRA_APPS=tests.vaultapp \
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) CELERY_BROKER_URL=$(CELERY_BROKER_URL)
+# Test processes (pytest-xdist; tests/xdist_redis.py gives each its own Redis databases).
+TEST_PROCESSES ?= 2
 DEV_ENV := DJANGO_DEBUG=1
 # Where make run serves: make run ADDR=127.0.0.1:8001
 ADDR ?= 127.0.0.1:8000
@@ -57,7 +59,7 @@ run: prereqs-run $(STAMP)
 test: prereqs-test $(STAMP)
 	$(PY) -m vault.keyring generate var/test-keyring.json --if-missing
 	$(TEST_ENV) $(PY) tests/require_services.py
-	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m vault.keyring generate var/keyring.json --if-missing
