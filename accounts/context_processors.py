@@ -23,8 +23,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         waiting = entry.count(user) if entry.count else 0
         label = _("%(label)s (%(count)s open)") % {"label": entry.label, "count": waiting} if waiting else entry.label
         items.append((reverse(entry.url_name), label))
-    # The idle warning (base.html, haven.js) counts down from the session's own timeout.
-    return {"nav_items": items, "session_idle_seconds": settings.SESSION_COOKIE_AGE}
+    # The idle warning (base.html, haven.js) counts down from what the session's stored expiry leaves.
+    session = getattr(request, "session", None)
+    left = getattr(session, "idle_seconds_left", None)
+    return {"nav_items": items, "session_idle_seconds": left() if left else settings.SESSION_COOKIE_AGE}
 
 
 def brake_alert(request: HttpRequest) -> dict[str, Any]:

@@ -38,14 +38,17 @@ ENROLMENT_URL_NAMES = frozenset(
 class SessionPolicyMiddleware:
     """Absolute session lifetime, and no page of Haven kept in any cache.
 
-    The idle timeout is the session's own expiry (SESSION_COOKIE_AGE, renewed
-    on every request); this adds the hard limit after login.
+    The idle timeout is the session's own expiry (SESSION_COOKIE_AGE), renewed by a request
+    once it is SESSION_RENEW_SECONDS old (vault.sessions); this adds the hard limit after login.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        renew = getattr(request.session, "renew_if_due", None)
+        if renew is not None:
+            renew()
         if request.user.is_authenticated:
             login_at = request.session.setdefault(LOGIN_AT_SESSION_KEY, time.time())
             if time.time() - login_at > settings.SESSION_MAX_HOURS * 3600:

@@ -301,10 +301,12 @@ def quick_exit(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def stay_signed_in(request: HttpRequest) -> HttpResponse:
-    """ "Stay signed in" on the idle warning: a request, so activity (the session is saved on every one).
+    """ "Stay signed in" on the idle warning: the idle timeout starts again now, however recently
+    another request renewed it.
 
     The absolute limit (SessionPolicyMiddleware) still ends the session; 204, nothing to show.
     """
+    request.session.modified = True
     return HttpResponse(status=204)
 
 

@@ -402,7 +402,12 @@ SESSION_MAX_HOURS = envint("HAVEN_SESSION_MAX_HOURS", 8)
 # with the organisation key. They replace allauth.usersessions, which stored the raw key.
 SESSION_ENGINE = "vault.sessions"
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout is renewed by a request once its stored expiry is more than this old, not by
+# every request (a write and a commit each): it ends between SESSION_COOKIE_AGE minus this and
+# SESSION_COOKIE_AGE after the last request, and each page counts down from the stored expiry
+# (vault.sessions.SessionStore.renew_if_due, idle_seconds_left).
+SESSION_RENEW_SECONDS = 60
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 # Strict: a link on another site (a message, a forged page) opens no signed-in page, so it

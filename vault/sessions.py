@@ -14,10 +14,12 @@ not open is an empty session (the person logs in again), never an error.
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY as USER_ID_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.utils import timezone
@@ -40,6 +42,9 @@ def stored_key(session_key: str) -> str:
 
 
 class SessionStore(DatabaseSessionStore):
+    # The loaded row's expiry (None before loading, or when no live row was found).
+    stored_expiry: datetime | None = None
+
     @classmethod
     def get_model_class(cls) -> type[Session]:
         return Session
@@ -61,6 +66,36 @@ class SessionStore(DatabaseSessionStore):
             return json.loads(open_string(session_data, self._context()))
         except (Damaged, ShreddedKey, ValueError):
             return {}
+
+    def load(self) -> dict[str, Any]:
+        row = self._get_session_from_db()
+        self.stored_expiry = row.expire_date if row else None
+        return self.decode(row.session_data) if row else {}
+
+    def renew_if_due(self) -> None:
+        """Have this request save the session (renewing the idle timeout) if its stored expiry is
+        more than SESSION_RENEW_SECONDS old, or if it has none yet.
+
+        Loads the session. A request that finds no live session (no cookie, expired, unknown
+        key) renews nothing. Django saves a session whose ``modified`` is set at the end of the
+        request (SessionMiddleware), as it does for any change.
+        """
+        if not self.session_key or not self._session:  # type: ignore[attr-defined]  # Django's, not in django-stubs
+            return
+        if self.stored_expiry is None:
+            self.modified = True
+            return
+        left = (self.stored_expiry - timezone.now()).total_seconds()
+        if left < self.get_session_cookie_age() - settings.SESSION_RENEW_SECONDS:
+            self.modified = True
+
+    def idle_seconds_left(self) -> int:
+        """Seconds until the idle timeout ends this session if nothing else is sent: the full
+        SESSION_COOKIE_AGE when this request saves it, else what its stored expiry leaves."""
+        age = self.get_session_cookie_age()
+        if self.modified or self.stored_expiry is None:
+            return age
+        return max(0, min(age, math.ceil((self.stored_expiry - timezone.now()).total_seconds())))
 
     # Every lookup goes through the keyed hash; the raw key never reaches a query.
 

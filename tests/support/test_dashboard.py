@@ -126,15 +126,15 @@ def _queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
     return len(captured.captured_queries)
 
 
-# Every page: the session, the user, the MFA check, the header's unread notifications, and the
-# session saved (a savepoint, its update, its release): 7.
+# Every page: the session, the user, the MFA check, the header's unread notifications: 4 (the
+# session is not saved again: it was renewed less than a minute ago).
 # The dashboard adds the urgent and overdue counts, the organisation's key (shelter names), the
 # shelters with their occupancy, the urgent cases, the overdue follow-ups, the overdue tasks, the
 # waiting referrals, the placements ending: 9.
 # A supervisor's adds the workload (cases, tasks, caseworkers), the Tasks link's count, the
 # assistance awaiting approval (its count and its newest) and the heartbeats (is background
 # work late?): 7.
-BUDGET = {"caseworker": 16, "supervisor": 24}  # the supervisor: + open brakes (the banner)
+BUDGET = {"caseworker": 13, "supervisor": 21}  # the supervisor: + open brakes (the banner)
 
 
 def test_the_dashboards_run_the_same_queries_at_10_and_1000_cases(
