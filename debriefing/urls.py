@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<case_code:code>/", sessions.case_debriefs, name="case_debriefs"),
     path("items/<uuid:pk>/seen/", sessions.acknowledge, name="acknowledge"),
     path("templates/", templates.template_list, name="templates"),
+    path("templates/<int:pk>/", templates.template_preview, name="template_preview"),
     path("templates/<int:pk>/xlsform/", templates.template_xlsform, name="template_xlsform"),
     path("templates/<int:pk>/publish/", templates.publish, name="template_publish"),
     path("templates/<int:pk>/retire/", templates.retire, name="template_retire"),

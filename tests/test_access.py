@@ -598,6 +598,9 @@ TABLE: dict[str, Rule] = {
         only({"supervisor": REAUTH}), post=only({"supervisor": 405}), kwargs=lambda w: {"fmt": "csv"}
     ),
     "debriefing:templates": Rule(only({"supervisor": 200})),
+    "debriefing:template_preview": Rule(
+        only({"supervisor": 200}), post=only({"supervisor": 405}), kwargs=lambda w: {"pk": w["draft_template"].pk}
+    ),
     "debriefing:template_xlsform": Rule(only({"supervisor": 200}), post=only({"supervisor": 405}), kwargs=template_pk),
     "debriefing:template_publish": Rule(
         only({"supervisor": 405}), post=only({"supervisor": 302}), kwargs=lambda w: {"pk": w["draft_template"].pk}

@@ -21,7 +21,7 @@ from debriefing import structure as st
 from debriefing.access import get_item_for_user, get_session_for_user
 from debriefing.export import FORMATS, export_for_partners
 from debriefing.forms import AddendumForm, IncidentForm, ItemForm, ReviewForm, ScheduleForm
-from debriefing.models import Addendum, DebriefSession, IntelligenceItem, SectionAnswers
+from debriefing.models import Addendum, DebriefSession, IntelligenceItem, Review, SectionAnswers
 from defectors.access import get_case_for_user
 from defectors.models import Case, Consent
 
@@ -31,24 +31,49 @@ LIST_SIZE = 100
 
 @role_required(*REVIEWERS_AND_DEBRIEFERS)
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """Supervisors: urgent items first, then every session. Debriefers: their sessions (case code only)."""
+    """Supervisors: urgent items first, then every session. Debriefers: their debriefs returned for
+    changes with the reviewer's comments first, then their sessions (case code only).
+
+    A fixed number of queries whatever the number of rows (tests/debriefing/test_home.py).
+    """
     sessions = DebriefSession.objects.visible_to(request.user).select_related("case", "debriefer")
-    urgent = []
+    urgent: list[IntelligenceItem] = []
+    returned: list[Review] = []
     is_supervisor = request.user.role == User.Role.SUPERVISOR
     withheld = False
     if is_supervisor:
         urgent = list(
             IntelligenceItem.objects.filter(urgent=True, acknowledged_at__isnull=True).select_related("session__case")
         )
-        # Graded one-line summaries, no names: not counted (a list must not trip the brake by being
-        # long), but withheld while the supervisor's brake is on.
-        if urgent and brake.is_braked(request.user):
-            withheld = True
-            messages.error(request, brake.refusal_message())
-    context = {"sessions": sessions.only(
+    else:
+        returned = _returned_to(request.user)
+    # Graded one-line summaries and review comments, no names: not counted (a list must not trip
+    # the brake by being long), but withheld while the person's brake is on.
+    if (urgent or returned) and brake.is_braked(request.user):
+        withheld = True
+        messages.error(request, brake.refusal_message())
+    rows = sessions.only(
         "id", "status", "scheduled_for", "answered", "questions", "case__code", "debriefer__username"
-    )[:LIST_SIZE], "urgent": urgent, "is_supervisor": is_supervisor, "withheld": withheld}  # fmt: skip
+    )[:LIST_SIZE]  # fmt: skip
+    context = {
+        "sessions": rows, "urgent": urgent, "returned": returned, "is_supervisor": is_supervisor, "withheld": withheld
+    }  # fmt: skip
     return render(request, "debriefing/home.html", context)
+
+
+def _returned_to(user: User) -> list[Review]:
+    """The latest return of each of ``user``'s debriefs now returned for changes, newest first (one query)."""
+    reviews = (
+        Review.objects.filter(
+            session__in=DebriefSession.objects.visible_to(user).filter(status=DebriefSession.Status.RETURNED),
+            decision=Review.Decision.RETURN,
+        )
+        .select_related("session__case", "by")
+        .only("id", "session_id", "comment", "at", "session__id", "session__case__code", "by__username")
+        .order_by("at")
+    )
+    latest = {review.session_id: review for review in reviews}  # a debrief returned twice: the last word
+    return sorted(latest.values(), key=lambda review: review.at, reverse=True)
 
 
 @role_required(User.Role.SUPERVISOR)

@@ -1,4 +1,4 @@
-"""Interview templates: list, XLSForm import and export, publish, retire (supervisors)."""
+"""Interview templates: list, XLSForm import and export, preview, publish, retire (supervisors)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from debriefing import services
+from debriefing import preview, services
 from debriefing.access import get_template_for_user
 from debriefing.forms import ImportForm
 from debriefing.models import DebriefTemplate
@@ -51,6 +52,25 @@ def template_xlsform(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @role_required(User.Role.SUPERVISOR)
+@require_GET
+def template_preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The template as its debriefer will see it, read-only, in each of its languages (``?lang=``)."""
+    template = get_template_for_user(request.user, pk)
+    codes = preview.languages(template.structure)
+    wanted = request.GET.get("lang", "")
+    current = translation.get_language() or ""
+    default = str(template.structure.get("default_language") or "en")
+    language = next((code for code in (wanted, current, default) if code in codes), codes[0] if codes else "")
+    context = {
+        "template": template,
+        "language": language,
+        "languages": [(code, preview.language_name(code)) for code in codes],
+        "sections": preview.sections(template.structure, language=language),
+    }
+    return render(request, "debriefing/template_preview.html", context)
+
+
+@role_required(User.Role.SUPERVISOR)
 @require_POST
 def publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     template = get_template_for_user(request.user, pk)
@@ -58,6 +78,12 @@ def publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         services.publish_template(template=template, by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request,
+            _("%(template)s is published: it can no longer be changed, and debriefs can be scheduled with it.")
+            % {"template": template},
+        )
     return redirect("debriefing:templates")
 
 

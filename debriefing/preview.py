@@ -1,0 +1,108 @@
+"""A template as its debriefer will see it: every section's form, read-only, in one of its languages.
+
+Built from the same SectionForm the debriefer fills in, so the preview cannot drift from the
+real page; every field is disabled and the page has no form to send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from debriefing import structure as st
+
+
+@dataclass(frozen=True)
+class PreviewQuestion:
+    field: forms.BoundField
+    # A single choice is a drop-down whose options are hidden until opened: they are listed too.
+    choices: list[str]
+    condition: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class PreviewSection:
+    key: str
+    label: str
+    questions: list[PreviewQuestion]
+    repeats: list[str]  # the labels of its repeat groups: one entry shown, the debriefer adds more
+
+
+def languages(structure: dict[str, Any]) -> list[str]:
+    """The language codes of every label, hint and choice label in ``structure``, in first-seen order."""
+    found: dict[str, None] = {}
+
+    def add(labels: Any) -> None:
+        if isinstance(labels, dict):
+            for code, value in labels.items():
+                if value:
+                    found.setdefault(str(code))
+
+    for section in structure.get("sections", []):
+        add(section.get("label"))
+    for question in st.all_questions(structure):
+        add(question.get("label"))
+        add(question.get("hint"))
+        for choice in question.get("choices") or []:
+            add(choice.get("label"))
+    return list(found)
+
+
+def language_name(code: str) -> str:
+    """A language's own name ("English", "မြန်မာဘာသာ"), or its code when Django does not know it."""
+    try:
+        return str(translation.get_language_info(code)["name_local"])
+    except KeyError:
+        return code
+
+
+def sections(structure: dict[str, Any], *, language: str) -> list[PreviewSection]:
+    """Every section's questions as the debriefer's form shows them in ``language``; a repeat with one entry."""
+    by_key = {question["key"]: question for question in st.all_questions(structure)}
+    previews = []
+    with translation.override(language or None):
+        for definition in structure.get("sections", []):
+            questions = definition["questions"]
+            form = st.SectionForm(section=definition, entries={q["key"]: 1 for q in questions if q["type"] == "repeat"})
+            rules: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+            for question in questions:
+                if question["type"] == "repeat":
+                    for inner in question["questions"]:
+                        rule = inner.get("relevant") or question.get("relevant")
+                        rules[f"{question['key']}__0__{inner['key']}"] = (inner, rule)
+                else:
+                    rules[question["key"]] = (question, question.get("relevant"))
+            rows = []
+            for name, field in form.fields.items():
+                field.disabled = True
+                question, rule = rules[name]
+                choices = [st.text(c["label"]) or c["value"] for c in question.get("choices") or []]
+                rows.append(
+                    PreviewQuestion(
+                        field=form[name],
+                        choices=choices if question["type"] == "select_one" else [],
+                        condition=_condition(rule, by_key),
+                        required=bool(question.get("required")),
+                    )
+                )
+            repeats = [st.text(q["label"]) for q in questions if q["type"] == "repeat"]
+            label = st.text(definition["label"])
+            previews.append(PreviewSection(key=definition["key"], label=label, questions=rows, repeats=repeats))
+    return previews
+
+
+def _condition(rule: dict[str, Any] | None, by_key: dict[str, dict[str, Any]]) -> str:
+    """When a conditional question is asked, in words ("" when always)."""
+    if not rule:
+        return ""
+    source = by_key.get(rule["key"])
+    label = st.text(source["label"]) if source else rule["key"]
+    if rule.get("value") is None:
+        return _("Asked only when “%(question)s” has an answer.") % {"question": label}
+    value = st.display(source, rule["value"]) if source else rule["value"]
+    return _("Asked only when the answer to “%(question)s” is “%(value)s”.") % {"question": label, "value": value}
