@@ -150,9 +150,13 @@ def save_section(
     """Autosave one section's answers (the whole section, as the form holds it).
 
     ``base_version`` is the version the form was loaded with; ``token`` names this
-    save. A retry of the last applied save (same token: the answer was lost on
-    the way) returns the row unchanged; a save based on an older version raises
-    StaleSave and writes nothing. Required answers are not checked here (submit).
+    save. A retry of the last applied save (same token, same answers: the answer was
+    lost on the way) returns the row unchanged. The same token with other answers
+    comes from the window whose save made the row as it is (an older page retried
+    with what it held by then, or its Save button after a lost autosave): it is
+    applied as a new save, never answered "saved" unstored. A save based on an older
+    version under another token (another window saved since) raises StaleSave and
+    writes nothing. Required answers are not checked here (submit).
     Raises PermissionDenied for anyone but the debriefer, ValidationError when
     editing has stopped (submitted, no consent, shredded) or for forged keys.
     """
@@ -167,7 +171,11 @@ def save_section(
     if row is None:
         row = SectionAnswers(session=session, section=section)
     elif row.save_token == token:
-        return row  # the same save again: it was applied, its answer was lost
+        if row.answers == answers:
+            return row  # the same save again: it was applied, its answer was lost
+        # Nothing else was saved since this window's own save (the token would differ):
+        # these answers are newer than the row's, so they are applied on top of it.
+        base_version = row.version
     if row.version != base_version:
         raise StaleSave(row.version)
     answered = st.count_answered(definition, answers)
