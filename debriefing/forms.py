@@ -50,6 +50,15 @@ class AddendumForm(forms.Form):
         self.fields["question"].choices = questions  # type: ignore[attr-defined]
 
 
+class SubmitForm(forms.Form):
+    """The confirmation of submit: the answers it said would be left out (question refs, no answers)."""
+
+    dropping = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20_000, strip=True)
+
+    def clean_dropping(self) -> list[str]:
+        return str(self.cleaned_data["dropping"]).split()
+
+
 class OneTimeTokenMixin(forms.Form):
     """A hidden token made when the form is shown: sending the same form twice records one row."""
 
