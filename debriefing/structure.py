@@ -242,6 +242,7 @@ def form_field(question: dict[str, Any]) -> forms.Field:
     if kind == "long_text":
         return forms.CharField(max_length=LONG_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}), **common)
     if kind in ("select_one", "yes_no", "region"):
+        # An empty first option: a choice nobody touched stays unanswered (never the first in the list).
         return forms.ChoiceField(choices=[("", "—"), *_choices(question)], **common)
     if kind == "select_multiple":
         return forms.MultipleChoiceField(choices=_choices(question), widget=forms.CheckboxSelectMultiple, **common)
