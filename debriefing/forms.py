@@ -12,6 +12,7 @@ from debriefing.structure import DateInput
 from defectors.models import Region
 
 MAX_XLSFORM_BYTES = 5 * 1024 * 1024
+NOT_CHOSEN = ("", "—")  # the first option of a choice with no default: unanswered until someone chooses
 
 
 class ScheduleForm(forms.Form):
@@ -42,12 +43,23 @@ class ReviewForm(forms.Form):
 
 
 class AddendumForm(forms.Form):
-    question = forms.ChoiceField(label=_("Question"))
+    question = forms.ChoiceField(
+        label=_("Question"), error_messages={"required": _("Choose the question this corrects.")}
+    )
     text = forms.CharField(label=_("Correction"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, questions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["question"].choices = questions  # type: ignore[attr-defined]
+        self.fields["question"].choices = [NOT_CHOSEN, *questions]  # type: ignore[attr-defined]
+
+
+class SubmitForm(forms.Form):
+    """The confirmation of submit: the answers it said would be left out (question refs, no answers)."""
+
+    dropping = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20_000, strip=True)
+
+    def clean_dropping(self) -> list[str]:
+        return str(self.cleaned_data["dropping"]).split()
 
 
 class OneTimeTokenMixin(forms.Form):
@@ -57,20 +69,32 @@ class OneTimeTokenMixin(forms.Form):
 
 
 class ItemForm(OneTimeTokenMixin, forms.ModelForm):
+    # Each choice starts empty (the model fields have no default): nothing is chosen for the debriefer.
     class Meta:
         model = IntelligenceItem
         fields = ["category", "summary", "urgent", "reliability", "credibility"]
         widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
+        error_messages = {
+            "category": {"required": _("Choose the category.")},
+            "reliability": {"required": _("Choose how reliable the source is.")},
+            "credibility": {"required": _("Choose how credible the information is.")},
+        }
 
 
 class IncidentForm(OneTimeTokenMixin, forms.ModelForm):
-    region = forms.ChoiceField(label=_("State or region"), choices=Region.choices)
+    # An empty first option: a region nobody chose is refused, never saved as the first in the list.
+    region = forms.ChoiceField(
+        label=_("State or region"),
+        choices=[NOT_CHOSEN, *Region.choices],
+        error_messages={"required": _("Choose the state or region where it happened.")},
+    )
 
     class Meta:
         model = Incident
         # No consent field: testimony consent is the case's (defectors.Consent), read at export.
         fields = ["violation", "date_from", "date_to", "region", "township", "perpetrator_unit", "victims", "summary"]
         widgets = {"date_from": DateInput, "date_to": DateInput, "summary": forms.Textarea(attrs={"rows": 4})}
+        error_messages = {"violation": {"required": _("Choose the violation.")}}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -150,12 +152,19 @@ def save_section(
     """Autosave one section's answers (the whole section, as the form holds it).
 
     ``base_version`` is the version the form was loaded with; ``token`` names this
-    save. A retry of the last applied save (same token: the answer was lost on
-    the way) returns the row unchanged; a save based on an older version raises
-    StaleSave and writes nothing. Required answers are not checked here (submit).
+    save. A retry of the last applied save (same token, same answers: the answer was
+    lost on the way) returns the row unchanged. The same token with other answers
+    comes from the window whose save made the row as it is (an older page retried
+    with what it held by then, or its Save button after a lost autosave): it is
+    applied as a new save, never answered "saved" unstored. A save based on an older
+    version under another token (another window saved since) raises StaleSave and
+    writes nothing. Required answers are not checked here (submit).
     Raises PermissionDenied for anyone but the debriefer, ValidationError when
     editing has stopped (submitted, no consent, shredded) or for forged keys.
     """
+    # The session row first (as submit_session locks it): a save racing a submit waits for it, then
+    # meets the submitted status rather than writing into a submitted debrief.
+    session.status = DebriefSession.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
     _refuse_unless_editable(session, by)
     definition = section_by_key(session, section)
     if definition is None:
@@ -167,7 +176,11 @@ def save_section(
     if row is None:
         row = SectionAnswers(session=session, section=section)
     elif row.save_token == token:
-        return row  # the same save again: it was applied, its answer was lost
+        if row.answers == answers:
+            return row  # the same save again: it was applied, its answer was lost
+        # Nothing else was saved since this window's own save (the token would differ):
+        # these answers are newer than the row's, so they are applied on top of it.
+        base_version = row.version
     if row.version != base_version:
         raise StaleSave(row.version)
     answered = st.count_answered(definition, answers)
@@ -193,9 +206,44 @@ def answers_by_section(session: DebriefSession) -> dict[str, dict[str, Any]]:
     return {row.section: row.answers or {} for row in SectionAnswers.objects.filter(session=session)}
 
 
+@dataclass(frozen=True)
+class Submission:
+    """What submitting a session would do now: the confirmation page shows it, submit_session applies it."""
+
+    missing: list[str]  # required questions that apply and are unanswered: submit is refused
+    unanswered: list[str]  # questions that apply, are not required and are unanswered
+    dropping: list[st.Dropped]  # answers to questions that no longer apply: left out of the record
+    kept: dict[str, dict[str, Any]]  # {section key: answers} as they will be submitted
+
+
+class SubmissionChanged(ValidationError):
+    """The answers that would be left out are not the ones the debriefer confirmed: nothing was submitted."""
+
+
+def submission_of(session: DebriefSession) -> Submission:
+    """The answers as submitting would record them, and what stands in the way (decrypts the answers)."""
+    return _submission(session.template.structure, answers_by_section(session))
+
+
+def _submission(structure: dict[str, Any], answers: dict[str, dict[str, Any]]) -> Submission:
+    kept, dropping = st.without_irrelevant(structure, answers)
+    return Submission(
+        missing=st.missing_required(structure, kept),
+        unanswered=st.unanswered_optional(structure, kept),
+        dropping=dropping,
+        kept=kept,
+    )
+
+
 @transaction.atomic
-def submit_session(*, session: DebriefSession, by: User) -> None:
-    """Send for review. Raises ValidationError listing the required questions still unanswered."""
+def submit_session(*, session: DebriefSession, by: User, confirmed_drops: Sequence[str] | None = None) -> None:
+    """Send for review. Answers to questions that no longer apply are left out of the record here
+    (until now the draft kept them, in case the answer they hang on changed back).
+
+    ``confirmed_drops`` are the refs of st.Dropped the debriefer was shown; when given and no longer
+    what would be dropped, SubmissionChanged is raised and nothing changes. Raises ValidationError
+    listing the required questions still unanswered. A second submit changes nothing.
+    """
     session = (
         DebriefSession.objects.select_for_update(of=("self",))
         .with_keys("case")
@@ -205,13 +253,27 @@ def submit_session(*, session: DebriefSession, by: User) -> None:
     if session.status == DebriefSession.Status.SUBMITTED:
         return  # a second click changes nothing
     _refuse_unless_editable(session, by)
-    missing = st.missing_required(session.template.structure, answers_by_section(session))
-    if missing:
-        raise ValidationError(missing)
+    rows = {row.section: row for row in SectionAnswers.objects.select_for_update(of=("self",)).filter(session=session)}
+    submission = _submission(session.template.structure, {key: row.answers or {} for key, row in rows.items()})
+    if submission.missing:
+        raise ValidationError(submission.missing)
+    if confirmed_drops is not None and sorted(confirmed_drops) != sorted(d.ref for d in submission.dropping):
+        raise SubmissionChanged(_("The answers changed since this page was shown: check them again, then submit."))
+    for key, row in rows.items():
+        kept = submission.kept.get(key, {})
+        if kept != (row.answers or {}):
+            definition = section_by_key(session, key) or {"questions": []}
+            # A new version: a window still open on the draft cannot save the dropped answers back.
+            row.answers, row.version, row.save_token = kept, row.version + 1, None
+            row.answered = st.count_answered(definition, kept)
+            row.save(update_fields=["answers", "version", "save_token", "answered", "saved_at"])
+    session.answered = sum(row.answered for row in rows.values())
     session.status = DebriefSession.Status.SUBMITTED
     session.submitted_at = timezone.now()
-    session.save(update_fields=["status", "submitted_at"])
-    _audit("session.submitted", by=by, session=session)
+    session.save(update_fields=["status", "submitted_at", "answered"])
+    # Question refs only (template structure, plaintext): never an answer.
+    reason = ("dropped: " + " ".join(d.ref for d in submission.dropping)) if submission.dropping else ""
+    _audit("session.submitted", by=by, session=session, reason=reason)
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ import datetime
 import decimal
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -113,12 +113,25 @@ def count_answered(section: dict[str, Any], answers: dict[str, Any]) -> int:
     return sum(1 for question in section["questions"] if has_value(answers.get(question["key"])))
 
 
+def _flat(answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every section's answers in one dict (keys are unique per template), as conditions read them."""
+    return {key: value for section in answers.values() for key, value in section.items()}
+
+
+def _label(section: dict[str, Any], question: dict[str, Any], entry: tuple[int, dict[str, Any]] | None = None) -> str:
+    """ "Section: question", or "Section: Incident 2: Date" for an entry's question ``entry`` = (number, inner)."""
+    if entry is None:
+        return f"{text(section['label'])}: {text(question['label'])}"
+    number, inner = entry
+    return f"{text(section['label'])}: {text(question['label'])} {number}: {text(inner['label'])}"
+
+
 def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any]]) -> list[str]:
     """Required, relevant questions left unanswered, as "Section: question" lines ([]: may be submitted).
 
     ``answers`` is {section key: that section's answers}.
     """
-    flat = {key: value for section in answers.values() for key, value in section.items()}
+    flat = _flat(answers)
     missing = []
     for section in structure["sections"]:
         given = answers.get(section["key"], {})
@@ -127,15 +140,80 @@ def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any
                 continue
             value = given.get(question["key"])
             if question.get("required") and not has_value(value):
-                missing.append(f"{text(section['label'])}: {text(question['label'])}")
+                missing.append(_label(section, question))
             if question["type"] == "repeat":
                 for number, entry in enumerate(value or [], start=1):
                     for inner in question["questions"]:
                         wanted = inner.get("required") and is_relevant(inner, {**flat, **entry})
                         if wanted and not has_value(entry.get(inner["key"])):
-                            label = f"{text(question['label'])} {number}: {text(inner['label'])}"
-                            missing.append(f"{text(section['label'])}: {label}")
+                            missing.append(_label(section, question, (number, inner)))
     return missing
+
+
+def unanswered_optional(structure: dict[str, Any], answers: dict[str, dict[str, Any]]) -> list[str]:
+    """Relevant questions that are not required and have no answer ("Section: question"); a repeat
+    entry's own questions are left out (an entry is the debriefer's to fill as the account allows)."""
+    flat = _flat(answers)
+    return [
+        _label(section, question)
+        for section in structure["sections"]
+        for question in section["questions"]
+        if not question.get("required")
+        and is_relevant(question, flat)
+        and not has_value(answers.get(section["key"], {}).get(question["key"]))
+    ]
+
+
+class Dropped(NamedTuple):
+    """An answer left out at submit: ``ref`` names it stably ("section/question", or
+    "section/repeat/2/question" for an entry's), ``label`` as missing_required does."""
+
+    ref: str
+    label: str
+
+
+def without_irrelevant(
+    structure: dict[str, Any], answers: dict[str, dict[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], list[Dropped]]:
+    """(answers as they will be submitted, the answers left out): those of questions that no longer apply.
+
+    Relevance is is_relevant's, as on the form and the review page; it is applied again until
+    nothing changes, so an answer that applied only because of a dropped one goes too. A repeat
+    entry left with no answer goes with them. ``answers`` is not changed.
+    """
+    kept = {key: dict(given) for key, given in answers.items()}
+    dropped: list[Dropped] = []
+    changed = True
+    while changed:
+        changed = False
+        flat = _flat(kept)
+        for section in structure["sections"]:
+            given = kept.get(section["key"], {})
+            for question in section["questions"]:
+                key = question["key"]
+                if not has_value(given.get(key)):
+                    continue
+                if not is_relevant(question, flat):
+                    del given[key]
+                    dropped.append(Dropped(f"{section['key']}/{key}", _label(section, question)))
+                    changed = True
+                elif question["type"] == "repeat":
+                    entries = []
+                    for number, entry in enumerate(given[key], start=1):
+                        entry = dict(entry)
+                        for inner in question["questions"]:
+                            if has_value(entry.get(inner["key"])) and not is_relevant(inner, {**flat, **entry}):
+                                del entry[inner["key"]]
+                                ref = f"{section['key']}/{key}/{number}/{inner['key']}"
+                                dropped.append(Dropped(ref, _label(section, question, (number, inner))))
+                                changed = True
+                        if entry:
+                            entries.append(entry)
+                    if entries:
+                        given[key] = entries
+                    else:
+                        del given[key]
+    return kept, dropped
 
 
 class DateInput(forms.DateInput):
@@ -164,6 +242,7 @@ def form_field(question: dict[str, Any]) -> forms.Field:
     if kind == "long_text":
         return forms.CharField(max_length=LONG_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}), **common)
     if kind in ("select_one", "yes_no", "region"):
+        # An empty first option: a choice nobody touched stays unanswered (never the first in the list).
         return forms.ChoiceField(choices=[("", "—"), *_choices(question)], **common)
     if kind == "select_multiple":
         return forms.MultipleChoiceField(choices=_choices(question), widget=forms.CheckboxSelectMultiple, **common)

@@ -20,7 +20,7 @@ from debriefing import services
 from debriefing import structure as st
 from debriefing.access import get_item_for_user, get_session_for_user
 from debriefing.export import FORMATS, export_for_partners
-from debriefing.forms import AddendumForm, IncidentForm, ItemForm, ReviewForm, ScheduleForm
+from debriefing.forms import AddendumForm, IncidentForm, ItemForm, ReviewForm, ScheduleForm, SubmitForm
 from debriefing.models import Addendum, DebriefSession, IntelligenceItem, Review, SectionAnswers
 from defectors.access import get_case_for_user
 from defectors.models import Case, Consent
@@ -234,18 +234,30 @@ def _answer(
 
 
 @role_required(User.Role.DEBRIEFER)
-@require_POST
 def submit(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
+    """Submit for review, confirmed on a page of its own (no script needed): what is unanswered, and
+    which answers no longer apply and will be left out. The confirmation names those it was shown."""
     session = get_session_for_user(request.user, pk)
-    try:
-        services.submit_session(session=session, by=request.user)
-    except ValidationError as error:
-        messages.error(
-            request, _("Answer these required questions first: %(list)s") % {"list": "; ".join(error.messages)}
-        )
-    else:
-        messages.success(request, _("Submitted for review."))
-    return redirect(session)
+    if request.method == "POST" and not session.is_editable:
+        return redirect(session)  # a second click, or another tab submitted it: nothing changes
+    brake.admit(by=request.user, cases=[_read_of(session)])  # which answers are given: read from the answers
+    form = SubmitForm(request.POST if request.method == "POST" else None)  # an empty POST too
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submit_session(session=session, by=request.user, confirmed_drops=form.cleaned_data["dropping"])
+        except ValidationError as refused:
+            error = refused.messages[0] if isinstance(refused, services.SubmissionChanged) else None
+        else:
+            messages.success(request, _("Submitted for review."))
+            return redirect(session)
+    submission = services.submission_of(session)
+    form = SubmitForm(initial={"dropping": " ".join(drop.ref for drop in submission.dropping)})
+    context = {
+        "session": session, "submission": submission, "form": form, "error": error,
+        "editing_problem": services.editing_problem(session),
+    }  # fmt: skip
+    return render(request, "debriefing/submit.html", context, status=400 if request.method == "POST" else 200)
 
 
 @role_required(User.Role.SUPERVISOR)

@@ -70,6 +70,7 @@ PATHS: dict[str, Path] = {
     "debrief page": Path("debriefer", lambda c, w: c.get(w["session"].get_absolute_url())),
     "debrief section": Path("debriefer", lambda c, w: c.get(f"/debriefing/{w['session'].pk}/unit/")),
     "debrief section post": Path("debriefer", lambda c, w: c.post(f"/debriefing/{w['session'].pk}/unit/", {})),
+    "debrief submit confirmation": Path("debriefer", lambda c, w: c.get(f"/debriefing/{w['session'].pk}/submit/")),
     "partner export": Path("supervisor", lambda c, w: reauthenticated(c).get("/debriefing/export/csv/")),
     # The case's free text: notes and the follow-up's purpose on request, the forms that show them.
     "case page texts": Path("caseworker", lambda c, w: c.get(case_url(w, "?texts=show"))),

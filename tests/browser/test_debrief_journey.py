@@ -113,6 +113,7 @@ def test_a_debrief_is_planned_run_reviewed_and_exported_at_360_px(  # type: igno
     deb.get_by_label("Information credibility").select_option("2")
     no_horizontal_overflow(deb)
     deb.get_by_role("button", name="Record").click()
+    deb.get_by_role("link", name="Submit for review").click()
     deb.get_by_role("button", name="Submit for review").click()
     expect(deb.get_by_text("Submitted for review.")).to_be_visible()
 
@@ -134,6 +135,7 @@ def test_a_debrief_is_planned_run_reviewed_and_exported_at_360_px(  # type: igno
     open_section(deb, "Bases and deployments")
     deb.get_by_label("Township").fill("Monywa")
     save(deb)
+    deb.get_by_role("link", name="Submit for review").click()
     deb.get_by_role("button", name="Submit for review").click()
     expect(deb.get_by_text("Submitted for review.")).to_be_visible()
 

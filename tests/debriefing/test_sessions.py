@@ -60,6 +60,47 @@ def test_a_retried_save_whose_answer_was_lost_is_applied_once(dbc, session):
     assert SectionAnswers.objects.get(session=session, section="unit").version == 1
 
 
+def test_a_retry_carrying_more_than_the_lost_save_is_stored_as_a_new_save(dbc, session):
+    """The page never heard that its save arrived and sent the same token again with what it held by then."""
+    token = uuid.uuid4()
+    first = autosave(dbc, session, "unit", {"unit_name": "Light Infantry"}, version=0, token=token)
+    more = {"unit_name": "Light Infantry Battalion 52", "commander": "Col. Sentinel"}
+    retry = autosave(dbc, session, "unit", more, version=0, token=token)
+    assert first.status_code == retry.status_code == 200
+    assert retry.json()["version"] == 2
+    assert stored(session, "unit") == {"unit_name": "Light Infantry Battalion 52", "commander": "Col. Sentinel"}
+    session.refresh_from_db()
+    assert session.answered == 2
+    again = autosave(dbc, session, "unit", more, version=0, token=token)  # and that one's answer lost too
+    assert again.json()["version"] == 2
+    assert SectionAnswers.objects.get(session=session, section="unit").version == 2
+    assert AuditEvent.objects.filter(action="debriefing.session.section_saved").count() == 2
+
+
+def test_the_save_button_after_a_lost_autosave_stores_the_form_as_it_is(dbc, session):
+    """No script: the form's Save posts the token of an autosave that arrived unheard, with more text."""
+    token = uuid.uuid4()
+    autosave(dbc, session, "unit", {"unit_name": "Light"}, version=0, token=token)
+    body = {"unit_name": "Light Infantry Battalion 52", "version": "0", "save_token": str(token)}
+    response = dbc.post(f"/debriefing/{session.pk}/unit/", body)
+    assert response.status_code == 302 and response["Location"] == session.get_absolute_url()
+    assert stored(session, "unit") == {"unit_name": "Light Infantry Battalion 52"}
+    assert dbc.post(f"/debriefing/{session.pk}/unit/", body).status_code == 302  # a double click
+    assert SectionAnswers.objects.get(session=session, section="unit").version == 2
+
+
+def test_a_lost_saves_token_cannot_overwrite_what_another_window_saved_since(dbc, session):
+    token = uuid.uuid4()
+    autosave(dbc, session, "unit", {"unit_name": "tab one"}, version=0, token=token)
+    autosave(dbc, session, "unit", {"unit_name": "tab two"}, version=1, token=uuid.uuid4())
+    late = autosave(dbc, session, "unit", {"unit_name": "tab one, more"}, version=0, token=token)
+    assert late.status_code == 409 and late.json()["version"] == 2
+    assert stored(session, "unit") == {"unit_name": "tab two"}
+    same = autosave(dbc, session, "unit", {"unit_name": "tab one"}, version=0, token=token)
+    assert same.status_code == 409  # not "saved": what is stored is another window's
+    assert stored(session, "unit") == {"unit_name": "tab two"}
+
+
 def test_a_stale_tab_does_not_overwrite_newer_answers(dbc, session):
     autosave(dbc, session, "unit", {"unit_name": "from tab one"}, version=0, token=uuid.uuid4())
     autosave(dbc, session, "unit", {"unit_name": "newer, tab one"}, version=1, token=uuid.uuid4())
