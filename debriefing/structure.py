@@ -1,7 +1,10 @@
 """A template's structure: sections of typed questions, as a plaintext JSON document.
 
-    {"sections": [{"key": str, "label": {...}, "questions": [QUESTION, ...]}]}
-    QUESTION = {"key": str, "type": one of QUESTION_TYPES, "label": {"en", "my"},
+    {"languages": [{"code": str, "name": str}, ...],   the form's languages, in column order
+     "default_language": code,                          shown when the person's language is not there
+     "sections": [{"key": str, "label": TEXTS, "questions": [QUESTION, ...]}]}
+    TEXTS = {language code: text}   ("en", "my", "fr", or the form's own name for a language without a code)
+    QUESTION = {"key": str, "type": one of QUESTION_TYPES, "label": TEXTS,
                 "hint": {...}, "required": bool, "tags": [one of TAGS],
                 "choices": [{"value": str, "label": {...}}]   (select_one, select_multiple)
                 "min": number | None, "max": number | None    (integer, decimal)
@@ -34,17 +37,32 @@ QUESTION_TYPES = (
     "text", "long_text", "select_one", "select_multiple", "yes_no", "date", "integer", "decimal", "region", "repeat",
 )  # fmt: skip
 TAGS = ("intelligence", "human_rights", "wellbeing")
-LANGUAGES = ("en", "my")
+# A structure from before forms kept their own languages: English and Burmese (migration 0004).
+OLD_LANGUAGES = [{"code": "en", "name": "English (en)"}, {"code": "my", "name": "Burmese (my)"}]
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_ENTRIES = 50  # entries of one repeat group
 TEXT_MAX, LONG_TEXT_MAX = 500, 10_000
 
 
-def text(labels: dict[str, str] | None) -> str:
-    """A label in the active language, English when it has no Burmese."""
+def languages(structure: dict[str, Any]) -> list[dict[str, str]]:
+    return list(structure.get("languages") or OLD_LANGUAGES)
+
+
+def default_language(structure: dict[str, Any]) -> str:
+    return str(structure.get("default_language") or "en")
+
+
+def text(labels: dict[str, str] | None, default: str | None = None) -> str:
+    """A label in the person's language if the form has it, else in the form's ``default`` language.
+
+    Failing both, any language the label has (so a label is never shown blank while it has a text).
+    """
     labels = labels or {}
-    language = "my" if (translation.get_language() or "").startswith("my") else "en"
-    return labels.get(language) or labels.get("en") or ""
+    active = (translation.get_language() or "").lower()
+    for code in (active, active.split("-")[0], default, "en"):
+        if code and labels.get(code):
+            return labels[code]
+    return next((labels[code] for code in sorted(labels) if labels[code]), "")
 
 
 def check_structure(doc: Any) -> list[str]:
@@ -119,6 +137,7 @@ def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any
     ``answers`` is {section key: that section's answers}.
     """
     flat = {key: value for section in answers.values() for key, value in section.items()}
+    default = default_language(structure)
     missing = []
     for section in structure["sections"]:
         given = answers.get(section["key"], {})
@@ -127,14 +146,14 @@ def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any
                 continue
             value = given.get(question["key"])
             if question.get("required") and not has_value(value):
-                missing.append(f"{text(section['label'])}: {text(question['label'])}")
+                missing.append(f"{text(section['label'], default)}: {text(question['label'], default)}")
             if question["type"] == "repeat":
                 for number, entry in enumerate(value or [], start=1):
                     for inner in question["questions"]:
                         wanted = inner.get("required") and is_relevant(inner, {**flat, **entry})
                         if wanted and not has_value(entry.get(inner["key"])):
-                            label = f"{text(question['label'])} {number}: {text(inner['label'])}"
-                            missing.append(f"{text(section['label'])}: {label}")
+                            label = f"{text(question['label'], default)} {number}: {text(inner['label'], default)}"
+                            missing.append(f"{text(section['label'], default)}: {label}")
     return missing
 
 
@@ -142,21 +161,24 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _choices(question: dict[str, Any]) -> list[tuple[str, str]]:
+def _choices(question: dict[str, Any], default: str | None = None) -> list[tuple[str, str]]:
     if question["type"] == "yes_no":
         return [("yes", _("Yes")), ("no", _("No"))]
     if question["type"] == "region":
         return [(value, str(label)) for value, label in Region.choices]
-    return [(choice["value"], text(choice["label"])) for choice in question.get("choices", [])]
+    return [(choice["value"], text(choice["label"], default)) for choice in question.get("choices", [])]
 
 
-def form_field(question: dict[str, Any]) -> forms.Field:
-    """The form field for one question. Never required: required answers are enforced at submit."""
+def form_field(question: dict[str, Any], default: str | None = None) -> forms.Field:
+    """The form field for one question, in the person's language or the form's ``default``.
+
+    Never required: required answers are enforced at submit.
+    """
     kind = question["type"]
     common: dict[str, Any] = {
-        "label": text(question["label"]),
+        "label": text(question["label"], default),
         # Django renders help_text as HTML: a hint from an imported form is text, escaped here.
-        "help_text": escape(text(question.get("hint"))),
+        "help_text": escape(text(question.get("hint"), default)),
         "required": False,
     }
     if kind == "text":
@@ -164,9 +186,11 @@ def form_field(question: dict[str, Any]) -> forms.Field:
     if kind == "long_text":
         return forms.CharField(max_length=LONG_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}), **common)
     if kind in ("select_one", "yes_no", "region"):
-        return forms.ChoiceField(choices=[("", "—"), *_choices(question)], **common)
+        return forms.ChoiceField(choices=[("", "—"), *_choices(question, default)], **common)
     if kind == "select_multiple":
-        return forms.MultipleChoiceField(choices=_choices(question), widget=forms.CheckboxSelectMultiple, **common)
+        return forms.MultipleChoiceField(
+            choices=_choices(question, default), widget=forms.CheckboxSelectMultiple, **common
+        )
     if kind == "date":
         return forms.DateField(widget=DateInput, **common)
     if kind == "integer":
@@ -197,10 +221,18 @@ def from_json(question: dict[str, Any], value: Any) -> Any:
 class SectionForm(forms.Form):
     """One section's questions; a repeat group's entries are fields named ``<repeat>__<n>__<key>``.
 
-    ``entries`` says how many entries of each repeat to show (the stored ones and one blank).
+    ``entries`` says how many entries of each repeat to show (the stored ones and one blank);
+    ``default`` is the form's default language (texts the person's language lacks are shown in it).
     """
 
-    def __init__(self, *args: Any, section: dict[str, Any], entries: dict[str, int], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        section: dict[str, Any],
+        entries: dict[str, int],
+        default: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.section = section
         self.entries = entries
@@ -209,12 +241,12 @@ class SectionForm(forms.Form):
             if question["type"] == "repeat":
                 for n in range(entries.get(question["key"], 1)):
                     for inner in question["questions"]:
-                        field = form_field(inner)
-                        field.label = f"{text(question['label'])} {n + 1}: {field.label}"
+                        field = form_field(inner, default)
+                        field.label = f"{text(question['label'], default)} {n + 1}: {field.label}"
                         _mark_relevance(field, inner.get("relevant") or question.get("relevant"), here)
                         self.fields[f"{question['key']}__{n}__{inner['key']}"] = field
             else:
-                field = form_field(question)
+                field = form_field(question, default)
                 _mark_relevance(field, question.get("relevant"), here)
                 self.fields[question["key"]] = field
 
@@ -267,12 +299,14 @@ def initial_for(section: dict[str, Any], answers: dict[str, Any]) -> dict[str, A
     return initial
 
 
-def display(question: dict[str, Any], value: Any) -> str:
-    """An answer as text for the review page, in the active language."""
+def display(question: dict[str, Any], value: Any, default: str | None = None) -> str:
+    """An answer as text for the review page, in the active language (else the form's ``default``)."""
     if not has_value(value):
         return ""
     labels = (
-        dict(_choices(question)) if question["type"] in ("select_one", "select_multiple", "yes_no", "region") else {}
+        dict(_choices(question, default))
+        if question["type"] in ("select_one", "select_multiple", "yes_no", "region")
+        else {}
     )
     if isinstance(value, list):
         return ", ".join(str(labels.get(item, item)) for item in value)
@@ -297,6 +331,7 @@ def answer_sheet(
     A repeat's entries come as rows labelled "Incident 1: Date". Irrelevant questions are left out.
     """
     flat = {key: value for section in answers.values() for key, value in section.items()}
+    default = default_language(structure)
     sheet = []
     for section in structure["sections"]:
         given = answers.get(section["key"], {})
@@ -307,17 +342,19 @@ def answer_sheet(
             if question["type"] == "repeat":
                 for number, entry in enumerate(given.get(question["key"]) or [], start=1):
                     for inner in question["questions"]:
-                        label = f"{text(question['label'])} {number}: {text(inner['label'])}"
+                        label = f"{text(question['label'], default)} {number}: {text(inner['label'], default)}"
                         rows.append(
                             (
                                 inner["key"],
                                 label,
-                                display(inner, entry.get(inner["key"])),
+                                display(inner, entry.get(inner["key"]), default),
                                 addenda.get(inner["key"], []),
                             )
                         )
             else:
-                value = display(question, given.get(question["key"]))
-                rows.append((question["key"], text(question["label"]), value, addenda.get(question["key"], [])))
-        sheet.append({"key": section["key"], "label": text(section["label"]), "rows": rows})
+                value = display(question, given.get(question["key"]), default)
+                rows.append(
+                    (question["key"], text(question["label"], default), value, addenda.get(question["key"], []))
+                )
+        sheet.append({"key": section["key"], "label": text(section["label"], default), "rows": rows})
     return sheet
