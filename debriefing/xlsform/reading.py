@@ -166,6 +166,8 @@ class _Reader:
             tokens = sheet.columns.get(header, (header,))
             if value in (None, "") or tokens in allowed:
                 continue
+            if whose == "section" and tokens == ("bind", "required") and str(value).strip().lower() in FALSE:
+                continue  # "required: no" on a group, as some tools write it, asks for nothing
             if tokens[0] in TEXTS and len(tokens) <= 2 and (tokens[0] == "label" or whose != "choice"):
                 if whose == "section" and tokens[0] == "hint":
                     self.problem(
