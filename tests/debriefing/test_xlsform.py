@@ -443,10 +443,11 @@ def test_the_import_page_refuses_a_zip_bomb_with_its_reason(sup):
 
 
 def test_a_group_that_says_it_is_not_required_is_read_as_any_other():
-    imported = import_xlsform(form([
-        [*HEAD, "required"], ["begin_group", "g", "G", "false"], ["text", "t", "T", "no"], ["end_group", None, None, None],
-    ]))  # fmt: skip
+    end = ["end_group", None, None, None]
+    imported = import_xlsform(
+        form([[*HEAD, "required"], ["begin_group", "g", "G", "false"], ["text", "t", "T", "no"], end])
+    )
     assert imported.structure["sections"][0]["key"] == "g"
-    assert refused(form([
-        [*HEAD, "required"], ["begin_group", "g", "G", "yes"], ["text", "t", "T", None], ["end_group", None, None, None],
-    ])) == ["row 2: the group's 'required' column is not supported yet; remove it"]  # fmt: skip
+    assert refused(form([[*HEAD, "required"], ["begin_group", "g", "G", "yes"], ["text", "t", "T", None], end])) == [
+        "row 2: the group's 'required' column is not supported yet; remove it"
+    ]
