@@ -64,11 +64,13 @@ def language_name(code: str) -> str:
 def sections(structure: dict[str, Any], *, language: str) -> list[PreviewSection]:
     """Every section's questions as the debriefer's form shows them in ``language``; a repeat with one entry."""
     by_key = {question["key"]: question for question in st.all_questions(structure)}
+    default = st.default_language(structure)
     previews = []
     with translation.override(language or None):
         for definition in structure.get("sections", []):
             questions = definition["questions"]
-            form = st.SectionForm(section=definition, entries={q["key"]: 1 for q in questions if q["type"] == "repeat"})
+            entries = {q["key"]: 1 for q in questions if q["type"] == "repeat"}
+            form = st.SectionForm(section=definition, entries=entries, default=default)
             rules: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
             for question in questions:
                 if question["type"] == "repeat":
@@ -81,28 +83,28 @@ def sections(structure: dict[str, Any], *, language: str) -> list[PreviewSection
             for name, field in form.fields.items():
                 field.disabled = True
                 question, rule = rules[name]
-                choices = [st.text(c["label"]) or c["value"] for c in question.get("choices") or []]
+                choices = [st.text(c["label"], default) or c["value"] for c in question.get("choices") or []]
                 rows.append(
                     PreviewQuestion(
                         field=form[name],
                         choices=choices if question["type"] == "select_one" else [],
-                        condition=_condition(rule, by_key),
+                        condition=_condition(rule, by_key, default),
                         required=bool(question.get("required")),
                     )
                 )
-            repeats = [st.text(q["label"]) for q in questions if q["type"] == "repeat"]
-            label = st.text(definition["label"])
+            repeats = [st.text(q["label"], default) for q in questions if q["type"] == "repeat"]
+            label = st.text(definition["label"], default)
             previews.append(PreviewSection(key=definition["key"], label=label, questions=rows, repeats=repeats))
     return previews
 
 
-def _condition(rule: dict[str, Any] | None, by_key: dict[str, dict[str, Any]]) -> str:
+def _condition(rule: dict[str, Any] | None, by_key: dict[str, dict[str, Any]], default: str | None = None) -> str:
     """When a conditional question is asked, in words ("" when always)."""
     if not rule:
         return ""
     source = by_key.get(rule["key"])
-    label = st.text(source["label"]) if source else rule["key"]
+    label = st.text(source["label"], default) if source else rule["key"]
     if rule.get("value") is None:
         return _("Asked only when “%(question)s” has an answer.") % {"question": label}
-    value = st.display(source, rule["value"]) if source else rule["value"]
+    value = st.display(source, rule["value"], default) if source else rule["value"]
     return _("Asked only when the answer to “%(question)s” is “%(value)s”.") % {"question": label, "value": value}

@@ -29,7 +29,7 @@ from debriefing.models import (
     Review,
     SectionAnswers,
 )
-from debriefing.xlsform import import_xlsform
+from debriefing.xlsform import ImportedForm, import_xlsform
 from defectors.models import Case, Consent
 from defectors.services import has_consent, refuse_if_shredded
 
@@ -51,9 +51,10 @@ def _audit(action: str, *, by: User, session: DebriefSession | None = None, reas
 
 
 @transaction.atomic
-def import_template(*, data: bytes, by: User) -> DebriefTemplate:
+def import_template(*, data: bytes, by: User) -> tuple[DebriefTemplate, ImportedForm]:
     """A new draft version from an XLSForm (.xlsx bytes); a draft of the same name is replaced.
 
+    Returns the draft and what was read (its warnings: what was kept but changed).
     Raises xlsform.XLSFormError listing every offending row; ValidationError without a form title.
     """
     if by.role != User.Role.SUPERVISOR:
@@ -70,7 +71,7 @@ def import_template(*, data: bytes, by: User) -> DebriefTemplate:
         latest = DebriefTemplate.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0
         draft = DebriefTemplate.objects.create(name=name, version=latest + 1, structure=form.structure, created_by=by)
     _audit("template.imported", by=by, reason=f"{draft.pk}")
-    return draft
+    return draft, form
 
 
 @transaction.atomic

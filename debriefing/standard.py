@@ -31,6 +31,8 @@ INTEL, RIGHTS, WELL = ("intelligence",), ("human_rights",), ("wellbeing",)
 IF_YES = {"value": "yes"}
 
 STRUCTURE: dict[str, Any] = {
+    "languages": [{"code": "en", "name": "English (en)"}, {"code": "my", "name": "Burmese (my)"}],
+    "default_language": "en",
     "sections": [
         section("background", "Service background", "တာဝန်ထမ်းဆောင်မှု နောက်ခံ", [
             q("service_years", "integer", "Years of service", "တာဝန်ထမ်းဆောင်ခဲ့သည့် နှစ်", required=True, min=0, max=60),

@@ -1,7 +1,10 @@
 """A template's structure: sections of typed questions, as a plaintext JSON document.
 
-    {"sections": [{"key": str, "label": {...}, "questions": [QUESTION, ...]}]}
-    QUESTION = {"key": str, "type": one of QUESTION_TYPES, "label": {"en", "my"},
+    {"languages": [{"code": str, "name": str}, ...],   the form's languages, in column order
+     "default_language": code,                          shown when the person's language is not there
+     "sections": [{"key": str, "label": TEXTS, "questions": [QUESTION, ...]}]}
+    TEXTS = {language code: text}   ("en", "my", "fr", or the form's own name for a language without a code)
+    QUESTION = {"key": str, "type": one of QUESTION_TYPES, "label": TEXTS,
                 "hint": {...}, "required": bool, "tags": [one of TAGS],
                 "choices": [{"value": str, "label": {...}}]   (select_one, select_multiple)
                 "min": number | None, "max": number | None    (integer, decimal)
@@ -34,17 +37,32 @@ QUESTION_TYPES = (
     "text", "long_text", "select_one", "select_multiple", "yes_no", "date", "integer", "decimal", "region", "repeat",
 )  # fmt: skip
 TAGS = ("intelligence", "human_rights", "wellbeing")
-LANGUAGES = ("en", "my")
+# A structure from before forms kept their own languages: English and Burmese (migration 0004).
+OLD_LANGUAGES = [{"code": "en", "name": "English (en)"}, {"code": "my", "name": "Burmese (my)"}]
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_ENTRIES = 50  # entries of one repeat group
 TEXT_MAX, LONG_TEXT_MAX = 500, 10_000
 
 
-def text(labels: dict[str, str] | None) -> str:
-    """A label in the active language, English when it has no Burmese."""
+def languages(structure: dict[str, Any]) -> list[dict[str, str]]:
+    return list(structure.get("languages") or OLD_LANGUAGES)
+
+
+def default_language(structure: dict[str, Any]) -> str:
+    return str(structure.get("default_language") or "en")
+
+
+def text(labels: dict[str, str] | None, default: str | None = None) -> str:
+    """A label in the person's language if the form has it, else in the form's ``default`` language.
+
+    Failing both, any language the label has (so a label is never shown blank while it has a text).
+    """
     labels = labels or {}
-    language = "my" if (translation.get_language() or "").startswith("my") else "en"
-    return labels.get(language) or labels.get("en") or ""
+    active = (translation.get_language() or "").lower()
+    for code in (active, active.split("-")[0], default, "en"):
+        if code and labels.get(code):
+            return labels[code]
+    return next((labels[code] for code in sorted(labels) if labels[code]), "")
 
 
 def check_structure(doc: Any) -> list[str]:
@@ -118,12 +136,20 @@ def _flat(answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {key: value for section in answers.values() for key, value in section.items()}
 
 
-def _label(section: dict[str, Any], question: dict[str, Any], entry: tuple[int, dict[str, Any]] | None = None) -> str:
-    """ "Section: question", or "Section: Incident 2: Date" for an entry's question ``entry`` = (number, inner)."""
+def _label(
+    section: dict[str, Any],
+    question: dict[str, Any],
+    entry: tuple[int, dict[str, Any]] | None = None,
+    *,
+    default: str | None = None,
+) -> str:
+    """ "Section: question", or "Section: Incident 2: Date" for an entry's question ``entry`` = (number, inner),
+    in the person's language, else the form's ``default`` (``text``)."""
     if entry is None:
-        return f"{text(section['label'])}: {text(question['label'])}"
+        return f"{text(section['label'], default)}: {text(question['label'], default)}"
     number, inner = entry
-    return f"{text(section['label'])}: {text(question['label'])} {number}: {text(inner['label'])}"
+    head = f"{text(section['label'], default)}: {text(question['label'], default)}"
+    return f"{head} {number}: {text(inner['label'], default)}"
 
 
 def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any]]) -> list[str]:
@@ -132,6 +158,7 @@ def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any
     ``answers`` is {section key: that section's answers}.
     """
     flat = _flat(answers)
+    default = default_language(structure)
     missing = []
     for section in structure["sections"]:
         given = answers.get(section["key"], {})
@@ -140,13 +167,13 @@ def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any
                 continue
             value = given.get(question["key"])
             if question.get("required") and not has_value(value):
-                missing.append(_label(section, question))
+                missing.append(_label(section, question, default=default))
             if question["type"] == "repeat":
                 for number, entry in enumerate(value or [], start=1):
                     for inner in question["questions"]:
                         wanted = inner.get("required") and is_relevant(inner, {**flat, **entry})
                         if wanted and not has_value(entry.get(inner["key"])):
-                            missing.append(_label(section, question, (number, inner)))
+                            missing.append(_label(section, question, (number, inner), default=default))
     return missing
 
 
@@ -154,8 +181,9 @@ def unanswered_optional(structure: dict[str, Any], answers: dict[str, dict[str, 
     """Relevant questions that are not required and have no answer ("Section: question"); a repeat
     entry's own questions are left out (an entry is the debriefer's to fill as the account allows)."""
     flat = _flat(answers)
+    default = default_language(structure)
     return [
-        _label(section, question)
+        _label(section, question, default=default)
         for section in structure["sections"]
         for question in section["questions"]
         if not question.get("required")
@@ -183,6 +211,7 @@ def without_irrelevant(
     """
     kept = {key: dict(given) for key, given in answers.items()}
     dropped: list[Dropped] = []
+    default = default_language(structure)
     changed = True
     while changed:
         changed = False
@@ -195,7 +224,7 @@ def without_irrelevant(
                     continue
                 if not is_relevant(question, flat):
                     del given[key]
-                    dropped.append(Dropped(f"{section['key']}/{key}", _label(section, question)))
+                    dropped.append(Dropped(f"{section['key']}/{key}", _label(section, question, default=default)))
                     changed = True
                 elif question["type"] == "repeat":
                     entries = []
@@ -205,7 +234,9 @@ def without_irrelevant(
                             if has_value(entry.get(inner["key"])) and not is_relevant(inner, {**flat, **entry}):
                                 del entry[inner["key"]]
                                 ref = f"{section['key']}/{key}/{number}/{inner['key']}"
-                                dropped.append(Dropped(ref, _label(section, question, (number, inner))))
+                                dropped.append(
+                                    Dropped(ref, _label(section, question, (number, inner), default=default))
+                                )
                                 changed = True
                         if entry:
                             entries.append(entry)
@@ -220,21 +251,24 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _choices(question: dict[str, Any]) -> list[tuple[str, str]]:
+def _choices(question: dict[str, Any], default: str | None = None) -> list[tuple[str, str]]:
     if question["type"] == "yes_no":
         return [("yes", _("Yes")), ("no", _("No"))]
     if question["type"] == "region":
         return [(value, str(label)) for value, label in Region.choices]
-    return [(choice["value"], text(choice["label"])) for choice in question.get("choices", [])]
+    return [(choice["value"], text(choice["label"], default)) for choice in question.get("choices", [])]
 
 
-def form_field(question: dict[str, Any]) -> forms.Field:
-    """The form field for one question. Never required: required answers are enforced at submit."""
+def form_field(question: dict[str, Any], default: str | None = None) -> forms.Field:
+    """The form field for one question, in the person's language or the form's ``default``.
+
+    Never required: required answers are enforced at submit.
+    """
     kind = question["type"]
     common: dict[str, Any] = {
-        "label": text(question["label"]),
+        "label": text(question["label"], default),
         # Django renders help_text as HTML: a hint from an imported form is text, escaped here.
-        "help_text": escape(text(question.get("hint"))),
+        "help_text": escape(text(question.get("hint"), default)),
         "required": False,
     }
     if kind == "text":
@@ -243,9 +277,11 @@ def form_field(question: dict[str, Any]) -> forms.Field:
         return forms.CharField(max_length=LONG_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}), **common)
     if kind in ("select_one", "yes_no", "region"):
         # An empty first option: a choice nobody touched stays unanswered (never the first in the list).
-        return forms.ChoiceField(choices=[("", "—"), *_choices(question)], **common)
+        return forms.ChoiceField(choices=[("", "—"), *_choices(question, default)], **common)
     if kind == "select_multiple":
-        return forms.MultipleChoiceField(choices=_choices(question), widget=forms.CheckboxSelectMultiple, **common)
+        return forms.MultipleChoiceField(
+            choices=_choices(question, default), widget=forms.CheckboxSelectMultiple, **common
+        )
     if kind == "date":
         return forms.DateField(widget=DateInput, **common)
     if kind == "integer":
@@ -276,10 +312,18 @@ def from_json(question: dict[str, Any], value: Any) -> Any:
 class SectionForm(forms.Form):
     """One section's questions; a repeat group's entries are fields named ``<repeat>__<n>__<key>``.
 
-    ``entries`` says how many entries of each repeat to show (the stored ones and one blank).
+    ``entries`` says how many entries of each repeat to show (the stored ones and one blank);
+    ``default`` is the form's default language (texts the person's language lacks are shown in it).
     """
 
-    def __init__(self, *args: Any, section: dict[str, Any], entries: dict[str, int], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        section: dict[str, Any],
+        entries: dict[str, int],
+        default: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.section = section
         self.entries = entries
@@ -288,12 +332,12 @@ class SectionForm(forms.Form):
             if question["type"] == "repeat":
                 for n in range(entries.get(question["key"], 1)):
                     for inner in question["questions"]:
-                        field = form_field(inner)
-                        field.label = f"{text(question['label'])} {n + 1}: {field.label}"
+                        field = form_field(inner, default)
+                        field.label = f"{text(question['label'], default)} {n + 1}: {field.label}"
                         _mark_relevance(field, inner.get("relevant") or question.get("relevant"), here)
                         self.fields[f"{question['key']}__{n}__{inner['key']}"] = field
             else:
-                field = form_field(question)
+                field = form_field(question, default)
                 _mark_relevance(field, question.get("relevant"), here)
                 self.fields[question["key"]] = field
 
@@ -346,12 +390,14 @@ def initial_for(section: dict[str, Any], answers: dict[str, Any]) -> dict[str, A
     return initial
 
 
-def display(question: dict[str, Any], value: Any) -> str:
-    """An answer as text for the review page, in the active language."""
+def display(question: dict[str, Any], value: Any, default: str | None = None) -> str:
+    """An answer as text for the review page, in the active language (else the form's ``default``)."""
     if not has_value(value):
         return ""
     labels = (
-        dict(_choices(question)) if question["type"] in ("select_one", "select_multiple", "yes_no", "region") else {}
+        dict(_choices(question, default))
+        if question["type"] in ("select_one", "select_multiple", "yes_no", "region")
+        else {}
     )
     if isinstance(value, list):
         return ", ".join(str(labels.get(item, item)) for item in value)
@@ -376,6 +422,7 @@ def answer_sheet(
     A repeat's entries come as rows labelled "Incident 1: Date". Irrelevant questions are left out.
     """
     flat = {key: value for section in answers.values() for key, value in section.items()}
+    default = default_language(structure)
     sheet = []
     for section in structure["sections"]:
         given = answers.get(section["key"], {})
@@ -386,17 +433,19 @@ def answer_sheet(
             if question["type"] == "repeat":
                 for number, entry in enumerate(given.get(question["key"]) or [], start=1):
                     for inner in question["questions"]:
-                        label = f"{text(question['label'])} {number}: {text(inner['label'])}"
+                        label = f"{text(question['label'], default)} {number}: {text(inner['label'], default)}"
                         rows.append(
                             (
                                 inner["key"],
                                 label,
-                                display(inner, entry.get(inner["key"])),
+                                display(inner, entry.get(inner["key"]), default),
                                 addenda.get(inner["key"], []),
                             )
                         )
             else:
-                value = display(question, given.get(question["key"]))
-                rows.append((question["key"], text(question["label"]), value, addenda.get(question["key"], [])))
-        sheet.append({"key": section["key"], "label": text(section["label"]), "rows": rows})
+                value = display(question, given.get(question["key"]), default)
+                rows.append(
+                    (question["key"], text(question["label"], default), value, addenda.get(question["key"], []))
+                )
+        sheet.append({"key": section["key"], "label": text(section["label"], default), "rows": rows})
     return sheet

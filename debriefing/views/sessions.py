@@ -118,13 +118,14 @@ def session_detail(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse
     for addendum in Addendum.objects.filter(session=session).select_related("by"):
         addenda.setdefault(addendum.question, []).append(addendum)
     saved = {section: answers[section] for section in answers}
+    default = st.default_language(session.template.structure)
     sections = [
-        {"key": s["key"], "label": st.text(s["label"]), "answered": st.count_answered(s, saved.get(s["key"], {})),
-         "questions": st.count_questions(s)}
+        {"key": s["key"], "label": st.text(s["label"], default),
+         "answered": st.count_answered(s, saved.get(s["key"], {})), "questions": st.count_questions(s)}
         for s in session.template.sections
     ]  # fmt: skip
     is_reviewer = request.user.role == User.Role.SUPERVISOR
-    questions = [(q["key"], st.text(q["label"])) for q in st.all_questions(session.template.structure)]
+    questions = [(q["key"], st.text(q["label"], default)) for q in st.all_questions(session.template.structure)]
     context = {
         "session": session,
         "sections": sections,
@@ -170,9 +171,10 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
             raise  # the plain page (accounts.middleware.BrakeMiddleware)
         return JsonResponse({"error": refused.args[0]}, status=403)  # the page's script shows it
     repeats = [q["key"] for q in definition["questions"] if q["type"] == "repeat"]
+    default = st.default_language(session.template.structure)
     if request.method == "POST":
         entries = {key: _posted_entries(request, key, 1) for key in repeats}
-        form = st.SectionForm(request.POST, section=definition, entries=entries)
+        form = st.SectionForm(request.POST, section=definition, entries=entries, default=default)
         if form.is_valid():
             try:
                 token = uuid.UUID(request.POST.get("save_token", ""))
@@ -206,11 +208,13 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
         version = row.version if row else 0
         wanted = request.GET.get("more")
         entries = {key: len(stored.get(key) or []) + (1 if wanted == key else 0) or 1 for key in repeats}
-        form = st.SectionForm(initial=st.initial_for(definition, stored), section=definition, entries=entries)
+        form = st.SectionForm(
+            initial=st.initial_for(definition, stored), section=definition, entries=entries, default=default
+        )
     context = {
-        "session": session, "section": definition, "label": st.text(definition["label"]), "form": form,
+        "session": session, "section": definition, "label": st.text(definition["label"], default), "form": form,
         "version": version, "save_token": uuid.uuid4(), "editing_problem": services.editing_problem(session),
-        "repeats": [(q["key"], st.text(q["label"])) for q in definition["questions"] if q["type"] == "repeat"],
+        "repeats": [(q["key"], st.text(q["label"], default)) for q in definition["questions"] if q["type"] == "repeat"],
     }  # fmt: skip
     return render(request, "debriefing/section.html", context, status=400 if form.errors else 200)
 

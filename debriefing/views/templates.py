@@ -17,7 +17,7 @@ from debriefing import preview, services
 from debriefing.access import get_template_for_user
 from debriefing.forms import ImportForm
 from debriefing.models import DebriefTemplate
-from debriefing.xlsform import XLSFormError, export_xlsform
+from debriefing.xlsform import XLSFormError, export_xlsform, summary
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -29,13 +29,16 @@ def template_list(request: AuthenticatedRequest) -> HttpResponse:
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
-            template = services.import_template(data=form.cleaned_data["xlsform"], by=request.user)
+            template, imported = services.import_template(data=form.cleaned_data["xlsform"], by=request.user)
         except XLSFormError as error:
             problems = error.problems
         except ValidationError as error:
             problems = error.messages
         else:
-            messages.success(request, _("Imported as draft version %(version)s.") % {"version": template.version})
+            message = _("Imported as draft version %(version)s: %(summary)s.")
+            messages.success(request, message % {"version": template.version, "summary": summary(template.structure)})
+            for warning in imported.warnings:
+                messages.warning(request, warning)
             return redirect("debriefing:templates")
     context = {"templates": DebriefTemplate.objects.all(), "form": form, "problems": problems}
     return render(request, "debriefing/templates.html", context, status=400 if problems else 200)

@@ -68,7 +68,12 @@ def test_a_real_world_shaped_form_imports_groups_repeats_choices_relevance_and_b
     assert strength["type"] == "integer"
     (incident,) = abuses["questions"]
     assert incident["type"] == "repeat"
-    assert [q["type"] for q in incident["questions"]] == ["date", "region", "text"]
+    # Two regions with the form's own labels: a choice question that keeps them, not Haven's full list.
+    assert [q["type"] for q in incident["questions"]] == ["date", "select_one", "text"]
+    assert incident["questions"][1]["choices"][0] == {
+        "value": "sagaing",
+        "label": {"en": "Sagaing Region", "my": "စစ်ကိုင်းတိုင်း"},
+    }
 
 
 def test_unsupported_features_are_refused_row_by_row_with_what_each_needs():
@@ -123,19 +128,19 @@ def test_a_file_that_is_not_a_workbook_is_refused():
 
 
 def test_importing_makes_a_draft_and_reimporting_replaces_the_draft(supervisor):
-    first = services.import_template(data=REAL_WORLD, by=supervisor)
+    first, _ = services.import_template(data=REAL_WORLD, by=supervisor)
     assert (first.version, first.status) == (1, DebriefTemplate.Status.DRAFT)
-    again = services.import_template(data=REAL_WORLD, by=supervisor)
+    again, _ = services.import_template(data=REAL_WORLD, by=supervisor)
     assert again.pk == first.pk
     services.publish_template(template=again, by=supervisor)
-    newer = services.import_template(data=REAL_WORLD, by=supervisor)
+    newer, _ = services.import_template(data=REAL_WORLD, by=supervisor)
     assert (newer.version, newer.status) == (2, DebriefTemplate.Status.DRAFT)
 
 
 def test_a_published_template_cannot_be_published_again_and_a_draft_cannot_be_retired(supervisor):
     with pytest.raises(ValidationError):
         services.publish_template(template=standard_template(), by=supervisor)
-    draft = services.import_template(data=REAL_WORLD, by=supervisor)
+    draft, _ = services.import_template(data=REAL_WORLD, by=supervisor)
     with pytest.raises(ValidationError):
         services.retire_template(template=draft, by=supervisor)
 
@@ -151,7 +156,7 @@ def test_a_session_stays_pinned_to_its_version_when_a_new_one_is_published(super
 
 
 def test_a_retired_or_draft_template_cannot_start_a_session(supervisor, debriefer):
-    draft = services.import_template(data=REAL_WORLD, by=supervisor)
+    draft, _ = services.import_template(data=REAL_WORLD, by=supervisor)
     with pytest.raises(ValidationError):
         services.schedule_session(
             case=CaseFactory(), debriefer=debriefer, template=draft, on=datetime.date.today(), by=supervisor

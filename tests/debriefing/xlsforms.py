@@ -71,3 +71,16 @@ REAL_WORLD = workbook(
         ["region", "magway", "Magway Region", "မကွေးတိုင်း"],
     ],
 )
+
+
+def book(sheets: dict[str, list[list[Any]]]) -> bytes:
+    """A workbook of these sheets, each given as rows, the first row its header (sheet names kept as given)."""
+    made = openpyxl.Workbook()
+    made.remove(made.active)
+    for name, rows in sheets.items():
+        sheet = made.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    made.save(buffer)
+    return buffer.getvalue()
