@@ -375,7 +375,8 @@ class ShredDecisionForm(forms.Form):
 
 
 class DuplicateOutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=DuplicateAlert.Outcome.choices)
+    # An empty first option everywhere a choice adds a record: one nobody made is refused, never the first.
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *DuplicateAlert.Outcome.choices])
 
 
 class ChangeReasonForm(forms.Form):
@@ -390,8 +391,8 @@ class ChangeReasonForm(forms.Form):
 
 
 class NeedAddForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Need"), choices=Need.Kind.choices)
-    urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices)
+    kind = forms.ChoiceField(label=_("Need"), choices=[("", "—"), *Need.Kind.choices])
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=[("", "—"), *Level.choices])
     note = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -435,7 +436,7 @@ class FollowUpForm(forms.Form):
 
 class GiveConsentForm(forms.Form):
     given_on = forms.DateField(label=_("Date given"), widget=DateInput)
-    method = forms.ChoiceField(label=_("How given"), choices=Consent.Method.choices)
+    method = forms.ChoiceField(label=_("How given"), choices=[("", "—"), *Consent.Method.choices])
 
     def clean_given_on(self) -> datetime.date:
         day: datetime.date = self.cleaned_data["given_on"]

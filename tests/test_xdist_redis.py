@@ -10,7 +10,8 @@ from tests.xdist_redis import shifted
 def test_each_test_process_moves_its_redis_databases_up_by_two() -> None:
     assert shifted("redis://127.0.0.1:6379/9", 2) == "redis://127.0.0.1:6379/11"
     assert shifted("redis://127.0.0.1:6379/8", 0) == "redis://127.0.0.1:6379/8"
-    assert shifted("redis://127.0.0.1:6379/15", 2) == "redis://127.0.0.1:6379/1"  # Redis has 16
+    # Never wrapped round onto another's databases: Redis refuses an index past its last one.
+    assert shifted("redis://127.0.0.1:6379/15", 2) == "redis://127.0.0.1:6379/17"
     assert shifted("redis://redis:6379", 4) == "redis://redis:6379/4"  # no path: database 0
     assert shifted("rediss://tls.example/3", 2) == "rediss://tls.example/3"  # not a form it knows: unchanged
 
