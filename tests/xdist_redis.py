@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 
+
 def shifted(url: str, by: int) -> str:
     """``url`` with its database number (the path, 0 when absent) moved up ``by``."""
     match = re.fullmatch(r"(redis://[^/]+)(?:/(\d*))?", url)
