@@ -9,14 +9,19 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from debriefing.models import DebriefTemplate, Incident, IntelligenceItem, Review
 from debriefing.structure import DateInput
-from defectors.models import Region
+from defectors.models import CODE_ALPHABET, Region
+from vault.normalise import canonical_identifier
 
 MAX_XLSFORM_BYTES = 5 * 1024 * 1024
 NOT_CHOSEN = ("", "—")  # the first option of a choice with no default: unanswered until someone chooses
 
 
 class ScheduleForm(forms.Form):
-    case_code = forms.RegexField(label=_("Case code"), regex=r"^HV-[A-Z0-9]{4}-[A-Z0-9]{4}$", max_length=12)
+    case_code = forms.CharField(
+        label=_("Case code"),
+        max_length=40,
+        help_text=_("As on the case, e.g. HV-7K3Q-M9ZD: small letters, spaces and Burmese digits are fine."),
+    )
     debriefer = forms.ModelChoiceField(
         label=_("Debriefer"),
         queryset=User.objects.filter(role=User.Role.DEBRIEFER, is_active=True).order_by("username"),
@@ -30,6 +35,16 @@ class ScheduleForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["case_code"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def clean_case_code(self) -> str:
+        """``HV-XXXX-XXXX`` however it was typed: small letters, spaces, any dash, Myanmar or
+        full-width digits (vault.normalise.canonical_identifier), or no dashes at all."""
+        typed = canonical_identifier(self.cleaned_data["case_code"])
+        if len(typed) != 10 or not typed.startswith("HV") or any(c not in CODE_ALPHABET for c in typed[2:]):
+            raise forms.ValidationError(
+                _("A case code is HV and two groups of four letters or digits, e.g. HV-7K3Q-M9ZD.")
+            )
+        return f"HV-{typed[2:6]}-{typed[6:]}"
 
 
 class ReviewForm(forms.Form):

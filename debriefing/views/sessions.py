@@ -24,6 +24,7 @@ from debriefing.forms import AddendumForm, IncidentForm, ItemForm, ReviewForm, S
 from debriefing.models import Addendum, DebriefSession, IntelligenceItem, Review, SectionAnswers
 from defectors.access import get_case_for_user
 from defectors.models import Case, Consent
+from defectors.services import has_consent
 
 REVIEWERS_AND_DEBRIEFERS = (User.Role.SUPERVISOR, User.Role.DEBRIEFER)
 LIST_SIZE = 100
@@ -93,6 +94,14 @@ def schedule(request: AuthenticatedRequest) -> HttpResponse:
                 form.add_error(None, error)
             else:
                 messages.success(request, _("Debrief scheduled."))
+                if not has_consent(case, Consent.Kind.DEBRIEFING):
+                    messages.warning(
+                        request,
+                        _(
+                            "This case has no debriefing consent yet: the debriefer cannot start until the "
+                            "caseworker records it on the case page."
+                        ),
+                    )
                 return redirect(session)
     return render(request, "debriefing/schedule.html", {"form": form})
 

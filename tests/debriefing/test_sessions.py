@@ -381,3 +381,43 @@ def test_a_form_token_from_another_session_is_refused(dbc, session, debriefer, s
     assert dbc.post(f"/debriefing/{session.pk}/items/new/", item).status_code == 302
     assert dbc.post(f"/debriefing/{other.pk}/items/new/", item).status_code == 400
     assert other.items.count() == 0
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["hv-{a}-{b}", " HV {a} {b} ", "HV{a}{b}", "hv–{a}—{b}", "ＨＶ-{a}-{b}"],
+)
+def test_a_case_code_is_found_however_it_was_typed(typed, case):
+    from debriefing.forms import ScheduleForm
+
+    a, b = case.code[3:7], case.code[8:]
+    form = ScheduleForm(data={"case_code": typed.format(a=a.lower() if typed.islower() else a, b=b)})
+    form.is_valid()
+    assert form.cleaned_data["case_code"] == case.code
+
+
+def test_myanmar_digits_in_a_case_code_are_read_as_digits():
+    from debriefing.forms import ScheduleForm
+
+    form = ScheduleForm(data={"case_code": "HV-၃၄၆၇-၈၉AB"})
+    form.is_valid()
+    assert form.cleaned_data["case_code"] == "HV-3467-89AB"
+    for wrong in ("HV-AAAA-AAA", "XX-AAAA-AAAA", "HV-AAAA-AAAI", "HV-AAAA-AAAA-A", "HV-ကခဂဃ-AAAA"):
+        form = ScheduleForm(data={"case_code": wrong})
+        form.is_valid()
+        assert "case code is HV and two groups" in str(form.errors["case_code"]), wrong
+
+
+def test_scheduling_without_a_debriefing_consent_says_the_debrief_cannot_start_yet(sup, debriefer, caseworker):
+    from tests.factories import standard_template
+
+    case = CaseFactory(created_by=caseworker, consent=False)
+    data = {
+        "case_code": case.code.lower().replace("-", " "),
+        "debriefer": debriefer.username,
+        "template": standard_template().pk,
+        "scheduled_for": "2026-12-01",
+    }
+    page = sup.post("/debriefing/schedule/", data, follow=True).content.decode()
+    assert DebriefSession.objects.filter(case=case).exists()
+    assert "no debriefing consent yet" in page
