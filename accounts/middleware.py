@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.adapters import PRIMARY_FACTORS
 from accounts.brake import IdentityRefused
-from accounts.receivers import LOGIN_AT_SESSION_KEY
+from vault.sessions import LOGIN_AT_SESSION_KEY
 
 # What a signed-in person without a second factor may reach: enrolment and leaving.
 ENROLMENT_URL_NAMES = frozenset(
@@ -59,6 +59,10 @@ class SessionPolicyMiddleware:
                 return response
         response = self.get_response(request)
         add_never_cache_headers(response)
+        # The page's countdown (haven.js) resets from any response, an autosave's included.
+        idle_left = getattr(request.session, "idle_seconds_left", None)
+        if idle_left is not None and request.user.is_authenticated:
+            response["X-Haven-Idle-Seconds"] = str(idle_left())
         return response
 
 

@@ -20,9 +20,7 @@ from django.http import HttpRequest
 
 from accounts.clients import session_row
 from audit.services import log_event
-from vault.sessions import ROW_KEY
-
-LOGIN_AT_SESSION_KEY = "haven_login_at"
+from vault.sessions import LOGIN_AT_SESSION_KEY, ROW_KEY
 
 
 @receiver(user_logged_in)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from debriefing.models import DebriefTemplate, Incident, IntelligenceItem, Review
-from debriefing.structure import DateInput
+from debriefing.structure import DateInput, TextField
 from defectors.models import CODE_ALPHABET, Region
 from vault.normalise import canonical_identifier
 
@@ -48,20 +48,31 @@ class ScheduleForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Decision"), choices=Review.Decision.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=Review.Decision.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose approve or return.")},
+    )
+    comment = TextField(
         label=_("Comments for the debriefer"),
         required=False,
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == Review.Decision.RETURN and not data.get("comment", "").strip():
+            self.add_error("comment", _("Say what needs changing when you return a debrief."))
+        return data
+
 
 class AddendumForm(forms.Form):
     question = forms.ChoiceField(
         label=_("Question"), error_messages={"required": _("Choose the question this corrects.")}
     )
-    text = forms.CharField(label=_("Correction"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
+    text = TextField(label=_("Correction"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, questions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -89,6 +100,7 @@ class ItemForm(OneTimeTokenMixin, forms.ModelForm):
         model = IntelligenceItem
         fields = ["category", "summary", "urgent", "reliability", "credibility"]
         widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"summary": TextField}  # line breaks counted as the browser counts them
         error_messages = {
             "category": {"required": _("Choose the category.")},
             "reliability": {"required": _("Choose how reliable the source is.")},
@@ -109,6 +121,7 @@ class IncidentForm(OneTimeTokenMixin, forms.ModelForm):
         # No consent field: testimony consent is the case's (defectors.Consent), read at export.
         fields = ["violation", "date_from", "date_to", "region", "township", "perpetrator_unit", "victims", "summary"]
         widgets = {"date_from": DateInput, "date_to": DateInput, "summary": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"summary": TextField}
         error_messages = {"violation": {"required": _("Choose the violation.")}}
 
     def clean(self) -> dict[str, Any]:

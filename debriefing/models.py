@@ -98,7 +98,8 @@ class DebriefSession(VaultModel):
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
-    # Progress, plaintext counts only: the overview needs no decryption.
+    # Progress, plaintext counts only (the overview needs no decryption): answers to, and number
+    # of, the questions that apply (structure.progress), kept by save_section and submit_session.
     answered = models.PositiveIntegerField(default=0)
     questions = models.PositiveIntegerField(default=0)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -116,7 +116,7 @@ def schedule_session(
         raise ValidationError(_("Choose a debriefer."))
     if template.status != DebriefTemplate.Status.PUBLISHED:
         raise ValidationError(_("Choose a published template."))
-    total = sum(st.count_questions(section) for section in template.sections)
+    total = sum(questions for _answered, questions in st.progress(template.structure, {}).values())
     session = DebriefSession.objects.create(
         case=case, template=template, debriefer=debriefer, scheduled_by=by, scheduled_for=on, questions=total
     )
@@ -184,9 +184,12 @@ def save_section(
         base_version = row.version
     if row.version != base_version:
         raise StaleSave(row.version)
-    answered = st.count_answered(definition, answers)
-    delta = answered - row.answered
-    row.answers, row.version, row.save_token, row.answered = answers, row.version + 1, token, answered
+    # Progress counts the questions that apply, which answers in other sections decide: every
+    # section's answers are read (the session row's lock keeps them as they are).
+    others = SectionAnswers.objects.filter(session=session).exclude(section=section)
+    counts = st.progress(session.template.structure, {**{o.section: o.answers or {} for o in others}, section: answers})
+    row.answers, row.version, row.save_token = answers, row.version + 1, token
+    row.answered = counts[section][0]
     if row.version == 1:
         try:
             with transaction.atomic():
@@ -196,8 +199,11 @@ def save_section(
     else:
         row.save()
     status = DebriefSession.Status.IN_PROGRESS if session.status == DebriefSession.Status.SCHEDULED else session.status
-    DebriefSession.objects.filter(pk=session.pk).update(answered=F("answered") + delta, status=status)
-    session.answered += delta  # for the caller's progress figure; the row holds the truth
+    session.answered = sum(answered for answered, _questions in counts.values())
+    session.questions = sum(questions for _answered, questions in counts.values())
+    DebriefSession.objects.filter(pk=session.pk).update(
+        answered=session.answered, questions=session.questions, status=status
+    )
     _audit("session.section_saved", by=by, session=session, reason=section)
     return row
 
@@ -211,7 +217,7 @@ def answers_by_section(session: DebriefSession) -> dict[str, dict[str, Any]]:
 class Submission:
     """What submitting a session would do now: the confirmation page shows it, submit_session applies it."""
 
-    missing: list[str]  # required questions that apply and are unanswered: submit is refused
+    missing: list[st.Missing]  # required questions that apply and are unanswered: submit is refused
     unanswered: list[str]  # questions that apply, are not required and are unanswered
     dropping: list[st.Dropped]  # answers to questions that no longer apply: left out of the record
     kept: dict[str, dict[str, Any]]  # {section key: answers} as they will be submitted
@@ -257,21 +263,21 @@ def submit_session(*, session: DebriefSession, by: User, confirmed_drops: Sequen
     rows = {row.section: row for row in SectionAnswers.objects.select_for_update(of=("self",)).filter(session=session)}
     submission = _submission(session.template.structure, {key: row.answers or {} for key, row in rows.items()})
     if submission.missing:
-        raise ValidationError(submission.missing)
+        raise ValidationError([missing.label for missing in submission.missing])
     if confirmed_drops is not None and sorted(confirmed_drops) != sorted(d.ref for d in submission.dropping):
         raise SubmissionChanged(_("The answers changed since this page was shown: check them again, then submit."))
+    counts = st.progress(session.template.structure, submission.kept)
     for key, row in rows.items():
-        kept = submission.kept.get(key, {})
-        if kept != (row.answers or {}):
-            definition = section_by_key(session, key) or {"questions": []}
-            # A new version: a window still open on the draft cannot save the dropped answers back.
-            row.answers, row.version, row.save_token = kept, row.version + 1, None
-            row.answered = st.count_answered(definition, kept)
-            row.save(update_fields=["answers", "version", "save_token", "answered", "saved_at"])
-    session.answered = sum(row.answered for row in rows.values())
+        # Every row a new version with no token: a window still open on the draft (its last
+        # save's token included) cannot write into the debrief, now or after a return.
+        row.answers, row.version, row.save_token = submission.kept.get(key, {}), row.version + 1, None
+        row.answered = counts.get(key, (0, 0))[0]
+        row.save(update_fields=["answers", "version", "save_token", "answered", "saved_at"])
+    session.answered = sum(answered for answered, _questions in counts.values())
+    session.questions = sum(questions for _answered, questions in counts.values())
     session.status = DebriefSession.Status.SUBMITTED
     session.submitted_at = timezone.now()
-    session.save(update_fields=["status", "submitted_at", "answered"])
+    session.save(update_fields=["status", "submitted_at", "answered", "questions"])
     # Question refs only (template structure, plaintext): never an answer.
     reason = ("dropped: " + " ".join(d.ref for d in submission.dropping)) if submission.dropping else ""
     _audit("session.submitted", by=by, session=session, reason=reason)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -122,15 +123,6 @@ def is_relevant(question: dict[str, Any], answers: dict[str, Any]) -> bool:
     return answer == rule["value"] or (isinstance(answer, list) and rule["value"] in answer)
 
 
-def count_questions(section: dict[str, Any]) -> int:
-    return len(section["questions"])
-
-
-def count_answered(section: dict[str, Any], answers: dict[str, Any]) -> int:
-    """Answered questions of a section: a repeat counts once, when it has an entry."""
-    return sum(1 for question in section["questions"] if has_value(answers.get(question["key"])))
-
-
 def _flat(answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Every section's answers in one dict (keys are unique per template), as conditions read them."""
     return {key: value for section in answers.values() for key, value in section.items()}
@@ -152,8 +144,15 @@ def _label(
     return f"{head} {number}: {text(inner['label'], default)}"
 
 
-def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any]]) -> list[str]:
-    """Required, relevant questions left unanswered, as "Section: question" lines ([]: may be submitted).
+class Missing(NamedTuple):
+    """A required question that applies and has no answer: its ``section`` key and "Section: question"."""
+
+    section: str
+    label: str
+
+
+def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any]]) -> list[Missing]:
+    """Required, relevant questions left unanswered ([]: may be submitted).
 
     ``answers`` is {section key: that section's answers}.
     """
@@ -167,13 +166,14 @@ def missing_required(structure: dict[str, Any], answers: dict[str, dict[str, Any
                 continue
             value = given.get(question["key"])
             if question.get("required") and not has_value(value):
-                missing.append(_label(section, question, default=default))
+                missing.append(Missing(section["key"], _label(section, question, default=default)))
             if question["type"] == "repeat":
                 for number, entry in enumerate(value or [], start=1):
                     for inner in question["questions"]:
                         wanted = inner.get("required") and is_relevant(inner, {**flat, **entry})
                         if wanted and not has_value(entry.get(inner["key"])):
-                            missing.append(_label(section, question, (number, inner), default=default))
+                            label = _label(section, question, (number, inner), default=default)
+                            missing.append(Missing(section["key"], label))
     return missing
 
 
@@ -247,8 +247,99 @@ def without_irrelevant(
     return kept, dropped
 
 
+def progress(structure: dict[str, Any], answers: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """{section key: (answered, questions)}, counting only the questions that apply.
+
+    Relevance is is_relevant's on the answers as submit would record them (without_irrelevant),
+    so a draft's answer to a question that no longer applies counts neither way, and a finished
+    debrief reaches 100% once every question that applies has an answer. A repeat counts once.
+    """
+    kept, _dropped = without_irrelevant(structure, answers)
+    flat = _flat(kept)
+    counts = {}
+    for section in structure["sections"]:
+        given = kept.get(section["key"], {})
+        applying = [question for question in section["questions"] if is_relevant(question, flat)]
+        answered = sum(1 for question in applying if has_value(given.get(question["key"])))
+        counts[section["key"]] = (answered, len(applying))
+    return counts
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+class TextField(forms.CharField):
+    """Text with line breaks as the browser counts them: CRLF and CR become LF before the length check.
+
+    A browser counts a line break as one character against maxlength but sends CRLF, so a
+    text at the limit with line breaks would otherwise be refused (and the whole section with it).
+    """
+
+    def to_python(self, value: Any) -> str:
+        return str(super().to_python(value)).replace("\r\n", "\n").replace("\r", "\n")
+
+
+NUMBER = re.compile(r"^[+-]?[0-9]+$")
+DECIMAL_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+NUMBER_DIGITS = 18
+
+
+def ascii_digits(value: str) -> str:
+    """``value`` with every Unicode decimal digit (Burmese, Shan, Thai, Arabic-Indic...) as 0-9."""
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in value)
+
+
+class NumberField(forms.Field):
+    """A whole number (``decimal_places`` 0) or a decimal, typed in a text box.
+
+    Not <input type=number>: Chromium hands such a box's value over as "" when it holds
+    "300-400" or Burmese digits, so the answer would vanish unnoticed. The value is checked
+    here instead: digits of any script are read as the number; anything else is refused
+    (the error summary and an autosave's answer name the question).
+    """
+
+    widget = forms.TextInput
+
+    def __init__(
+        self,
+        *,
+        decimal_places: int = 0,
+        min_value: int | float | None = None,
+        max_value: int | float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.decimal_places = decimal_places
+        self.min_value, self.max_value = min_value, max_value
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "decimal" if self.decimal_places else "numeric", "autocomplete": "off"})
+        return attrs
+
+    def to_python(self, value: Any) -> int | decimal.Decimal | None:
+        text = ascii_digits(str(value if value is not None else "").strip())
+        if not text:
+            return None
+        if not (DECIMAL_NUMBER if self.decimal_places else NUMBER).match(text):
+            if self.decimal_places:
+                raise ValidationError(_("Write one number in digits, such as 15 or ၁၅.၅: not a range or words."))
+            raise ValidationError(_("Write one whole number in digits, such as 15 or ၁၅: not a range or words."))
+        whole, _point, fraction = text.lstrip("+-").partition(".")
+        fraction = fraction.rstrip("0")
+        if len(fraction) > self.decimal_places:
+            raise ValidationError(
+                _("Write at most %(places)d digits after the point.") % {"places": self.decimal_places}
+            )
+        if len(whole.lstrip("0") + fraction) > NUMBER_DIGITS:
+            raise ValidationError(_("Write at most %(digits)d digits.") % {"digits": NUMBER_DIGITS})
+        number: int | decimal.Decimal = decimal.Decimal(text) if self.decimal_places else int(text)
+        if self.min_value is not None and number < self.min_value:
+            raise ValidationError(_("Write a number of at least %(limit)s.") % {"limit": self.min_value})
+        if self.max_value is not None and number > self.max_value:
+            raise ValidationError(_("Write a number of at most %(limit)s.") % {"limit": self.max_value})
+        return number
 
 
 def _choices(question: dict[str, Any], default: str | None = None) -> list[tuple[str, str]]:
@@ -272,9 +363,9 @@ def form_field(question: dict[str, Any], default: str | None = None) -> forms.Fi
         "required": False,
     }
     if kind == "text":
-        return forms.CharField(max_length=TEXT_MAX, **common)
+        return TextField(max_length=TEXT_MAX, **common)
     if kind == "long_text":
-        return forms.CharField(max_length=LONG_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}), **common)
+        return TextField(max_length=LONG_TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}), **common)
     if kind in ("select_one", "yes_no", "region"):
         # An empty first option: a choice nobody touched stays unanswered (never the first in the list).
         return forms.ChoiceField(choices=[("", "—"), *_choices(question, default)], **common)
@@ -284,11 +375,10 @@ def form_field(question: dict[str, Any], default: str | None = None) -> forms.Fi
         )
     if kind == "date":
         return forms.DateField(widget=DateInput, **common)
-    if kind == "integer":
-        return forms.IntegerField(min_value=question.get("min"), max_value=question.get("max"), **common)
-    if kind == "decimal":
-        return forms.DecimalField(
-            min_value=question.get("min"), max_value=question.get("max"), max_digits=18, decimal_places=6, **common
+    if kind in ("integer", "decimal"):
+        places = 6 if kind == "decimal" else 0
+        return NumberField(
+            decimal_places=places, min_value=question.get("min"), max_value=question.get("max"), **common
         )
     raise ValueError(f"no form field for {kind}")
 
@@ -297,7 +387,7 @@ def to_json(value: Any) -> Any:
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
-        return str(value.normalize())
+        return format(value.normalize(), "f")  # never "1E+3": the text box shows it again
     return value
 
 
@@ -306,6 +396,11 @@ def from_json(question: dict[str, Any], value: Any) -> Any:
         return None
     if question["type"] == "date":
         return datetime.date.fromisoformat(value)
+    if question["type"] == "decimal" and isinstance(value, str):
+        try:
+            return format(decimal.Decimal(value), "f")  # a value stored as "1E+3" before: shown as 1000
+        except decimal.InvalidOperation:
+            return value
     return value
 
 

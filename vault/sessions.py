@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,9 @@ from vault.sealing import open_string, seal_string
 # signs the person in (accounts.receivers): {"network": str, "browser": str, "signed_in_at": float},
 # already coarsened.
 ROW_KEY = "haven_session_row"
+# When the person signed in (time.time()), set by accounts.receivers: the absolute limit
+# (SESSION_MAX_HOURS) counts from it (accounts.middleware.SessionPolicyMiddleware).
+LOGIN_AT_SESSION_KEY = "haven_login_at"
 
 
 def stored_key(session_key: str) -> str:
@@ -90,12 +94,17 @@ class SessionStore(DatabaseSessionStore):
             self.modified = True
 
     def idle_seconds_left(self) -> int:
-        """Seconds until the idle timeout ends this session if nothing else is sent: the full
-        SESSION_COOKIE_AGE when this request saves it, else what its stored expiry leaves."""
+        """Seconds until this session ends if nothing else is sent: the full SESSION_COOKIE_AGE
+        when this request saves it, else what its stored expiry leaves; never more than the
+        absolute limit (SESSION_MAX_HOURS after signing in) leaves."""
         age = self.get_session_cookie_age()
-        if self.modified or self.stored_expiry is None:
-            return age
-        return max(0, min(age, math.ceil((self.stored_expiry - timezone.now()).total_seconds())))
+        idle = age
+        if not self.modified and self.stored_expiry is not None:
+            idle = math.ceil((self.stored_expiry - timezone.now()).total_seconds())
+        login_at = self.get(LOGIN_AT_SESSION_KEY)
+        if isinstance(login_at, int | float):
+            idle = min(idle, math.floor(login_at + settings.SESSION_MAX_HOURS * 3600 - time.time()))
+        return max(0, min(age, idle))
 
     # Every lookup goes through the keyed hash; the raw key never reaches a query.
 

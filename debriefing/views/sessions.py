@@ -120,37 +120,49 @@ def session_detail(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse
 
     A fixed number of queries whatever the number of answers (tests/debriefing/test_views.py).
     """
-    session = get_session_for_user(request.user, pk)
+    return _session_page(request, get_session_for_user(request.user, pk))
+
+
+def _session_page(
+    request: AuthenticatedRequest, session: DebriefSession, review_form: ReviewForm | None = None, status: int = 200
+) -> HttpResponse:
     brake.admit(by=request.user, cases=[_read_of(session)])  # debrief content: counted before it is decrypted
     answers = services.answers_by_section(session)
     addenda: dict[str, list[Addendum]] = {}
     for addendum in Addendum.objects.filter(session=session).select_related("by"):
         addenda.setdefault(addendum.question, []).append(addendum)
-    saved = {section: answers[section] for section in answers}
     default = st.default_language(session.template.structure)
+    counts = st.progress(session.template.structure, answers)
     sections = [
         {"key": s["key"], "label": st.text(s["label"], default),
-         "answered": st.count_answered(s, saved.get(s["key"], {})), "questions": st.count_questions(s)}
+         "answered": counts[s["key"]][0], "questions": counts[s["key"]][1]}
         for s in session.template.sections
     ]  # fmt: skip
     is_reviewer = request.user.role == User.Role.SUPERVISOR
+    if review_form is None and is_reviewer and session.status == DebriefSession.Status.SUBMITTED:
+        review_form = ReviewForm()
     questions = [(q["key"], st.text(q["label"], default)) for q in st.all_questions(session.template.structure)]
+    # A return the debriefer has answered by submitting again is history, not the current word.
+    reviews = [
+        (review, review.decision == Review.Decision.RETURN and review.at < (session.submitted_at or review.at))
+        for review in session.reviews.select_related("by")
+    ]
     context = {
         "session": session,
         "sections": sections,
         "sheet": st.answer_sheet(session.template.structure, answers, addenda),
-        "reviews": session.reviews.select_related("by"),
+        "reviews": reviews,
         "items": session.items.all(),
         "incidents": session.incidents.all(),
         "testimony_consent": _testimony_consent(session),
         "editing_problem": services.editing_problem(session),
         "is_reviewer": is_reviewer,
-        "review_form": ReviewForm() if is_reviewer and session.status == DebriefSession.Status.SUBMITTED else None,
+        "review_form": review_form,
         "addendum_form": AddendumForm(questions=questions)
         if session.status == DebriefSession.Status.APPROVED
         else None,
     }
-    return render(request, "debriefing/session.html", context)
+    return render(request, "debriefing/session.html", context, status=status)
 
 
 def _read_of(session: DebriefSession) -> brake.CaseRead:
@@ -181,51 +193,64 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
         return JsonResponse({"error": refused.args[0]}, status=403)  # the page's script shows it
     repeats = [q["key"] for q in definition["questions"] if q["type"] == "repeat"]
     default = st.default_language(session.template.structure)
-    if request.method == "POST":
-        entries = {key: _posted_entries(request, key, 1) for key in repeats}
-        form = st.SectionForm(request.POST, section=definition, entries=entries, default=default)
-        if form.is_valid():
-            try:
-                token = uuid.UUID(request.POST.get("save_token", ""))
-                base = int(request.POST.get("version", ""))
-            except ValueError:
-                return _answer(request, session, section, 400, {"error": _("The form is incomplete: reload it.")})
-            try:
-                saved = services.save_section(
-                    session=session, by=request.user, section=section, answers=form.answers(),
-                    base_version=base, token=token,
-                )  # fmt: skip
-            except services.StaleSave as stale:
-                message = _("Newer answers were saved from another window: reload this section to see them.")
-                return _answer(request, session, section, 409, {"error": message, "version": stale.current_version})
-            except ValidationError as error:
-                return _answer(request, session, section, 400, {"error": error.messages[0]})
-            if _autosave_wanted(request):
-                return JsonResponse({"version": saved.version, "progress": session.progress_percent})
-            messages.success(request, _("Saved."))
-            more = request.POST.get("more", "")
-            target = f"{request.path}?more={more}" if more in entries else session.get_absolute_url()
-            return redirect(target)
-        if _autosave_wanted(request):
-            return JsonResponse({"error": _("Some answers need correcting."), "fields": list(form.errors)}, status=400)
-        # Shown again with its errors, based on the version it was loaded with: never newer answers'.
-        posted = request.POST.get("version", "")
-        version = int(posted) if posted.isdigit() and len(posted) < 10 else 0
-    else:
+    if request.method != "POST":
         row = SectionAnswers.objects.filter(session=session, section=section).first()
         stored = (row.answers or {}) if row else {}
-        version = row.version if row else 0
         wanted = request.GET.get("more")
         entries = {key: len(stored.get(key) or []) + (1 if wanted == key else 0) or 1 for key in repeats}
         form = st.SectionForm(
             initial=st.initial_for(definition, stored), section=definition, entries=entries, default=default
         )
+        return _section_page(request, session, form, version=row.version if row else 0)
+    entries = {key: _posted_entries(request, key, 1) for key in repeats}
+    form = st.SectionForm(request.POST, section=definition, entries=entries, default=default)
+    # Shown again, if it must be, on the version it was loaded with: never newer answers'.
+    posted = request.POST.get("version", "")
+    version = int(posted) if posted.isdigit() and len(posted) < 10 else 0
+    if not form.is_valid():
+        if _autosave_wanted(request):
+            return JsonResponse({"error": _needs_correcting(form), "fields": list(form.errors)}, status=400)
+        return _section_page(request, session, form, version=version, status=400)
+    try:
+        token = uuid.UUID(request.POST.get("save_token", ""))
+        base = int(posted)
+    except ValueError:
+        return _not_saved(request, session, form, version, 400, {"error": _("The form is incomplete: reload it.")})
+    try:
+        saved = services.save_section(
+            session=session, by=request.user, section=section, answers=form.answers(), base_version=base, token=token
+        )
+    except services.StaleSave as stale:
+        message = _("Newer answers were saved from another window: reload this section to see them.")
+        return _not_saved(request, session, form, version, 409, {"error": message, "version": stale.current_version})
+    except ValidationError as error:
+        return _not_saved(request, session, form, version, 400, {"error": error.messages[0]})
+    if _autosave_wanted(request):
+        return JsonResponse({"version": saved.version, "progress": session.progress_percent})
+    messages.success(request, _("Saved."))
+    more = request.POST.get("more", "")
+    return redirect(f"{request.path}?more={more}" if more in entries else session.get_absolute_url())
+
+
+def _section_page(
+    request: AuthenticatedRequest, session: DebriefSession, form: st.SectionForm, *, version: int, status: int = 200
+) -> HttpResponse:
+    definition = form.section
+    default = st.default_language(session.template.structure)
     context = {
         "session": session, "section": definition, "label": st.text(definition["label"], default), "form": form,
         "version": version, "save_token": uuid.uuid4(), "editing_problem": services.editing_problem(session),
         "repeats": [(q["key"], st.text(q["label"], default)) for q in definition["questions"] if q["type"] == "repeat"],
     }  # fmt: skip
-    return render(request, "debriefing/section.html", context, status=400 if form.errors else 200)
+    return render(request, "debriefing/section.html", context, status=status)
+
+
+def _needs_correcting(form: st.SectionForm) -> str:
+    """An autosave's refusal, naming each question to correct (the page's error summary does the same)."""
+    problems = [
+        f"{form.fields[name].label}: {errors[0]}" for name, errors in form.errors.items() if name in form.fields
+    ]
+    return " ".join([_("Some answers need correcting."), *problems])
 
 
 def _posted_entries(request: AuthenticatedRequest, key: str, default: int) -> int:
@@ -237,13 +262,21 @@ def _posted_entries(request: AuthenticatedRequest, key: str, default: int) -> in
     return max(1, min(count, st.MAX_ENTRIES))
 
 
-def _answer(
-    request: AuthenticatedRequest, session: DebriefSession, section: str, status: int, body: dict[str, object]
+def _not_saved(
+    request: AuthenticatedRequest,
+    session: DebriefSession,
+    form: st.SectionForm,
+    version: int,
+    status: int,
+    body: dict[str, object],
 ) -> HttpResponse:
+    """A save that wrote nothing: JSON for the page's script; for the Save button, the page again
+    with every posted answer in its field (a redirect would lose what was typed)."""
     if _autosave_wanted(request):
         return JsonResponse(body, status=status)
-    messages.error(request, str(body["error"]))
-    return redirect("debriefing:section", session.pk, section)
+    form.add_error(None, str(body["error"]))
+    form.add_error(None, _("Nothing on this page was saved. What you typed is still below: copy it before leaving."))
+    return _section_page(request, session, form, version=version, status=status)
 
 
 @role_required(User.Role.DEBRIEFER)
@@ -276,16 +309,20 @@ def submit(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
 @role_required(User.Role.SUPERVISOR)
 @require_POST
 def review(request: AuthenticatedRequest, pk: uuid.UUID) -> HttpResponse:
+    """Record the decision; a refused one shows the session again with the decision and comment as posted."""
     session = get_session_for_user(request.user, pk)
     form = ReviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose approve or return."))
+    if form.is_valid():
+        try:
+            services.review_session(session=session, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect(session)
+    if session.status != DebriefSession.Status.SUBMITTED:
+        messages.error(request, _("Only a submitted debrief can be reviewed."))
         return redirect(session)
-    try:
-        services.review_session(session=session, by=request.user, **form.cleaned_data)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    return redirect(session)
+    return _session_page(request, session, review_form=form, status=400)
 
 
 @role_required(*REVIEWERS_AND_DEBRIEFERS)

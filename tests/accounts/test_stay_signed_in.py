@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.receivers import LOGIN_AT_SESSION_KEY
 from tests.conftest import login_with_mfa
+from tests.factories import schedule_debrief
 from vault.models import Session
 from vault.sessions import stored_key
 
@@ -86,3 +87,47 @@ def test_the_login_page_has_no_warning(client):
 def test_a_person_still_enrolling_can_stay_signed_in(client, make_user):
     enrolling = login_with_mfa(client, make_user(totp=False))
     assert enrolling.post("/stay-signed-in/").status_code == 204
+
+
+def _header(response) -> int:  # type: ignore[no-untyped-def]
+    return int(response["X-Haven-Idle-Seconds"])
+
+
+def test_every_signed_in_response_carries_the_seconds_left_in_a_header(cw):
+    age, renew = settings.SESSION_COOKIE_AGE, settings.SESSION_RENEW_SECONDS
+    assert age - 5 <= _header(cw.get("/cases/")) <= age
+    _set_expiry(cw, age - renew + 20)  # not renewed by the next request: counts down from the stored expiry
+    response = cw.get("/cases/")
+    assert age - renew + 10 <= _header(response) <= age - renew + 20
+    assert _header(response) == _idle_seconds(response.content.decode())
+    assert age - 5 <= _header(cw.post("/stay-signed-in/")) <= age  # a 204 too: the script reads it
+
+
+def test_an_autosaves_answer_carries_the_header(client_for, debriefer, supervisor, case):  # type: ignore[no-untyped-def]
+    session = schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
+    body = {"unit_name": "x", "version": "0", "save_token": "7f0c6c7e-8d4e-4c55-9b6a-1b1f2f1e0a11"}
+    response = client_for(debriefer).post(f"/debriefing/{session.pk}/unit/", body, HTTP_X_AUTOSAVE="1")
+    assert response.status_code == 200
+    assert settings.SESSION_COOKIE_AGE - 5 <= _header(response) <= settings.SESSION_COOKIE_AGE
+
+
+def test_no_header_for_someone_not_signed_in(client):
+    assert "X-Haven-Idle-Seconds" not in client.get("/accounts/login/")
+    assert "X-Haven-Idle-Seconds" not in client.get("/cases/")
+
+
+def test_the_idle_warning_counts_down_to_the_absolute_limit_when_that_comes_first(cw):
+    session = cw.session
+    session[LOGIN_AT_SESSION_KEY] = time.time() - settings.SESSION_MAX_HOURS * 3600 + 60
+    session.save()
+    response = cw.get("/cases/")
+    assert response.status_code == 200
+    assert 50 <= _idle_seconds(response.content.decode()) <= 60
+    assert 50 <= _header(response) <= 60
+
+
+def test_the_idle_timeout_still_counts_when_the_absolute_limit_is_far(cw):
+    session = cw.session
+    session[LOGIN_AT_SESSION_KEY] = time.time() - settings.SESSION_MAX_HOURS * 3600 + 3 * settings.SESSION_COOKIE_AGE
+    session.save()
+    assert settings.SESSION_COOKIE_AGE - 5 <= _header(cw.get("/cases/")) <= settings.SESSION_COOKIE_AGE

@@ -197,7 +197,7 @@ def test_a_withdrawn_consent_stops_editing_and_is_shown_on_the_session(dbc, sess
 def test_return_with_comments_then_approve_then_the_answers_never_change(dbc, sup, session, supervisor):
     complete(session)
     services.submit_session(session=session, by=session.debriefer)
-    assert sup.post(f"/debriefing/{session.pk}/review/", {"decision": "return", "comment": ""}).status_code == 302
+    assert sup.post(f"/debriefing/{session.pk}/review/", {"decision": "return", "comment": ""}).status_code == 400
     session.refresh_from_db()
     assert session.status == DebriefSession.Status.SUBMITTED  # a return needs a comment
     sup.post(

@@ -140,6 +140,55 @@ def test_a_draft_tab_cannot_save_dropped_answers_back_after_submit(dbc, session)
     assert stored(session, "operations") == {"took_part": "no"}
 
 
+def test_a_windows_old_token_cannot_overwrite_a_section_after_submit_and_return(dbc, session, supervisor):
+    """A window's last token survives nowhere: submit clears it on every section, changed or not."""
+    token = uuid.uuid4()
+    answers = {
+        "background": {"service_years": "6", "service_branch": "army"}, "unit": {"unit_name": "Sentinel unit 5521"},
+        "operations": {"took_part": "no"}, "violations": {"witnessed": "no"}, "wellbeing": {"feeling": "tired"},
+    }  # fmt: skip
+    for section, data in answers.items():
+        body = {**data, "version": "0", "save_token": str(token)}
+        assert dbc.post(f"/debriefing/{session.pk}/{section}/", body, HTTP_X_AUTOSAVE="1").status_code == 200
+    assert dbc.post(url(session), {"dropping": ""}).status_code == 302
+    rows = SectionAnswers.objects.filter(session=session)
+    assert {(row.version, row.save_token) for row in rows} == {(2, None)}
+    replay = {"unit_name": "Sentinel overwrite 7730", "version": "1", "save_token": str(token)}
+    assert dbc.post(f"/debriefing/{session.pk}/unit/", replay, HTTP_X_AUTOSAVE="1").status_code == 400
+    services.review_session(session=session, by=supervisor, decision="return", comment="fix")
+    assert {(row.version, row.save_token) for row in SectionAnswers.objects.filter(session=session)} == {(2, None)}
+    for base in ("0", "1"):
+        replay["version"] = base
+        assert dbc.post(f"/debriefing/{session.pk}/unit/", replay, HTTP_X_AUTOSAVE="1").status_code == 409
+    assert stored(session, "unit") == {"unit_name": "Sentinel unit 5521"}
+
+
+def test_the_missing_required_questions_link_to_their_sections(dbc, session):
+    save(session, "background", {"service_years": 6})
+    missing = dbc.get(url(session)).content.decode().split("data-submit-missing")[1].split("</section>")[0]
+    assert f'<a href="/debriefing/{session.pk}/background/">Service background: Branch</a>' in missing
+    assert f'<a href="/debriefing/{session.pk}/violations/">' in missing
+
+
+def test_the_optional_questions_part_never_says_every_question_is_answered_while_one_is_missing(dbc, session):
+    for section, answers in {
+        "background": {"service_years": 6, "training": "basic"},
+        "unit": {"unit_name": "u", "commander": "c", "unit_strength": 4, "command_chain": "y"},
+        "bases": {"base_region": "sagaing", "base_township": "Kalay", "deployments": "z"},
+        "operations": {"took_part": "no", "airstrikes_known": "no"},
+        "weapons": {"weapons_held": ["small_arms"], "supply_routes": "r"},
+        "morale": {"morale_level": "high", "others_willing": 3},
+        "violations": {"witnessed": "no"}, "wellbeing": {"feeling": "fine", "wants_support": "no"},
+    }.items():  # fmt: skip
+        save(session, section, answers)
+    page = dbc.get(url(session)).content.decode()
+    assert "Service background: Branch" in page.split("data-submit-missing")[1].split("</section>")[0]
+    optional = page.split("data-submit-unanswered")[1].split("</section>")[0]
+    assert "Optional questions without an answer" in optional
+    assert "every optional question that applies has an answer" in optional
+    assert "Every question that applies has an answer" not in page and "Not answered (not required)" not in page
+
+
 def test_other_people_cannot_open_or_send_the_confirmation(client_for, outsider_debriefer, supervisor, session):
     complete(session)
     assert client_for(outsider_debriefer).post(url(session), {"dropping": ""}).status_code == 404
