@@ -94,19 +94,27 @@
       ended.hidden = !hasEnded;
       form.hidden = hasEnded;
     }
-    function schedule() {
+    // seconds: what the server says is left of the session (X-Haven-Idle-Seconds); else all of it.
+    function schedule(seconds) {
+      var left = seconds > 0 ? seconds * 1000 : idleMs;
       timers.forEach(window.clearTimeout);
       box.hidden = true;
       document.body.classList.remove("has-session-warning");
       timers = [
-        window.setTimeout(function () { show(false); }, Math.max(idleMs - WARN_BEFORE_MS, idleMs / 2)),
-        window.setTimeout(function () { show(true); }, idleMs)
+        window.setTimeout(function () { show(false); }, Math.max(left - WARN_BEFORE_MS, left / 2)),
+        window.setTimeout(function () { show(true); }, left)
       ];
     }
+    // A request sent by a script (an autosave, a form sent by send.js) renewed the session too.
+    document.addEventListener("haven:active", function (event) {
+      schedule(event.detail && event.detail.idleSeconds);
+    });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       window.fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin", redirect: "manual" })
-        .then(function (response) { if (response.status === 204) { schedule(); } else { show(true); } })
+        .then(function (response) {
+          if (response.status === 204) { schedule(parseInt(response.headers.get("X-Haven-Idle-Seconds") || "", 10)); } else { show(true); }
+        })
         .catch(function () { show(true); });
     });
     schedule();

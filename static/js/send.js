@@ -107,6 +107,13 @@
     return new URLSearchParams(data);
   }
 
+  // The server took the request as the signed-in person's: the session was renewed (haven.js
+  // restarts its idle countdown, from what the server says is left when it says it).
+  function active(response) {
+    var seconds = parseInt(response.headers.get("X-Haven-Idle-Seconds") || "", 10);
+    document.dispatchEvent(new CustomEvent("haven:active", { detail: { idleSeconds: seconds > 0 ? seconds : null } }));
+  }
+
   function send(form, submitter, mayRefreshToken) {
     var texts = config();
     var action = submitter && submitter.hasAttribute("formaction") ? submitter.formAction : form.action;
@@ -127,6 +134,7 @@
           return notSaved(form, submitter, texts.signedOut);
         }
         busy(form, false);
+        active(response);
         go(new URL(location, action));
         return;
       }
@@ -145,6 +153,7 @@
         window.clearTimeout(timer);
         return notSaved(form, submitter, texts.unavailable);
       }
+      active(response);
       if ((response.headers.get("Content-Type") || "").indexOf("text/html") !== 0) {
         window.clearTimeout(timer);
         busy(form, false);
