@@ -50,12 +50,13 @@ def _audit(action: str, *, by: User, session: DebriefSession | None = None, reas
 # Templates
 
 
-@transaction.atomic
 def import_template(*, data: bytes, by: User) -> tuple[DebriefTemplate, ImportedForm]:
     """A new draft version from an XLSForm (.xlsx bytes); a draft of the same name is replaced.
 
     Returns the draft and what was read (its warnings: what was kept but changed).
     Raises xlsform.XLSFormError listing every offending row; ValidationError without a form title.
+    The form is read before the transaction opens: parsing takes seconds, and must not hold a connection
+    in a transaction, nor the draft's row lock, meanwhile.
     """
     if by.role != User.Role.SUPERVISOR:
         raise PermissionDenied
@@ -63,14 +64,19 @@ def import_template(*, data: bytes, by: User) -> tuple[DebriefTemplate, Imported
     if not form.name:
         raise ValidationError(_("Give the form a form_title on its settings sheet."))
     name = form.name[:200]
-    draft = DebriefTemplate.objects.select_for_update().filter(name=name, status=DebriefTemplate.Status.DRAFT).first()
-    if draft is not None:
-        draft.structure = form.structure
-        draft.save(update_fields=["structure"])
-    else:
-        latest = DebriefTemplate.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0
-        draft = DebriefTemplate.objects.create(name=name, version=latest + 1, structure=form.structure, created_by=by)
-    _audit("template.imported", by=by, reason=f"{draft.pk}")
+    with transaction.atomic():
+        draft = (
+            DebriefTemplate.objects.select_for_update().filter(name=name, status=DebriefTemplate.Status.DRAFT).first()
+        )
+        if draft is not None:
+            draft.structure = form.structure
+            draft.save(update_fields=["structure"])
+        else:
+            latest = DebriefTemplate.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0
+            draft = DebriefTemplate.objects.create(
+                name=name, version=latest + 1, structure=form.structure, created_by=by
+            )
+        _audit("template.imported", by=by, reason=f"{draft.pk}")
     return draft, form
 
 

@@ -67,7 +67,7 @@ import unicodedata
 import warnings
 from typing import Any
 
-__all__ = ["ZAWGYI_THRESHOLD", "canonical_identifier", "canonical_name"]
+__all__ = ["ZAWGYI_THRESHOLD", "canonical_identifier", "canonical_name", "from_zawgyi"]
 
 ZAWGYI_THRESHOLD = 0.95
 # Above this, text holding a sequence typical of Zawgyi (``_ZAWGYI_LIKELY``) is
@@ -216,7 +216,8 @@ def is_zawgyi(value: str) -> bool:
 _ORPHAN_MARK = re.compile("(?:^|(?<=\\s))[\u102b-\u103e]")
 
 
-def _from_zawgyi(value: str) -> str:
+def from_zawgyi(value: str) -> str:
+    """``value`` converted to Unicode if it is taken for Zawgyi (step 1 above), else ``value`` unchanged."""
     if not is_zawgyi(value):
         return value
     converted = str(_zawgyi_tools()[1].transliterate(value))
@@ -333,7 +334,7 @@ def canonical_name(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"canonical_name() takes a str, not {type(text).__name__}")
-    text = _from_zawgyi(text)
+    text = from_zawgyi(text)
     text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     text = unicodedata.normalize("NFKC", text.casefold())

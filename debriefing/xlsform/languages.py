@@ -57,23 +57,39 @@ def language_label(code: str, name: str) -> str:
     return str(info["name"]) if info and "name" in info else name
 
 
-def summary(structure: dict[str, Any]) -> str:
-    """What came in: "3 sections, 24 questions; labels in English (24 of 24), French (20 of 24)"."""
-    sections = structure["sections"]
-    questions = list(all_questions(structure))
+def _counts(structure: dict[str, Any], texts: list[dict[str, str]]) -> str:
+    """ "English (4 of 4), Burmese (2 of 4)": how many of ``texts`` each language of the form fills."""
     counts = []
     for language in languages(structure):
-        labelled = sum(1 for question in questions if question["label"].get(language["code"]))
+        filled = sum(1 for text in texts if text.get(language["code"]))
         counts.append(
-            _("%(language)s (%(labelled)s of %(questions)s)")
-            % {
-                "language": language_label(language["code"], language["name"]),
-                "labelled": labelled,
-                "questions": len(questions),
-            }
+            _("%(language)s (%(filled)s of %(total)s)")
+            % {"language": language_label(language["code"], language["name"]), "filled": filled, "total": len(texts)}
         )
-    return _("%(sections)s, %(questions)s; labels in %(languages)s") % {
-        "sections": ngettext("%(n)s section", "%(n)s sections", len(sections)) % {"n": len(sections)},
-        "questions": ngettext("%(n)s question", "%(n)s questions", len(questions)) % {"n": len(questions)},
-        "languages": ", ".join(counts),
-    }
+    return ", ".join(counts)
+
+
+def summary(structure: dict[str, Any]) -> str:
+    """What came in, so that a missing translation is noticed.
+
+    "3 sections, 24 questions; labels in English (24 of 24), Burmese (20 of 24); hints in English (4 of 4),
+    Burmese (2 of 4); choice labels in English (9 of 9), Burmese (9 of 9)". Hints count the questions that
+    have one in any language; the hint and choice parts are left out when the form has none.
+    """
+    sections = structure["sections"]
+    questions = list(all_questions(structure))
+    hints = [question["hint"] for question in questions if any((question.get("hint") or {}).values())]
+    choices = [choice["label"] for question in questions for choice in question.get("choices") or []]
+    parts = [
+        _("%(sections)s, %(questions)s; labels in %(languages)s")
+        % {
+            "sections": ngettext("%(n)s section", "%(n)s sections", len(sections)) % {"n": len(sections)},
+            "questions": ngettext("%(n)s question", "%(n)s questions", len(questions)) % {"n": len(questions)},
+            "languages": _counts(structure, [question["label"] for question in questions]),
+        }
+    ]
+    if hints:
+        parts.append(_("hints in %(languages)s") % {"languages": _counts(structure, hints)})
+    if choices:
+        parts.append(_("choice labels in %(languages)s") % {"languages": _counts(structure, choices)})
+    return "; ".join(parts)

@@ -25,9 +25,10 @@ from pyxform.xls2json_backends import get_xlsform
 from pyxform.xls2xform import convert
 
 from debriefing.structure import KEY, TAGS, check_structure
-from debriefing.xlsform.archive import archive_problem
+from debriefing.xlsform.archive import MAX_ROWS, archive_problem, not_a_form, rows_problem
 from debriefing.xlsform.languages import UNNAMED, language_code
 from debriefing.xlsform.lists import is_haven_list
+from vault.normalise import from_zawgyi
 
 # What a row of an unsupported type needs, said to the person who wrote the form.
 UNSUPPORTED_TYPES = {
@@ -58,8 +59,10 @@ RELEVANT_ANY = re.compile(r"^\$\{(\w+)\}\s*!=\s*''$")
 BOUND = re.compile(r"^\.\s*(>=|<=)\s*(-?\d+(?:\.\d+)?)$")
 SINGLE_COLON_TEXT = re.compile(r"^(label|hint)\s*:\s*(\S.*)$", re.IGNORECASE)
 TRUE, FALSE = {"yes", "true", "true()"}, {"", "no", "false", "false()"}
-MAX_ROWS = 5_000
+# How pyxform says that no reader could open the file (its own wording, not meant for people).
+UNREADABLE = "Argument 'definition' was not recognized"
 TEXTS = ("label", "hint")  # the translatable columns Haven keeps
+ROWS_NAMED = 20  # a warning names this many rows, then says how many more
 
 # The columns (pyxform's names for them) each kind of row may hold, besides its texts.
 Column = tuple[str, ...]
@@ -120,6 +123,7 @@ class _Reader:
         self.survey, self.choices = survey, choices
         self.problems: list[str] = []
         self.warnings: list[str] = []
+        self.zawgyi_rows: dict[str, dict[int, None]] = {"survey": {}, "choices": {}}  # ordered sets of row numbers
         self.languages: dict[str, str] = {}  # code -> the name the form gives it, in column order
         self.default_name = default_language or UNNAMED
         # Each language column, by (text, language code): two columns for one text are refused where both are filled.
@@ -198,16 +202,39 @@ class _Reader:
                 else:
                     self.problem(number, message)
 
-    def _texts(self, row: dict[str, Any], kind: str) -> dict[str, str]:
+    def _texts(self, number: int, row: dict[str, Any], kind: str, sheet: str = "survey") -> dict[str, str]:
         value = row.get(kind)
         if isinstance(value, str):
-            return {language_code(self.default_name): value}
-        if isinstance(value, dict):
-            return {language_code(name): text for name, text in value.items() if isinstance(text, str) and text}
-        return {}
+            texts = {language_code(self.default_name): value}
+        elif isinstance(value, dict):
+            texts = {language_code(name): text for name, text in value.items() if isinstance(text, str) and text}
+        else:
+            return {}
+        # Phones show Unicode Burmese; a text typed in Zawgyi would show garbled, so it is converted.
+        converted = {code: from_zawgyi(text) for code, text in texts.items()}
+        if converted != texts:
+            self.zawgyi_rows[sheet][number] = None
+        return converted
+
+    def zawgyi_warnings(self) -> list[str]:
+        """One warning per sheet naming the rows whose texts were converted from Zawgyi."""
+        warnings = []
+        for sheet, rows in self.zawgyi_rows.items():
+            numbers = list(rows)
+            if not numbers:
+                continue
+            shown = ", ".join(str(number) for number in numbers[:ROWS_NAMED])
+            if len(numbers) > ROWS_NAMED:
+                shown += _(" and %(count)s more") % {"count": len(numbers) - ROWS_NAMED}
+            where = _("rows %(rows)s") if sheet == "survey" else _("choices rows %(rows)s")
+            warnings.append(
+                _("%(where)s: text typed in Zawgyi was converted to Unicode; check in the preview that it reads "
+                  "correctly") % {"where": where % {"rows": shown}}
+            )  # fmt: skip
+        return warnings
 
     def _label(self, number: int, row: dict[str, Any], key: str, what: str) -> dict[str, str]:
-        label = self._texts(row, "label")
+        label = self._texts(number, row, "label")
         if not label and key:
             label = {self.default: key}
             self.warnings.append(
@@ -227,7 +254,7 @@ class _Reader:
             self._check_columns(number, "choices", raw, CHOICE_COLUMNS, "choice")
             list_name = row.get(constants.LIST_NAME_S, "")
             self.lists.setdefault(list_name, []).append(
-                {"value": row.get("name", ""), "label": self._texts(row, "label")}
+                {"value": row.get("name", ""), "label": self._texts(number, row, "label", "choices")}
             )
             self.rows_of.setdefault(list_name, []).append(number)
 
@@ -318,7 +345,7 @@ class _Reader:
             self.problem(number, _("tags must be among %(tags)s") % {"tags": ", ".join(TAGS)})
         return {
             "key": name, "type": kind, "label": self._label(number, row, name, _("question")),
-            "hint": self._texts(row, "hint"), "required": required in TRUE, "tags": tags,
+            "hint": self._texts(number, row, "hint"), "required": required in TRUE, "tags": tags,
             "relevant": self._relevant(number, str(bind.get("relevant", "")), seen),
         }  # fmt: skip
 
@@ -427,21 +454,23 @@ def _settings(workbook: Any) -> tuple[dict[str, Any], list[str]]:
 def import_xlsform(data: bytes) -> ImportedForm:
     """Read an XLSForm (.xlsx bytes) into a template structure.
 
-    Raises XLSFormError listing every problem: a spreadsheet too large once
-    unzipped, pyxform's own errors, and each row using a feature Haven does not
-    support (yet), with what it needs.
+    Raises XLSFormError listing every problem: a file that is not an .xlsx, a
+    spreadsheet too large once unzipped or with a sheet of more than MAX_ROWS
+    rows (all refused before pyxform runs), pyxform's own errors, and each row
+    using a feature Haven does not support (yet), with what it needs.
     """
-    if problem := archive_problem(data):
+    # Refused from sizes first: pyxform parses the whole workbook before anything can count its rows.
+    if problem := archive_problem(data) or rows_problem(data, MAX_ROWS):
         raise XLSFormError([problem])
     try:
         convert(data, file_type=".xlsx")  # pyxform's own conversion must accept the form
         workbook = get_xlsform(xlsform=data, file_type=".xlsx")
     except PyXFormError as error:
+        if str(error).startswith(UNREADABLE):
+            raise XLSFormError([not_a_form()]) from error
         raise XLSFormError([str(error)]) from error
     except Exception as error:  # a file that is not a workbook at all
-        raise XLSFormError([_("This is not an XLSForm spreadsheet (.xlsx).")]) from error
-    if len(workbook.survey or []) > MAX_ROWS:
-        raise XLSFormError([_("a form may have at most %(rows)s rows") % {"rows": MAX_ROWS}])
+        raise XLSFormError([not_a_form()]) from error
     settings, problems = _settings(workbook)
     default_language = settings.get("default_language") or None
     clean = aliases.yes_no.get(settings.get("clean_text_values", "yes"), True)
@@ -461,5 +490,5 @@ def import_xlsform(data: bytes) -> ImportedForm:
     problems = problems or check_structure(structure)
     if problems:
         raise XLSFormError(problems)
-    name = settings.get(constants.TITLE) or settings.get(constants.ID_STRING) or ""
-    return ImportedForm(name=str(name), structure=structure, warnings=reader.warnings)
+    name = from_zawgyi(str(settings.get(constants.TITLE) or settings.get(constants.ID_STRING) or ""))
+    return ImportedForm(name=name, structure=structure, warnings=reader.warnings + reader.zawgyi_warnings())

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from typing import Any
 
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import translation
 from pyxform.xls2xform import convert
 
@@ -15,7 +18,7 @@ from debriefing import structure as st
 from debriefing.models import DebriefTemplate
 from debriefing.standard import STRUCTURE
 from debriefing.xlsform import XLSFormError, export_xlsform, import_xlsform
-from debriefing.xlsform.archive import archive_problem
+from debriefing.xlsform.archive import archive_problem, rows_problem
 from tests.debriefing.xlsforms import REAL_WORLD, book
 
 # Languages: (the column's language part, or None for a bare column; the code Haven keys it by).
@@ -403,8 +406,212 @@ def test_a_member_that_expands_hundreds_of_times_is_refused():
     assert "zip bomb" in problems[0] and "xl/worksheets/sheet1.xml" in problems[0]
 
 
-def test_a_file_that_is_not_a_zip_is_refused_plainly():
-    assert refused(b"type,name\ntext,x\n") == ["This is not an XLSForm spreadsheet (.xlsx)."]
+NOT_A_FORM = (
+    "This file is not an XLSForm spreadsheet. Open the form in Excel, LibreOffice or KoboToolbox, save it as an "
+    "Excel workbook (.xlsx) and import that file."
+)
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+WRONG_FILES = {
+    "empty": b"",
+    "csv": b"type,name\ntext,x\n",
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" + b"\x00" * 64,
+    "zip": zipped({"notes.txt": b"hello"}),
+    "docx": zipped({
+        "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                               b'content-types"><Override PartName="/word/document.xml" ContentType="application/'
+                               b'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        "word/document.xml": b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+                             b'wordprocessingml/2006/main"><w:body/></w:document>',
+    }),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(WRONG_FILES))
+def test_a_file_that_is_not_a_workbook_is_refused_in_plain_words(kind):
+    assert refused(WRONG_FILES[kind]) == [NOT_A_FORM]
+
+
+def test_an_old_excel_file_is_asked_for_as_xlsx():
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
+    assert refused(ole2) == [
+        "This is an old Excel file (.xls). Save it as an Excel workbook (.xlsx) and import that file."
+    ]
+
+
+def test_pyxforms_own_words_for_a_file_it_cannot_read_are_never_shown(monkeypatch):
+    """Had a file passed Haven's checks, pyxform's "Argument 'definition' was not recognized" is still translated."""
+    monkeypatch.setattr("debriefing.xlsform.reading.rows_problem", lambda data, limit: None)
+    assert refused(WRONG_FILES["docx"]) == [NOT_A_FORM]
+
+
+@pytest.mark.django_db
+def test_the_import_page_refuses_a_zip_renamed_xlsx_in_plain_words(sup):
+    response = sup.post("/debriefing/templates/", {"xlsform": SimpleUploadedFile("form.xlsx", WRONG_FILES["zip"])})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "This file is not an XLSForm spreadsheet." in page and "Argument" not in page
+
+
+# Long forms: refused from their row count, before pyxform parses anything
+
+
+def long_form(rows: int, *, sheet: str = "survey") -> bytes:
+    questions = [["text", f"q{i}", f"Question {i}"] for i in range(rows - 2)]
+    survey = [HEAD, ["begin_group", "g", "G"], *questions, ["end_group", None, None]]
+    choices = [["list_name", "name", "label::English (en)"], ["places", "north", "North"]]
+    if sheet == "choices":
+        survey = [HEAD, ["begin_group", "g", "G"], ["select_one places", "p", "P"], ["end_group", None, None]]
+        choices += [["places", f"c{i}", f"Choice {i}"] for i in range(rows - 1)]
+    return form(survey, choices=choices)
+
+
+# Timings below are this process's CPU time (the test client runs the view in-process): on a shared 2-core
+# machine the wall clock also counts other processes' turns, and flaked at 3 s for a 0.6 s request.
+
+
+@pytest.fixture
+def pyxform_calls(monkeypatch) -> list[str]:
+    """Each call into pyxform's reading and conversion, by name (a spy: pyxform still runs)."""
+    from debriefing.xlsform import reading
+
+    calls: list[str] = []
+    for name in ("convert", "get_xlsform"):
+        real = getattr(reading, name)
+
+        def spy(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(reading, name, spy)
+    return calls
+
+
+@pytest.mark.parametrize("sheet", ["survey", "choices"])
+def test_a_form_one_row_over_the_limit_is_refused_at_once_and_pyxform_never_runs(sheet, pyxform_calls):
+    rows = 5_001
+    data = long_form(rows, sheet=sheet)
+    started = time.process_time()
+    problems = refused(data)
+    took = time.process_time() - started
+    assert problems == [f"The {sheet} sheet has more than 5000 rows: a form may have at most 5000."]
+    assert pyxform_calls == []
+    assert took < 2, f"{rows} rows took {took:.1f}s to refuse"  # pyxform took 6-9 s for 5,001 rows
+
+
+def test_the_row_limit_counts_every_row_up_to_the_last_filled_one(monkeypatch, pyxform_calls):
+    monkeypatch.setattr("debriefing.xlsform.reading.MAX_ROWS", 4)
+    inside = [HEAD, ["begin_group", "g", "G"], ["text", "a", "A"], [None, None, None], ["end_group", None, None]]
+    assert import_xlsform(form(inside)).structure["sections"][0]["key"] == "g"
+    assert pyxform_calls == ["convert", "get_xlsform"]
+    over = [*inside[:-1], ["text", "b", "B"], ["end_group", None, None]]
+    assert refused(form(over)) == ["The survey sheet has more than 4 rows: a form may have at most 4."]
+
+
+def test_a_stray_cell_far_below_the_form_is_ignored_as_pyxform_ignores_it(monkeypatch):
+    monkeypatch.setattr("debriefing.xlsform.reading.MAX_ROWS", 10)
+    book_ = openpyxl.load_workbook(io.BytesIO(form([HEAD, ["begin_group", "g", "G"], ["text", "a", "A"],
+                                                     ["end_group", None, None]])))  # fmt: skip
+    book_["survey"].cell(row=900_000, column=1, value="text")
+    buffer = io.BytesIO()
+    book_.save(buffer)
+    started = time.process_time()
+    assert import_xlsform(buffer.getvalue()).structure["sections"][0]["key"] == "g"
+    assert time.process_time() - started < 2
+
+
+def test_a_long_form_in_three_languages_fits_the_size_limits():
+    """5,000 rows with long labels and hints in three languages: what MAX_EXPANDED is measured against."""
+    langs = {"English (en)": "Which unit were you in when you left, and who led it? " * 4,
+             "Burmese (my)": "သင်ထွက်ခွာစဉ်က မည်သည့်တပ်ရင်းတွင် တာဝန်ထမ်းဆောင်ခဲ့သနည်း " * 4,
+             "French (fr)": "Dans quelle unité serviez-vous quand vous êtes parti ? " * 4}  # fmt: skip
+    header = ["type", "name", *(f"{text}::{name}" for text in ("label", "hint") for name in langs)]
+    survey = [header, ["begin_group", "g", *["G"] * 6]]
+    survey += [["integer", f"q{i}", *(f"{t}{i}" for t in langs.values()), *(f"{t}{i}" for t in langs.values())]
+               for i in range(4_997)]  # fmt: skip
+    survey += [["end_group", *[None] * 7]]
+    data = form(survey)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert sum(member.file_size for member in archive.infolist()) > 12 * 1024 * 1024
+    assert archive_problem(data) is None
+    assert rows_problem(data) is None
+
+
+@pytest.mark.django_db
+def test_the_form_is_read_before_the_import_opens_its_transaction(sup, monkeypatch):
+    from debriefing.xlsform import reading
+
+    depths: list[int] = []
+    real = reading.convert
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        depths.append(len(connection.atomic_blocks))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reading, "convert", spy)
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+    response = sup.post("/debriefing/templates/", {"xlsform": SimpleUploadedFile("form.xlsx", REAL_WORLD)})
+    assert response.status_code == 302
+    assert depths == [outside]
+
+
+@pytest.mark.django_db
+def test_the_import_page_refuses_a_long_form_quickly_and_keeps_nothing(sup, pyxform_calls):
+    """The reviewers' 60,000 rows held a web worker 80 s before this check came first."""
+    data = long_form(60_000)
+    before = DebriefTemplate.objects.count()
+    started = time.process_time()
+    response = sup.post("/debriefing/templates/", {"xlsform": SimpleUploadedFile("form.xlsx", data)})
+    took = time.process_time() - started
+    assert response.status_code == 400
+    assert "The survey sheet has more than 5000 rows" in response.content.decode()
+    assert pyxform_calls == [] and took < 2, f"{took:.1f}s"
+    assert DebriefTemplate.objects.count() == before
+
+
+# Zawgyi
+
+ZAWGYI_WHERE = "\u1018\u101a\u1039\u1019\u103d\u102c\u101c\u1032"  # ဘယ်မှာလဲ ("where?") typed in Zawgyi
+ZAWGYI_RIGHTS = "\u101c\u1030\u1094\u1021\u1001\u103c\u1004\u1037\u1039\u1031\u101b\u1038"  # myanmartools' test data
+
+
+def test_burmese_typed_in_zawgyi_is_converted_to_unicode_and_its_rows_named():
+    data = form(
+        [
+            ["type", "name", "label::English (en)", "label::Burmese (my)", "hint::Burmese (my)"],
+            ["begin_group", "g", "Unit", "တပ်ရင်း", None],
+            ["select_one places", "where", "Where?", ZAWGYI_WHERE, ZAWGYI_RIGHTS],
+            ["text", "plain", "Plain", "တပ်ရင်းအမည်", None],
+            ["end_group", None, None, None, None],
+        ],
+        choices=[
+            ["list_name", "name", "label::English (en)", "label::Burmese (my)"],
+            ["places", "north", "North", "အရှေ့"],
+            ["places", "rights", "Rights", ZAWGYI_RIGHTS],
+        ],
+    )
+    imported = import_xlsform(data)
+    where, plain = imported.structure["sections"][0]["questions"]
+    assert where["label"]["my"] == "ဘယ်မှာလဲ"
+    assert where["hint"]["my"] == "လူ့အခွင့်ရေး"
+    assert [choice["label"]["my"] for choice in where["choices"]] == ["အရှေ့", "လူ့အခွင့်ရေး"]
+    assert plain["label"]["my"] == "တပ်ရင်းအမည်"  # Unicode is left as typed
+    assert imported.warnings == [
+        "rows 3: text typed in Zawgyi was converted to Unicode; check in the preview that it reads correctly",
+        "choices rows 3: text typed in Zawgyi was converted to Unicode; check in the preview that it reads correctly",
+    ]
+
+
+def test_a_form_in_unicode_burmese_gets_no_zawgyi_warning():
+    assert import_xlsform(REAL_WORLD).warnings == []
 
 
 # The page
@@ -417,10 +624,36 @@ def test_the_import_says_how_many_sections_and_questions_came_in_per_language(su
     page = response.content.decode()
     assert (
         "2 sections, 7 questions; labels in English (7 of 7), Burmese (7 of 7), French (7 of 7), Chinese (7 of 7), "
-        "Swahili (7 of 7), Karen (7 of 7)" in page
+        "Swahili (7 of 7), Karen (7 of 7); hints in English (3 of 3), Burmese (3 of 3), French (3 of 3), "
+        "Chinese (3 of 3), Swahili (3 of 3), Karen (3 of 3); choice labels in English (5 of 5), Burmese (5 of 5), "
+        "French (5 of 5), Chinese (5 of 5), Swahili (5 of 5), Karen (5 of 5)." in page
     )
     template = DebriefTemplate.objects.get(name="Styled form")
     assert template.structure["default_language"] == "my"
+
+
+@pytest.mark.django_db
+def test_the_import_says_which_hints_and_choices_lack_a_language(sup):
+    data = form(
+        [
+            ["type", "name", "label::English (en)", "label::Burmese (my)", "hint::English (en)", "hint::Burmese (my)"],
+            ["begin_group", "g", "G", "ဂ", None, None],
+            ["select_one places", "p", "Place", "နေရာ", "Where it was", None],
+            ["text", "t", "Text", "စာ", "In full", "အပြည့်အစုံ"],
+            ["integer", "n", "Number", "နံပါတ်", None, None],
+            ["end_group", None, None, None, None, None],
+        ],
+        choices=[
+            ["list_name", "name", "label::English (en)", "label::Burmese (my)"],
+            ["places", "north", "North", "မြောက်"],
+            ["places", "south", "South", None],
+        ],
+    )
+    response = sup.post("/debriefing/templates/", {"xlsform": SimpleUploadedFile("form.xlsx", data)}, follow=True)
+    assert (
+        "1 section, 3 questions; labels in English (3 of 3), Burmese (3 of 3); hints in English (2 of 2), "
+        "Burmese (1 of 2); choice labels in English (2 of 2), Burmese (1 of 2)." in response.content.decode()
+    )
 
 
 @pytest.mark.django_db
