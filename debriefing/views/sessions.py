@@ -201,6 +201,12 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
         form = st.SectionForm(
             initial=st.initial_for(definition, stored), section=definition, entries=entries, default=default
         )
+        if services.editing_problem(session):
+            # Nothing typed here could be saved (submitted, no consent, shredded): show the answers,
+            # offer nothing to type into, and send nothing (debrief.js autosaves only an editable form).
+            for field in form.fields.values():
+                field.disabled = True
+            return _section_page(request, session, form, version=row.version if row else 0, read_only=True)
         return _section_page(request, session, form, version=row.version if row else 0)
     entries = {key: _posted_entries(request, key, 1) for key in repeats}
     form = st.SectionForm(request.POST, section=definition, entries=entries, default=default)
@@ -233,13 +239,20 @@ def section(request: AuthenticatedRequest, pk: uuid.UUID, section: str) -> HttpR
 
 
 def _section_page(
-    request: AuthenticatedRequest, session: DebriefSession, form: st.SectionForm, *, version: int, status: int = 200
+    request: AuthenticatedRequest,
+    session: DebriefSession,
+    form: st.SectionForm,
+    *,
+    version: int,
+    status: int = 200,
+    read_only: bool = False,
 ) -> HttpResponse:
     definition = form.section
     default = st.default_language(session.template.structure)
     context = {
         "session": session, "section": definition, "label": st.text(definition["label"], default), "form": form,
         "version": version, "save_token": uuid.uuid4(), "editing_problem": services.editing_problem(session),
+        "read_only": read_only,
         "repeats": [(q["key"], st.text(q["label"], default)) for q in definition["questions"] if q["type"] == "repeat"],
     }  # fmt: skip
     return render(request, "debriefing/section.html", context, status=status)

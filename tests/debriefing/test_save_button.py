@@ -3,6 +3,7 @@ page again with every typed word in its field, never a redirect that loses them.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -106,3 +107,18 @@ def test_another_debriefer_gets_404_and_sees_nothing_typed(client_for, outsider_
     response = press_save(client_for(outsider_debriefer), session)
     assert response.status_code == 404 and TYPED not in response.content.decode()
     assert not SectionAnswers.objects.filter(session=session).exists()
+
+
+def test_a_section_that_cannot_be_changed_offers_nothing_to_type_into(dbc, session, case, caseworker):
+    save(session, "unit", {"unit_name": "Battalion 52"})
+    page = dbc.get(f"/debriefing/{session.pk}/unit/").content.decode()
+    assert "data-autosave " in page and "disabled" not in page  # editable: typed into and autosaved
+
+    withdraw_consent(case=case, by=caseworker, kind=Consent.Kind.DEBRIEFING)
+    page = dbc.get(f"/debriefing/{session.pk}/unit/").content.decode()
+    assert "no debriefing consent" in page
+    assert "data-autosave " not in page  # debrief.js sends nothing from this page
+    assert ">Save<" not in page and 'name="more"' not in page
+    assert 'value="Battalion 52"' in page  # the stored answers are still shown
+    fields = re.findall(r'<(?:input|textarea|select)[^>]*name="(?!csrfmiddlewaretoken|version|save_token)[^>]*>', page)
+    assert fields and all("disabled" in tag for tag in fields)
