@@ -11,19 +11,8 @@ from django.test import Client
 
 from debriefing import structure as st
 from debriefing.models import DebriefSession, SectionAnswers
-from tests.factories import schedule_debrief
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def session(case, debriefer, supervisor) -> DebriefSession:  # type: ignore[no-untyped-def]
-    return schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
-
-
-@pytest.fixture
-def dbc(client_for, debriefer) -> Client:  # type: ignore[no-untyped-def]
-    return client_for(debriefer)
 
 
 def autosave(client: Client, session: DebriefSession, section: str, data: dict):  # type: ignore[no-untyped-def,type-arg]

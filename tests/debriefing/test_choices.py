@@ -7,11 +7,9 @@ import uuid
 from html.parser import HTMLParser
 
 import pytest
-from django.test import Client
 
 from debriefing import services
-from debriefing.models import DebriefSession, SectionAnswers
-from tests.factories import schedule_debrief
+from debriefing.models import SectionAnswers
 
 pytestmark = pytest.mark.django_db
 
@@ -44,16 +42,6 @@ def preset_choices(html: str) -> list[str]:
         for select in page.selects
         if select["values"][0] != "" or set(select["selected"]) - {""}  # type: ignore[index, arg-type, operator]
     ]
-
-
-@pytest.fixture
-def session(case, debriefer, supervisor) -> DebriefSession:  # type: ignore[no-untyped-def]
-    return schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
-
-
-@pytest.fixture
-def dbc(client_for, debriefer) -> Client:  # type: ignore[no-untyped-def]
-    return client_for(debriefer)
 
 
 def test_the_check_finds_a_preselected_or_first_option(dbc):

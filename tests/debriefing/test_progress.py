@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.test import Client
 
 from debriefing import services
 from debriefing.models import DebriefSession, SectionAnswers
-from tests.factories import schedule_debrief
+from tests.debriefing.conftest import save
 
 pytestmark = pytest.mark.django_db
 ALWAYS = 19  # the standard template's 22 questions less the three shown only after a "yes"
@@ -25,24 +24,6 @@ EVERY_ANSWER = {
     "violations": {"witnessed": "no"},
     "wellbeing": {"feeling": "fine", "wants_support": "no"},
 }
-
-
-@pytest.fixture
-def session(case, debriefer, supervisor) -> DebriefSession:  # type: ignore[no-untyped-def]
-    return schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
-
-
-@pytest.fixture
-def dbc(client_for, debriefer) -> Client:  # type: ignore[no-untyped-def]
-    return client_for(debriefer)
-
-
-def save(session: DebriefSession, section: str, answers: dict) -> None:  # type: ignore[type-arg]
-    row = SectionAnswers.objects.filter(session=session, section=section).first()
-    services.save_section(
-        session=session, by=session.debriefer, section=section, answers=answers,
-        base_version=row.version if row else 0, token=uuid.uuid4(),
-    )  # fmt: skip
 
 
 def counts(session: DebriefSession) -> tuple[int, int, int]:

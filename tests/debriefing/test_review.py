@@ -32,11 +32,6 @@ def session(case, debriefer, supervisor) -> DebriefSession:  # type: ignore[no-u
     return session
 
 
-@pytest.fixture
-def dbc(client_for, debriefer) -> Client:  # type: ignore[no-untyped-def]
-    return client_for(debriefer)
-
-
 def review(client: Client, session: DebriefSession, **data: str):  # type: ignore[no-untyped-def]
     return client.post(f"/debriefing/{session.pk}/review/", data)
 

@@ -14,29 +14,11 @@ from debriefing import services
 from debriefing.models import DebriefSession, SectionAnswers
 from defectors.models import Consent
 from defectors.record import withdraw_consent
-from tests.factories import schedule_debrief
+from tests.debriefing.conftest import save
 
 pytestmark = pytest.mark.django_db
 TYPED = "Sentinel typed words 6620: the convoy left at dawn"
 SAVED = "Sentinel saved elsewhere 1187"
-
-
-@pytest.fixture
-def session(case, debriefer, supervisor) -> DebriefSession:  # type: ignore[no-untyped-def]
-    return schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
-
-
-@pytest.fixture
-def dbc(client_for, debriefer) -> Client:  # type: ignore[no-untyped-def]
-    return client_for(debriefer)
-
-
-def save(session: DebriefSession, section: str, answers: dict) -> None:  # type: ignore[type-arg]
-    row = SectionAnswers.objects.filter(session=session, section=section).first()
-    services.save_section(
-        session=session, by=session.debriefer, section=section, answers=answers,
-        base_version=row.version if row else 0, token=uuid.uuid4(),
-    )  # fmt: skip
 
 
 def press_save(client: Client, session: DebriefSession, version: str = "0"):  # type: ignore[no-untyped-def]

@@ -20,17 +20,6 @@ pytestmark = pytest.mark.django_db
 SECRET_ANSWER = "Sentinel Battalion 77341"
 
 
-@pytest.fixture
-def session(case, debriefer, supervisor) -> DebriefSession:  # type: ignore[no-untyped-def]
-    return schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
-
-
-@pytest.fixture
-def dbc(client_for, debriefer) -> Client:  # type: ignore[no-untyped-def]
-    """The assigned debriefer, logged in."""
-    return client_for(debriefer)
-
-
 def autosave(client: Client, session: DebriefSession, section: str, data: dict, *, version: int, token: uuid.UUID):  # type: ignore[no-untyped-def]
     body = {**data, "version": str(version), "save_token": str(token)}
     return client.post(f"/debriefing/{session.pk}/{section}/", body, HTTP_X_AUTOSAVE="1")

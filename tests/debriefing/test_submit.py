@@ -6,37 +6,18 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.test import Client
 
 from accounts.models import User
 from audit.models import AuditEvent
 from debriefing import services
 from debriefing import structure as st
 from debriefing.models import DebriefSession, SectionAnswers
-from tests.factories import schedule_debrief
+from tests.debriefing.conftest import save
 
 pytestmark = pytest.mark.django_db
 OPERATIONS = "Sentinel operation 4417 at the river crossing"
 ACCOUNT = "Sentinel account 9902: the village was burned"
 OPERATIONS_LABEL = "Operations and airstrikes: Operations (where, when, who)"
-
-
-@pytest.fixture
-def session(case, debriefer, supervisor) -> DebriefSession:  # type: ignore[no-untyped-def]
-    return schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
-
-
-@pytest.fixture
-def dbc(client_for, debriefer) -> Client:  # type: ignore[no-untyped-def]
-    return client_for(debriefer)
-
-
-def save(session: DebriefSession, section: str, answers: dict) -> None:  # type: ignore[type-arg]
-    row = SectionAnswers.objects.filter(session=session, section=section).first()
-    services.save_section(
-        session=session, by=session.debriefer, section=section, answers=answers,
-        base_version=row.version if row else 0, token=uuid.uuid4(),
-    )  # fmt: skip
 
 
 def complete(session: DebriefSession) -> None:

@@ -15,7 +15,7 @@ from defectors.record import withdraw_consent
 from reporting.tables import POPULATIONS
 from tests.debriefing.test_export import reauthenticated
 from tests.debriefing.test_sessions import complete
-from tests.factories import give_consent, schedule_debrief
+from tests.factories import give_consent
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +26,6 @@ INCIDENT = {
     "township": "Kani",
     "summary": "the village was burned",
 }
-
-
-@pytest.fixture
-def session(case, debriefer, supervisor) -> DebriefSession:  # type: ignore[no-untyped-def]
-    return schedule_debrief(case=case, debriefer=debriefer, supervisor=supervisor)
-
-
-@pytest.fixture
-def dbc(client_for, debriefer):  # type: ignore[no-untyped-def]
-    return client_for(debriefer)
 
 
 def approve(session: DebriefSession) -> None:
