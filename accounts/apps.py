@@ -18,3 +18,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import receivers  # noqa: F401  (connects the audit receivers)
+        from config.widgets import use_text_boxes_for_numbers
+
+        # Before any form class is made (forms are imported by views, after the apps are ready).
+        use_text_boxes_for_numbers()
