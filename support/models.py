@@ -288,6 +288,10 @@ class Referral(VaultModel):
         """The shared fields' names as the person reads them (the record keeps the field names)."""
         return [str(Case._meta.get_field(name).verbose_name) for name in self.shared_fields]  # type: ignore[union-attr]
 
+    def packet_field_labels(self) -> list[str]:
+        """What sending will share, by name, before it is sent: the packet's fields for its service."""
+        return [str(Case._meta.get_field(name).verbose_name) for name in PACKET_FIELDS[self.service_type]]
+
     def next_statuses(self) -> list[str]:
         allowed = REFERRAL_TRANSITIONS.get(self.status, frozenset())
         return [status for status in self.Status.values if status in allowed]

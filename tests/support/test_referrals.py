@@ -241,3 +241,34 @@ class TestConsentOnThePages:
         page = cw.get(f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/").content.decode()
         assert "Send (shows the packet)" in page
         assert "consents/referral_sharing/give/" not in page
+
+
+class TestInactiveProvider:
+    def test_a_draft_to_a_provider_deactivated_since_cannot_be_sent(self, cw, consenting_case, caseworker, provider):
+        referral = draft(consenting_case, caseworker, provider)
+        provider.active = False
+        provider.save()
+        page = cw.get(f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/").content.decode()
+        assert "no longer active" in page
+        assert "Send (shows the packet)" not in page and 'value="sent"' not in page
+        assert "Cancel" in page  # the way forward: cancel, refer to another
+        with pytest.raises(ValidationError, match="no longer active"):
+            move(referral, caseworker, "sent")  # a page from before the deactivation, sent anyway
+        referral.refresh_from_db()
+        assert referral.status == "draft" and referral.shared_fields == []
+        response = cw.post(
+            f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/transition/",
+            {"to": "sent", "version": referral.version},
+        )
+        assert response.status_code == 302
+        referral.refresh_from_db()
+        assert referral.status == "draft"
+        assert not AuditEvent.objects.filter(action="support.referral.status_changed").exists()
+
+
+def test_a_draft_names_what_sending_will_share_before_it_is_sent(cw, consenting_case, caseworker, provider):
+    referral = draft(consenting_case, caseworker, provider)
+    page = cw.get(f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/").content.decode()
+    shared = page.split("data-packet-fields>", 1)[1].split("</dd>", 1)[0]
+    assert shared == ", ".join(referral.packet_field_labels()) and shared.strip()
+    assert "Fields shared" not in page
