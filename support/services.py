@@ -330,9 +330,7 @@ def sharing_problems(referral: Referral, *, consent: str = "") -> list[str]:
         )
     if not referral.provider.active:
         problems.append(
-            _(
-                "This provider is no longer active: nothing can be sent to it. Cancel this referral and refer to another."
-            )
+            _("This provider is no longer active: nothing can be sent to it. Cancel this and refer to another.")
         )
     if referral.service_type == ServiceType.MENTAL_HEALTH and referral.explicit_consent_on is None:
         problems.append(_("A mental-health referral needs the person's explicit consent, recorded on the referral."))
