@@ -290,7 +290,7 @@ class Referral(VaultModel):
 
     def packet_field_labels(self) -> list[str]:
         """What sending will share, by name, before it is sent: the packet's fields for its service."""
-        return [str(Case._meta.get_field(name).verbose_name) for name in PACKET_FIELDS[self.service_type]]
+        return [str(Case._meta.get_field(name).verbose_name) for name in PACKET_FIELDS[self.service_type]]  # type: ignore[union-attr]
 
     def next_statuses(self) -> list[str]:
         allowed = REFERRAL_TRANSITIONS.get(self.status, frozenset())
