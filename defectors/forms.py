@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from defectors.models import Case, CaseNote, Consent, DuplicateAlert, FamilyMember, Level, Need
+from defectors.once import OneTimeTokenMixin
 
 EARLIEST_DEFECTION = datetime.date(1988, 1, 1)
 MIN_AGE, MAX_AGE = 14, 90
@@ -119,6 +120,10 @@ class FamilyMemberForm(RefuseOverLong, forms.ModelForm):
     class Meta:
         model = FamilyMember
         fields = ["relationship", "name", "location", "at_risk", "protection_needed"]
+
+
+class AddFamilyMemberForm(OneTimeTokenMixin, FamilyMemberForm):
+    """A family member added after intake: one per token (the intake's formset replaces the list)."""
 
 
 class BaseFamilyFormSet(forms.BaseFormSet):
@@ -390,7 +395,7 @@ class ChangeReasonForm(forms.Form):
     )
 
 
-class NeedAddForm(forms.Form):
+class NeedAddForm(OneTimeTokenMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Need"), choices=[("", "—"), *Need.Kind.choices])
     urgency = forms.ChoiceField(label=_("Urgency"), choices=[("", "—"), *Level.choices])
     note = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -402,10 +407,7 @@ class NeedChangeForm(forms.Form):
     met = forms.BooleanField(label=_("This need is met"), required=False)
 
 
-class NoteForm(forms.ModelForm):
-    # One per page shown: a resent form writes one note (record.add_note).
-    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
-
+class NoteForm(OneTimeTokenMixin, forms.ModelForm):
     class Meta:
         model = CaseNote
         fields = ["kind", "happened_on", "text"]
@@ -434,7 +436,7 @@ class FollowUpForm(forms.Form):
         return data
 
 
-class GiveConsentForm(forms.Form):
+class GiveConsentForm(OneTimeTokenMixin, forms.Form):
     given_on = forms.DateField(label=_("Date given"), widget=DateInput)
     method = forms.ChoiceField(label=_("How given"), choices=[("", "—"), *Consent.Method.choices])
 

@@ -360,6 +360,12 @@ class FamilyMember(VaultModel):
     location = EncryptedTextField(_("where they are"), max_length=200, blank=True)
     at_risk = EncryptedBooleanField(_("at risk"), blank=True)
     protection_needed = EncryptedBooleanField(_("protection needed"), blank=True)
+    # Who added the member after intake, and the form's one-time token (defectors.once): a resent
+    # form adds one. Empty for members entered at intake, which replaces the list as a whole.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["position"]
@@ -386,6 +392,11 @@ class Need(VaultModel):
     urgency = models.CharField(_("urgency"), max_length=10, choices=Level.choices)
     note = EncryptedLongTextField(_("note"), max_length=2_000, blank=True)
     met_on = models.DateField(_("met on"), null=True, blank=True)
+    # As for FamilyMember: who added it after intake, and the add form's one-time token.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "kind"], name="defectors_one_need_per_kind")]
@@ -430,6 +441,8 @@ class Consent(models.Model):
     withdrawal_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The give form's one-time token (defectors.once): a resent form records the consent once.
+    token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = ConsentQuerySet.as_manager()
 

@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,7 @@ from defectors.models import (
     RiskAssessment,
     WithdrawalTask,
 )
+from defectors.once import already_sent, save_once
 from defectors.services import _audit, refuse_if_shredded, request_shred
 
 # Sections of the case that identify the person: a change needs a reason (audited, sealed).
@@ -122,13 +123,23 @@ FAMILY_FIELDS = ("relationship", "name", "location", "at_risk", "protection_need
 
 
 @transaction.atomic
-def add_family_member(*, case: Case, by: User, fields: dict[str, Any], reason: str) -> FamilyMember:
-    """Add one family member (``fields``: FAMILY_FIELDS) at the end of the list. Errors as edit_section."""
+def add_family_member(
+    *, case: Case, by: User, fields: dict[str, Any], reason: str, token: uuid.UUID | None = None
+) -> FamilyMember:
+    """Add one family member (``fields``: FAMILY_FIELDS) at the end of the list. Errors as edit_section.
+
+    ``token`` (the form's, one per page shown) makes a resent form return the member it already
+    added; another case's or person's token raises PermissionDenied (defectors.once).
+    """
     reason = _checked_reason("family", reason)
     case = _editable_case(case=case, by=by)
+    if (sent := already_sent(FamilyMember, token=token, case=case, by=by)) is not None:
+        return sent
     last = FamilyMember.objects.filter(case=case).order_by("-position").values_list("position", flat=True).first()
-    member = FamilyMember(case=case, position=0 if last is None else last + 1, **fields)
-    member.save()
+    position = 0 if last is None else last + 1
+    member = FamilyMember(case=case, position=position, created_by=by, token=token, **fields)
+    if (saved := save_once(member, case=case, by=by)) is not member:
+        return saved
     _edited("family_member_added", case=case, by=by, section="family", changed=list(fields), reason=reason)
     return member
 
@@ -158,15 +169,21 @@ def remove_family_member(*, member: FamilyMember, by: User, reason: str) -> None
 
 
 @transaction.atomic
-def add_need(*, case: Case, by: User, kind: str, urgency: str, note: str = "") -> Need:
-    """Record a need of a kind not yet recorded. ValidationError for a kind already there (change it instead)."""
+def add_need(*, case: Case, by: User, kind: str, urgency: str, note: str = "", token: uuid.UUID | None = None) -> Need:
+    """Record a need of a kind not yet recorded. ValidationError for a kind already there (change it instead).
+
+    ``token`` as for add_family_member: a resent form returns the need it added, not that error.
+    """
     case = _editable_case(case=case, by=by)
+    if (sent := already_sent(Need, token=token, case=case, by=by)) is not None:
+        return sent
     if kind not in Need.Kind.values or urgency not in Level.values:
         raise ValidationError(_("Choose a need and its urgency."))
     if Need.objects.filter(case=case, kind=kind).exists():
         raise ValidationError(_("This need is already recorded: change it in the list."))
-    need = Need(case=case, kind=kind, urgency=urgency, note=note)
-    need.save()
+    need = Need(case=case, kind=kind, urgency=urgency, note=note, created_by=by, token=token)
+    if (saved := save_once(need, case=case, by=by)) is not need:
+        return saved
     _audit("need_added", case=case, by=by, reason=kind)
     return need
 
@@ -200,27 +217,17 @@ def add_note(
 ) -> CaseNote:
     """A dated note or contact on the case (text encrypted). ValidationError for a future date or empty text.
 
-    ``token`` (the form's, one per page) makes a resent form return the note it already wrote.
+    ``token`` as for add_family_member: a resent form returns the note it already wrote.
     """
     case = _editable_case(case=case, by=by, lock=False)
     _refuse_future(happened_on, _("The date of a note"))
     if kind not in CaseNote.Kind.values or not text.strip():
         raise ValidationError(_("Choose the kind of note and write it."))
-    if token is not None:
-        sent = CaseNote.objects.filter(token=token).first()
-        if sent is not None:
-            if sent.case_id != case.pk or sent.author_id != by.pk:
-                raise PermissionDenied
-            return sent
+    if (sent := already_sent(CaseNote, token=token, case=case, by=by, creator="author")) is not None:
+        return sent
     note = CaseNote(case=case, kind=kind, happened_on=happened_on, text=text.strip(), author=by, token=token)
-    try:
-        with transaction.atomic():
-            note.save()
-    except IntegrityError:  # the same token from a second tab, a moment earlier
-        raced = CaseNote.objects.filter(token=token, case=case, author=by).first()
-        if raced is None:
-            raise PermissionDenied from None
-        return raced
+    if (saved := save_once(note, case=case, by=by, creator="author")) is not note:
+        return saved
     _audit("note_added", case=case, by=by, reason=kind)
     return note
 
@@ -259,13 +266,18 @@ def set_follow_up(*, case: Case, by: User, on: datetime.date | None, purpose: st
 
 
 @transaction.atomic
-def give_consent(*, case: Case, by: User, kind: str, given_on: datetime.date, method: str) -> Consent:
+def give_consent(
+    *, case: Case, by: User, kind: str, given_on: datetime.date, method: str, token: uuid.UUID | None = None
+) -> Consent:
     """Record a consent given after intake, or given again after a withdrawal (a new row; history kept).
 
     ValidationError when it is already in force, for a future date, or a date
-    before the last withdrawal of the same consent.
+    before the last withdrawal of the same consent. ``token`` as for add_family_member:
+    a resent form returns the consent it recorded, not "already given".
     """
     case = _editable_case(case=case, by=by)
+    if (sent := already_sent(Consent, token=token, case=case, by=by, creator="recorded_by")) is not None:
+        return sent
     if kind not in Consent.Kind.values or method not in Consent.Method.values:
         raise ValidationError(_("Choose the consent and how it was given."))
     _refuse_future(given_on, _("The date a consent was given"))
@@ -275,7 +287,9 @@ def give_consent(*, case: Case, by: User, kind: str, given_on: datetime.date, me
     last_withdrawal = history.order_by("-withdrawn_on").values_list("withdrawn_on", flat=True).first()
     if last_withdrawal and given_on < last_withdrawal:
         raise ValidationError(_("A consent given again cannot be dated before its last withdrawal."))
-    consent = Consent.objects.create(case=case, kind=kind, given_on=given_on, method=method, recorded_by=by)
+    consent = Consent(case=case, kind=kind, given_on=given_on, method=method, recorded_by=by, token=token)
+    if (saved := save_once(consent, case=case, by=by, creator="recorded_by")) is not consent:
+        return saved
     if kind == Consent.Kind.DATA_PROCESSING and case.processing_withdrawn_on:
         case.processing_withdrawn_on = None
         case.save(update_fields=["processing_withdrawn_on", "updated_at"])

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from typing import Any
 
 from django import forms
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from defectors.forms import DateInput
 from defectors.models import Region
+from defectors.once import OneTimeTokenMixin
 from support import services
 from support.models import (
     Assistance,
@@ -28,39 +28,6 @@ from support.models import (
 
 # Dates a caseworker types are near today: a year 20026 is a typing slip, not a plan.
 HORIZON = datetime.timedelta(days=3 * 366)
-
-
-# Said when a form that creates a row comes back without the token its page carried, or with a
-# broken one: a page from before tokens, a hand-made post. Nothing was written.
-EXPIRED = _("This form has expired or was not sent from Haven. Check what it says and save it again.")
-
-
-class OneTimeTokenMixin(forms.Form):
-    """A hidden token, new each time the form is shown: the same form sent twice writes one row
-    (support.services._already_sent). Required: without it nothing is written. A ModelForm
-    that edits an existing row has no token.
-
-    The field is hidden, so its error is the form's (one plain sentence, not "(Hidden field
-    token) ..."), and the form comes back with a fresh token: saving it again works.
-    """
-
-    token = forms.UUIDField(
-        widget=forms.HiddenInput, initial=uuid.uuid4, error_messages={"required": EXPIRED, "invalid": EXPIRED}
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        instance = getattr(self, "instance", None)
-        if instance is not None and not instance._state.adding:
-            del self.fields["token"]  # editing a row writes no new one
-
-    def clean(self) -> dict[str, Any]:
-        if "token" in self.errors:
-            self.add_error(None, self.errors.pop("token").as_data())
-            data: Any = self.data  # a QueryDict, immutable: the form comes back from a copy
-            self.data = data = data.copy()
-            data[self.add_prefix("token")] = str(uuid.uuid4())
-        return super().clean() or {}
 
 
 def _near_today(value: datetime.date | None) -> datetime.date | None:

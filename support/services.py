@@ -26,6 +26,7 @@ from accounts import brake
 from accounts.models import User
 from audit.services import log_event
 from defectors.models import Case, Consent
+from defectors.once import already_sent, save_once
 from defectors.services import refuse_if_shredded
 from support.models import (
     PACKET_FIELDS,
@@ -81,39 +82,6 @@ def _usable_case(case: Case) -> Case:
     if locked.status == Case.Status.CLOSED:
         raise ValidationError(CASE_CLOSED)
     return locked
-
-
-Row = TypeVar("Row", Referral, Assistance, Goal, Task, Placement, TrainingEnrolment, SupportSession)
-
-
-def _already_sent(model: type[Row], *, token: uuid.UUID | None, case: Case, by: User) -> Row | None:
-    """The row an earlier post of the same form wrote, or None for a new token.
-
-    A token known from another case or another person is refused (PermissionDenied):
-    it must not be a way to reach their row.
-    """
-    if token is None:
-        return None
-    sent = model.objects.filter(token=token).first()
-    if sent is not None and (sent.case_id != case.pk or sent.created_by_id != by.pk):
-        raise PermissionDenied
-    return sent
-
-
-def _save_once(row: Row, *, case: Case, by: User) -> Row:
-    """Save a new row carrying the form's token; when the same token won a race from a
-    second tab a moment earlier, answer with that row instead (None: the caller writes nothing more)."""
-    try:
-        with transaction.atomic():
-            row.save()
-    except IntegrityError:
-        if row.token is None:
-            raise
-        raced = type(row).objects.filter(token=row.token, case=case, created_by=by).first()
-        if raced is None:
-            raise PermissionDenied from None
-        return raced
-    return row
 
 
 # The directory ------------------------------------------------------------------------
@@ -205,7 +173,7 @@ def place_in_shelter(
     """
     _refuse_unless_case_role(by)
     case = _usable_case(case)  # the case's lock first, then the shelter's: always in that order
-    if (sent := _already_sent(Placement, token=token, case=case, by=by)) is not None:
+    if (sent := already_sent(Placement, token=token, case=case, by=by)) is not None:
         return sent
     shelter = Shelter.objects.select_for_update(of=("self",)).get(pk=shelter.pk)
     if not shelter.active:
@@ -285,7 +253,7 @@ def create_referral(
     """
     _refuse_unless_case_role(by)
     _usable_case(case)
-    if (sent := _already_sent(Referral, token=token, case=case, by=by)) is not None:
+    if (sent := already_sent(Referral, token=token, case=case, by=by)) is not None:
         return sent
     if service_type not in provider.services or not provider.active:
         raise ValidationError(_("This provider does not offer that service."))
@@ -299,7 +267,7 @@ def create_referral(
         status_changed_at=timezone.now(),
         token=token,
     )
-    if (saved := _save_once(referral, case=case, by=by)) is not referral:
+    if (saved := save_once(referral, case=case, by=by)) is not referral:
         return saved
     ReferralEvent.objects.create(referral=referral, status=referral.status, by=by)
     _audit("referral.created", by=by, case=case, reason=service_type)
@@ -419,11 +387,11 @@ def enrol_in_training(
     ``token`` as for create_referral: a resent form enrols once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
-    if (sent := _already_sent(TrainingEnrolment, token=token, case=case, by=by)) is not None:
+    if (sent := already_sent(TrainingEnrolment, token=token, case=case, by=by)) is not None:
         return sent
     enrolment = TrainingEnrolment(case=case, created_by=by, token=token, **fields)
     _refuse_impossible_training(enrolment)
-    if (saved := _save_once(enrolment, case=case, by=by)) is not enrolment:
+    if (saved := save_once(enrolment, case=case, by=by)) is not enrolment:
         return saved
     _audit("training.created", by=by, case=case)
     return enrolment
@@ -468,12 +436,12 @@ def plan_session(*, case: Case, by: User, fields: dict[str, Any], token: uuid.UU
     ``token`` as for create_referral: a resent form records it once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
-    if (sent := _already_sent(SupportSession, token=token, case=case, by=by)) is not None:
+    if (sent := already_sent(SupportSession, token=token, case=case, by=by)) is not None:
         return sent
     if fields.get("attended") is not None and fields["planned_on"] > timezone.localdate():
         raise ValidationError(NOT_HELD)
     session = SupportSession(case=case, created_by=by, token=token, **fields)
-    if (saved := _save_once(session, case=case, by=by)) is not session:
+    if (saved := save_once(session, case=case, by=by)) is not session:
         return saved
     _audit("session.created", by=by, case=case)
     return session
@@ -493,7 +461,7 @@ def record_assistance(*, case: Case, by: User, fields: dict[str, Any], token: uu
     approved). ``token`` as for create_referral: a resent form records it once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
-    if (sent := _already_sent(Assistance, token=token, case=case, by=by)) is not None:
+    if (sent := already_sent(Assistance, token=token, case=case, by=by)) is not None:
         return sent
     if fields["amount"] <= 0:
         raise ValidationError(AMOUNT_NOT_POSITIVE)
@@ -504,7 +472,7 @@ def record_assistance(*, case: Case, by: User, fields: dict[str, Any], token: uu
         assistance.needs_approval = True
         if by.role == User.Role.SUPERVISOR:
             assistance.approved_by, assistance.approved_at = by, timezone.now()
-    if (saved := _save_once(assistance, case=case, by=by)) is not assistance:
+    if (saved := save_once(assistance, case=case, by=by)) is not assistance:
         return saved
     _audit("assistance.created", by=by, case=case, reason=assistance.kind)
     return assistance
@@ -529,10 +497,10 @@ def add_goal(*, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID |
     """A goal on the case plan. ``token`` as for create_referral: a resent form adds it once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
-    if (sent := _already_sent(Goal, token=token, case=case, by=by)) is not None:
+    if (sent := already_sent(Goal, token=token, case=case, by=by)) is not None:
         return sent
     goal = Goal(case=case, created_by=by, token=token, **fields)
-    if (saved := _save_once(goal, case=case, by=by)) is not goal:
+    if (saved := save_once(goal, case=case, by=by)) is not goal:
         return saved
     _audit("goal.created", by=by, case=case)
     return goal
@@ -557,7 +525,7 @@ def add_task(*, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID |
     ``token`` as for create_referral: a resent form adds it once."""
     _refuse_unless_case_role(by)
     _usable_case(case)
-    if (sent := _already_sent(Task, token=token, case=case, by=by)) is not None:
+    if (sent := already_sent(Task, token=token, case=case, by=by)) is not None:
         return sent
     owner = fields["owner"]
     if not Case.objects.visible_to(owner).filter(pk=case.pk).exists():
@@ -566,7 +534,7 @@ def add_task(*, case: Case, by: User, fields: dict[str, Any], token: uuid.UUID |
     if goal is not None and goal.case_id != case.pk:
         raise ValidationError(_("That goal belongs to another case."))
     task = Task(case=case, created_by=by, token=token, **fields)
-    if (saved := _save_once(task, case=case, by=by)) is not task:
+    if (saved := save_once(task, case=case, by=by)) is not task:
         return saved
     _audit("task.created", by=by, case=case)
     return task

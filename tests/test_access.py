@@ -266,7 +266,7 @@ TABLE: dict[str, Rule] = {
         ORGANISERS,
         post=ORGANISERS_REDIRECTED,
         kwargs=case_code,
-        data=lambda w: {"relationship": "forged", "change-reason": "forged"},
+        data=lambda w: {"relationship": "forged", "change-reason": "forged", "token": str(uuid.uuid4())},
         owner="caseworker",
     ),
     "defectors:family_member": Rule(
@@ -280,7 +280,7 @@ TABLE: dict[str, Rule] = {
         ORGANISERS,
         post=ORGANISERS_REDIRECTED,
         kwargs=case_code,
-        data=lambda w: {"kind": "legal", "urgency": "low"},
+        data=lambda w: {"kind": "legal", "urgency": "low", "token": str(uuid.uuid4())},
         owner="caseworker",
     ),
     "defectors:change_need": Rule(
@@ -294,7 +294,7 @@ TABLE: dict[str, Rule] = {
         ORGANISERS,
         post=ORGANISERS_REDIRECTED,
         kwargs=case_code,
-        data=lambda w: {"kind": "call", "happened_on": "2024-01-02", "text": "forged"},
+        data=lambda w: {"kind": "call", "happened_on": "2024-01-02", "text": "forged", "token": str(uuid.uuid4())},
         owner="caseworker",
     ),
     # The note is the caseworker's own, just written: the supervisor is sent back (not the author).
@@ -316,7 +316,7 @@ TABLE: dict[str, Rule] = {
         ORGANISERS,
         post=ORGANISERS_REDIRECTED,
         kwargs=lambda w: {**case_code(w), "kind": "testimony"},
-        data=lambda w: {"given_on": "2024-01-02", "method": "verbal"},
+        data=lambda w: {"given_on": "2024-01-02", "method": "verbal", "token": str(uuid.uuid4())},
         owner="caseworker",
     ),
     # A POST with a reason reveals the identity on the summary (audited).

@@ -32,6 +32,7 @@ from defectors.access import (
     get_withdrawal_task_for_user,
 )
 from defectors.forms import (
+    AddFamilyMemberForm,
     ChangeReasonForm,
     ContactForm,
     DefectionForm,
@@ -123,11 +124,12 @@ def add_family_member(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     if refused := _refused(request, case):
         return refused
-    form = FamilyMemberForm(request.POST or None)
+    form = AddFamilyMemberForm(request.POST or None)
     reason_form = ChangeReasonForm(request.POST or None, prefix="change")
     if form.is_valid() and reason_form.is_valid():
         fields = {name: form.cleaned_data[name] for name in record.FAMILY_FIELDS}
-        record.add_family_member(case=case, by=request.user, fields=fields, reason=reason_form.cleaned_data["reason"])
+        reason, token = reason_form.cleaned_data["reason"], form.cleaned_data["token"]
+        record.add_family_member(case=case, by=request.user, fields=fields, reason=reason, token=token)
         messages.success(request, _("Family member added."))
         return redirect("defectors:family", code=case.code)
     return _page(request, case, _("Add a family member"), form, reason_form=reason_form)
@@ -166,7 +168,7 @@ def add_need(request: AuthenticatedRequest, code: str) -> HttpResponse:
     form = NeedAddForm(request.POST or None)
     if form.is_valid():
         try:
-            record.add_need(case=case, by=request.user, **form.cleaned_data)
+            record.add_need(case=case, by=request.user, **form.cleaned_data)  # with its token
         except ValidationError as error:
             form.add_error("kind", error)
         else:
@@ -196,7 +198,7 @@ def add_note(request: AuthenticatedRequest, code: str) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     if refused := _refused(request, case):
         return refused
-    form = NoteForm(request.POST or None, initial={"happened_on": timezone.localdate(), "token": uuid.uuid4()})
+    form = NoteForm(request.POST or None, initial={"happened_on": timezone.localdate()})
     if form.is_valid():
         fields = {name: form.cleaned_data[name] for name in NoteForm.Meta.fields}
         record.add_note(case=case, by=request.user, token=form.cleaned_data["token"], **fields)
@@ -253,7 +255,7 @@ def give_consent(request: AuthenticatedRequest, code: str, kind: str) -> HttpRes
     form = GiveConsentForm(request.POST or None, initial={"given_on": timezone.localdate()})
     if form.is_valid():
         try:
-            record.give_consent(case=case, by=request.user, kind=kind, **form.cleaned_data)
+            record.give_consent(case=case, by=request.user, kind=kind, **form.cleaned_data)  # with its token
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -53,7 +53,7 @@ CASE_ROLES = User.CASE_ROLES
 
 def _blank_forms(case: Case) -> dict[str, forms.BaseForm]:
     return {
-        # Each form that adds a row carries a fresh one-time token (support.forms.OneTimeTokenMixin).
+        # Each form that adds a row carries a fresh one-time token (defectors.once.OneTimeTokenMixin).
         "placement_form": PlacementForm(prefix="placement"),
         "referral_form": ReferralForm(prefix="referral"),
         "training_form": TrainingForm(prefix="training"),

@@ -31,6 +31,11 @@ def last_event(action: str) -> AuditEvent:
     return AuditEvent.objects.filter(action=f"defectors.case.{action}").latest("seq")
 
 
+def sent(data: dict) -> dict:
+    """``data`` with a fresh one-time token, as the page that adds a row carries (defectors.once)."""
+    return {**data, "token": str(uuid.uuid4())}
+
+
 def codes_in(response) -> set[str]:  # type: ignore[no-untyped-def]
     return set(re.findall(r"HV-[A-Z0-9]{4}-[A-Z0-9]{4}", response.content.decode()))
 
@@ -111,7 +116,7 @@ def test_opening_the_case_records_the_first_risk_assessment(caseworker):
 class TestFamily:
     def test_adding_changing_and_removing_a_member_is_audited_without_values(self, cw, case):
         base = f"/cases/{case.code}/family"
-        cw.post(f"{base}/add/", {"relationship": "Brother", "name": "Secret Brother", "change-reason": "met him"})
+        cw.post(f"{base}/add/", sent({"relationship": "Brother", "name": "Secret Brother", "change-reason": "met him"}))
         member = FamilyMember.objects.get(case=case)
         assert member.name == "Secret Brother"
         changed = {"relationship": "Brother", "name": "Secret Brother", "location": "Mandalay"}
@@ -132,7 +137,7 @@ class TestFamily:
         assert FamilyMember.objects.filter(pk=theirs.pk).exists()
 
     def test_no_reason_no_change(self, cw, case):
-        response = cw.post(f"/cases/{case.code}/family/add/", {"relationship": "Brother"})
+        response = cw.post(f"/cases/{case.code}/family/add/", sent({"relationship": "Brother"}))
         assert response.status_code == 400
         assert not FamilyMember.objects.filter(case=case).exists()
 
@@ -143,7 +148,7 @@ class TestFamily:
 
 class TestNeeds:
     def test_a_need_is_added_its_urgency_changed_and_marked_met(self, cw, case):
-        cw.post(f"/cases/{case.code}/needs/add/", {"kind": "shelter", "urgency": "high", "note": "tonight"})
+        cw.post(f"/cases/{case.code}/needs/add/", sent({"kind": "shelter", "urgency": "high", "note": "tonight"}))
         need = Need.objects.get(case=case)
         cw.post(f"/cases/{case.code}/needs/{need.pk}/", {"urgency": "low", "note": "tonight", "met": "on"})
         need = Need.objects.get(pk=need.pk)
@@ -151,8 +156,8 @@ class TestNeeds:
         assert last_event("need_changed").reason == "shelter: urgency, met_on"
 
     def test_the_same_need_twice_is_refused_with_a_message(self, cw, case):
-        cw.post(f"/cases/{case.code}/needs/add/", {"kind": "food", "urgency": "high"})
-        response = cw.post(f"/cases/{case.code}/needs/add/", {"kind": "food", "urgency": "low"})
+        cw.post(f"/cases/{case.code}/needs/add/", sent({"kind": "food", "urgency": "high"}))
+        response = cw.post(f"/cases/{case.code}/needs/add/", sent({"kind": "food", "urgency": "low"}))
         assert response.status_code == 400
         assert "already recorded" in response.content.decode()
         assert Need.objects.get(case=case).urgency == "high"
@@ -162,16 +167,22 @@ class TestNeeds:
         theirs = Need(case=other, kind="food", urgency="low")
         theirs.save()
         assert cw.post(f"/cases/{case.code}/needs/{theirs.pk}/", {"urgency": "critical"}).status_code == 404
-        assert cw.post(f"/cases/{case.code}/needs/add/", {"kind": "spaceship", "urgency": "low"}).status_code == 400
+        assert (
+            cw.post(f"/cases/{case.code}/needs/add/", sent({"kind": "spaceship", "urgency": "low"})).status_code == 400
+        )
         long_note = {"kind": "food", "urgency": "low", "note": "x" * 2001}
-        assert cw.post(f"/cases/{case.code}/needs/add/", long_note).status_code == 400
+        assert cw.post(f"/cases/{case.code}/needs/add/", sent(long_note)).status_code == 400
         assert not Need.objects.filter(case=case).exists()
 
 
 class TestNotes:
     def test_notes_are_listed_newest_first_with_author_and_encrypted_at_rest(self, cw, case):
-        cw.post(f"/cases/{case.code}/notes/add/", {"kind": "call", "happened_on": "2025-01-02", "text": "First call"})
-        cw.post(f"/cases/{case.code}/notes/add/", {"kind": "visit", "happened_on": "2025-03-04", "text": "Home visit"})
+        cw.post(
+            f"/cases/{case.code}/notes/add/", sent({"kind": "call", "happened_on": "2025-01-02", "text": "First call"})
+        )
+        cw.post(
+            f"/cases/{case.code}/notes/add/", sent({"kind": "visit", "happened_on": "2025-03-04", "text": "Home visit"})
+        )
         page = cw.get(f"/cases/{case.code}/?texts=show").content.decode()  # texts on request (the brake counts it)
         assert page.index("Home visit") < page.index("First call")
         assert "cora" in page
@@ -187,7 +198,7 @@ class TestNotes:
         ],
     )
     def test_bad_notes_are_refused_with_the_reason(self, cw, case, data, problem):
-        response = cw.post(f"/cases/{case.code}/notes/add/", data)
+        response = cw.post(f"/cases/{case.code}/notes/add/", sent(data))
         assert response.status_code == 400
         assert problem in response.content.decode()
         assert not CaseNote.objects.filter(case=case).exists()
@@ -237,7 +248,7 @@ def test_note_and_follow_up_texts_never_appear_in_the_clear(caplog):
     case = CaseFactory(created_by=caseworker)
     client = login_with_mfa(Client(), caseworker)
     note, purpose = "Sentinel Note Text 83", "Sentinel Follow-up 83"
-    client.post(f"/cases/{case.code}/notes/add/", {"kind": "visit", "happened_on": "2025-01-02", "text": note})
+    client.post(f"/cases/{case.code}/notes/add/", sent({"kind": "visit", "happened_on": "2025-01-02", "text": note}))
     client.post(f"/cases/{case.code}/follow-up/", {"on": "2999-01-01", "purpose": purpose})
     page = client.get(f"/cases/{case.code}/?texts=show").content.decode()
     assert note in page and purpose in page  # really there to be found
@@ -285,9 +296,9 @@ class TestFollowUps:
 class TestConsentsOverTime:
     def test_a_consent_is_given_later_withdrawn_on_its_real_date_and_given_again(self, cw, case):
         base = f"/cases/{case.code}/consents/testimony"
-        cw.post(f"{base}/give/", {"given_on": "2025-01-10", "method": "written"})
+        cw.post(f"{base}/give/", sent({"given_on": "2025-01-10", "method": "written"}))
         cw.post(f"{base}/withdraw/", {"testimony-withdrawn_on": "2025-02-01"})
-        cw.post(f"{base}/give/", {"given_on": "2025-03-01", "method": "verbal"})
+        cw.post(f"{base}/give/", sent({"given_on": "2025-03-01", "method": "verbal"}))
         rows = list(Consent.objects.filter(case=case, kind="testimony").values_list("given_on", "withdrawn_on"))
         assert rows == [
             (datetime.date(2025, 3, 1), None),
@@ -299,15 +310,17 @@ class TestConsentsOverTime:
     def test_impossible_dates_are_refused(self, cw, case):
         base = f"/cases/{case.code}/consents/testimony"
         future = (TODAY() + datetime.timedelta(days=1)).isoformat()
-        assert cw.post(f"{base}/give/", {"given_on": future, "method": "written"}).status_code == 400
-        cw.post(f"{base}/give/", {"given_on": "2025-01-10", "method": "written"})
+        assert cw.post(f"{base}/give/", sent({"given_on": future, "method": "written"})).status_code == 400
+        cw.post(f"{base}/give/", sent({"given_on": "2025-01-10", "method": "written"}))
         cw.post(f"{base}/withdraw/", {"testimony-withdrawn_on": future})
         cw.post(f"{base}/withdraw/", {"testimony-withdrawn_on": "2025-01-01"})  # before it was given
         assert Consent.objects.get(case=case, kind="testimony").withdrawn_on is None
         cw.post(f"{base}/withdraw/", {"testimony-withdrawn_on": "2025-02-01"})
-        response = cw.post(f"{base}/give/", {"given_on": "2025-01-20", "method": "written"})  # before the withdrawal
+        response = cw.post(
+            f"{base}/give/", sent({"given_on": "2025-01-20", "method": "written"})
+        )  # before the withdrawal
         assert response.status_code == 400
-        assert cw.post(f"/cases/{case.code}/consents/anything/give/", {}).status_code == 404
+        assert cw.post(f"/cases/{case.code}/consents/anything/give/", sent({})).status_code == 404
 
     def test_withdrawing_data_processing_marks_the_case_and_gives_a_supervisor_a_task(self, cw, sup, case):
         today = TODAY()  # the factory's consent was given today
