@@ -208,6 +208,17 @@ class AssistanceForm(OneTimeTokenMixin, forms.ModelForm):
         return _not_after_today(self.cleaned_data.get("given_on"), services.ASSISTANCE_IN_FUTURE)
 
 
+class DeclineForm(forms.Form):
+    """Why a supervisor declines assistance: required, and sealed with the case's key."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Give the reason.")},
+    )
+
+
 class GoalForm(OneTimeTokenMixin, forms.ModelForm):
     class Meta:
         model = Goal

@@ -404,6 +404,12 @@ class Assistance(VaultModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
+    # Why a supervisor declined: free text about the person's circumstances, sealed as the purpose is.
+    decline_reason = EncryptedLongTextField(_("reason"), max_length=1_000, blank=True)
     # The form's one-time token: a double click on "Save" writes one row, not two.
     token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
@@ -415,7 +421,7 @@ class Assistance(VaultModel):
             # count, read from this index alone however much assistance was ever recorded.
             models.Index(
                 fields=["-given_on", "-id"],
-                condition=Q(needs_approval=True, approved_at__isnull=True),
+                condition=Q(needs_approval=True, approved_at__isnull=True, declined_at__isnull=True),
                 name="support_assistance_awaiting",
             ),
         ]
@@ -425,11 +431,12 @@ class Assistance(VaultModel):
 
     @property
     def awaiting_approval(self) -> bool:
-        return self.needs_approval and self.approved_at is None
+        return self.needs_approval and self.approved_at is None and self.declined_at is None
 
 
-# An entry above its currency's limit that no supervisor has approved yet (index support_assistance_awaiting).
-AWAITING_APPROVAL = Q(needs_approval=True, approved_at__isnull=True)
+# An entry above its currency's limit that no supervisor has approved or declined yet (index
+# support_assistance_awaiting, whose condition is this one).
+AWAITING_APPROVAL = Q(needs_approval=True, approved_at__isnull=True, declined_at__isnull=True)
 
 
 class Goal(VaultModel):
@@ -491,19 +498,25 @@ class Task(VaultModel):
 
 
 class Notification(models.Model):
-    """An in-app reminder. It names a kind and a case code, never a person's data; it is never
+    """An in-app reminder or decision. It names a kind and a case code, never a person's data; it is never
     sent anywhere (no email, no push). One per (person, kind, object, day due): reruns add none."""
 
     class Kind(models.TextChoices):
         FOLLOW_UP_OVERDUE = "follow_up", _("Follow-up overdue")
         TASK_OVERDUE = "task", _("Task overdue")
         REFERRAL_WAITING = "referral", _("Referral waiting too long")
+        # A supervisor's decision on assistance the person recorded (due_on: the day decided).
+        ASSISTANCE_APPROVED = "assistance_approved", _("Assistance approved")
+        ASSISTANCE_DECLINED = "assistance_declined", _("Assistance declined")
+
+    # Kinds that tell of a decision, not of a deadline: the page says "on", not "due".
+    DECISIONS = (Kind.ASSISTANCE_APPROVED, Kind.ASSISTANCE_DECLINED)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    object_id = models.UUIDField()  # the case, task or referral the reminder is about
-    due_on = models.DateField()  # which deadline: a new follow-up date is a new reminder
+    object_id = models.UUIDField()  # the case, task, referral or assistance the notification is about
+    due_on = models.DateField()  # which deadline (a new follow-up date is a new reminder), or the day decided
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -516,3 +529,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id}"
+
+    @property
+    def is_decision(self) -> bool:
+        return self.kind in self.DECISIONS

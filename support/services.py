@@ -478,15 +478,63 @@ def record_assistance(*, case: Case, by: User, fields: dict[str, Any], token: uu
     return assistance
 
 
+class AlreadyDecided(ValidationError):
+    """The assistance was approved or declined since the page that sent this decision was shown."""
+
+
+ALREADY_DECIDED = gettext_lazy("This assistance has already been decided: nothing was changed.")
+
+
+def _awaiting(assistance: Assistance) -> Assistance:
+    """The entry locked and as the database has it now (with its case's key); AlreadyDecided
+    when a supervisor approved or declined it meanwhile: two supervisors, or a double click,
+    decide once."""
+    locked = Assistance.objects.select_for_update(of=("self",)).with_keys("case").get(pk=assistance.pk)
+    if not locked.awaiting_approval:
+        raise AlreadyDecided(ALREADY_DECIDED)
+    return locked
+
+
+def _tell_who_recorded(assistance: Assistance, *, kind: str, by: User) -> None:
+    """The caseworker who recorded the entry learns the decision in the app: a kind and a case
+    code, never the amount or the reason."""
+    if assistance.created_by_id == by.pk:
+        return
+    Notification.objects.get_or_create(
+        user_id=assistance.created_by_id, kind=kind, object_id=assistance.pk, due_on=timezone.localdate(),
+        defaults={"case_id": assistance.case_id},
+    )  # fmt: skip
+
+
 @transaction.atomic
 def approve_assistance(*, assistance: Assistance, by: User) -> None:
+    """Approve an entry awaiting a supervisor (supervisors only) and tell who recorded it.
+    Raises AlreadyDecided when it was approved or declined already: nothing changes."""
     _refuse_unless_supervisor(by)
-    assistance = Assistance.objects.select_for_update(of=("self",)).select_related("case").get(pk=assistance.pk)
-    if not assistance.awaiting_approval:
-        return
+    assistance = _awaiting(assistance)
     assistance.approved_by, assistance.approved_at = by, timezone.now()
     assistance.save(update_fields=["approved_by", "approved_at"])
+    _tell_who_recorded(assistance, kind=Notification.Kind.ASSISTANCE_APPROVED, by=by)
     _audit("assistance.approved", by=by, case=assistance.case)
+
+
+@transaction.atomic
+def decline_assistance(*, assistance: Assistance, by: User, reason: str) -> None:
+    """Decline an entry awaiting a supervisor (supervisors only), with a reason that is sealed
+    with the case's key, and tell who recorded it. Raises ValidationError for a blank reason,
+    AlreadyDecided when it was approved or declined already: nothing changes either way."""
+    _refuse_unless_supervisor(by)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give the reason."))
+    assistance = _awaiting(assistance)
+    refuse_if_shredded(case=assistance.case)  # the reason could not be sealed with a destroyed key
+    assistance.declined_by, assistance.declined_at = by, timezone.now()
+    assistance.decline_reason = reason
+    assistance.save(update_fields=["declined_by", "declined_at", "decline_reason"])
+    _tell_who_recorded(assistance, kind=Notification.Kind.ASSISTANCE_DECLINED, by=by)
+    # A typed reason goes to the audit sealed (AuditEvent.sealed_reason), as a reveal's does.
+    _audit("assistance.declined", by=by, case=assistance.case, reason=reason)
 
 
 # Case plan ----------------------------------------------------------------------------

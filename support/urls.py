@@ -31,6 +31,7 @@ urlpatterns = [
     path("cases/<case_code:code>/goals/<uuid:pk>/status/", cases.goal_status, name="goal_status"),
     path("cases/<case_code:code>/assistance/", cases.add_assistance, name="add_assistance"),
     path("cases/<case_code:code>/assistance/<uuid:pk>/approve/", cases.approve_assistance, name="approve_assistance"),
+    path("cases/<case_code:code>/assistance/<uuid:pk>/decline/", cases.decline_assistance, name="decline_assistance"),
     path("cases/<case_code:code>/goals/", cases.add_goal, name="add_goal"),
     path("cases/<case_code:code>/tasks/", cases.add_task, name="add_task"),
     path("cases/<case_code:code>/tasks/<uuid:pk>/done/", cases.complete_task, name="complete_task"),

@@ -512,6 +512,13 @@ TABLE: dict[str, Rule] = {
         kwargs=lambda w: {**case_code(w), "pk": w["assistance"].pk},
         owner="supervisor",
     ),
+    "support:decline_assistance": Rule(
+        only({"supervisor": 200}),
+        post=only({"supervisor": 302}),
+        kwargs=lambda w: {**case_code(w), "pk": w["assistance_to_decline"].pk},
+        data=lambda w: {"reason": "Forged"},
+        owner="supervisor",
+    ),
     "support:add_goal": Rule(
         ORGANISERS_POST,
         post=ORGANISERS_REDIRECTED,
@@ -771,6 +778,12 @@ def _support_world(case: Case, caseworker: User) -> World:
         created_by=caseworker, needs_approval=True,
     )  # fmt: skip
     assistance.save()
+    # Another awaiting entry for the decline page: the walk approves the first one before it gets there.
+    to_decline = Assistance(
+        case=case, kind="cash", amount=1000, currency="USD", given_on=datetime.date.today(), purpose="Rent",
+        created_by=caseworker, needs_approval=True,
+    )  # fmt: skip
+    to_decline.save()
     training = TrainingEnrolment.objects.create(
         case=case, provider=provider, programme="Welding", starts_on=datetime.date.today(), created_by=caseworker
     )
@@ -781,7 +794,7 @@ def _support_world(case: Case, caseworker: User) -> World:
     return {
         "training": training, "support_session": session, "goal": goal,
         "provider": provider, "shelter": shelter, "placement": placement, "referral": referral, "task": task,
-        "assistance": assistance,
+        "assistance": assistance, "assistance_to_decline": to_decline,
     }  # fmt: skip
 
 

@@ -38,6 +38,7 @@ from support.access import (
 from support.forms import (
     AssistanceForm,
     CheckOutForm,
+    DeclineForm,
     GoalForm,
     PlacementForm,
     ReferralForm,
@@ -90,7 +91,7 @@ def _page(request: AuthenticatedRequest, case: Case, **bound: Any) -> HttpRespon
         "referrals": Referral.objects.filter(case=case).select_related("provider").with_consent_flag(),
         "trainings": TrainingEnrolment.objects.filter(case=case).select_related("provider"),
         "sessions": SupportSession.objects.filter(case=case).select_related("provider"),
-        "assistance": Assistance.objects.filter(case=case).select_related("approved_by"),
+        "assistance": Assistance.objects.filter(case=case).select_related("approved_by", "declined_by"),
         "goals": Goal.objects.filter(case=case),
         "tasks": Task.objects.filter(case=case).select_related("owner"),
         "is_supervisor": request.user.role == User.Role.SUPERVISOR,
@@ -205,9 +206,38 @@ def add_assistance(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def approve_assistance(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     assistance = get_assistance_for_user(request.user, case, pk)
-    services.approve_assistance(assistance=assistance, by=request.user)
-    messages.success(request, _("Assistance approved."))
+    try:
+        services.approve_assistance(assistance=assistance, by=request.user)
+    except ValidationError as error:  # already approved or declined: nothing changed
+        messages.info(request, error.messages[0])
+    else:
+        messages.success(request, _("Assistance approved."))
     return _back(case, "assistance")
+
+
+@role_required(User.Role.SUPERVISOR)
+def decline_assistance(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
+    """A small page that asks why: the entry's kind, amount and date (nothing sealed is opened)
+    and the reason, required."""
+    case = get_case_for_user(request.user, code)
+    assistance = get_assistance_for_user(request.user, case, pk)
+    if not assistance.awaiting_approval:
+        messages.info(request, services.ALREADY_DECIDED)
+        return _back(case, "assistance")
+    form = DeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decline_assistance(assistance=assistance, by=request.user, reason=form.cleaned_data["reason"])
+        except services.AlreadyDecided as error:  # decided since this page was shown: nothing changed
+            messages.info(request, error.messages[0])
+            return _back(case, "assistance")
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Assistance declined."))
+            return _back(case, "assistance")
+    status = 400 if form.is_bound else 200
+    return render(request, "support/decline.html", {"case": case, "item": assistance, "form": form}, status=status)
 
 
 @role_required(*CASE_ROLES)

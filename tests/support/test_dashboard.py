@@ -33,6 +33,11 @@ def busy(cases: list[Case], provider: Provider, shelter: Shelter) -> None:
             case=case, kind="cash", amount=Decimal("9000"), currency="THB", given_on=TODAY, purpose="Rent",
             created_by=case.created_by, needs_approval=True,
         ).save()  # fmt: skip
+        Assistance(
+            case=case, kind="cash", amount=Decimal("9000"), currency="THB", given_on=TODAY, purpose="Rent",
+            created_by=case.created_by, needs_approval=True, declined_by=case.created_by, declined_at=LONG_AGO,
+            decline_reason="No",
+        ).save()  # fmt: skip
     Placement.objects.bulk_create(
         Placement(case=case, shelter=shelter, checked_in_on=TODAY, expected_end=TODAY, created_by=case.created_by)
         for case in cases
@@ -153,7 +158,7 @@ def test_the_dashboards_run_the_same_queries_at_10_and_1000_cases(
     assert {name: small[name] for name in BUDGET} == BUDGET
     demo.seed(1000, workers)
     busy(list(demo.seeded(workers).exclude(pk__in=[c.pk for c in first])), provider, shelter)
-    assert Referral.objects.count() == Assistance.objects.count() == 1000
+    assert Referral.objects.count() == Assistance.objects.count() / 2 == 1000  # half of it declined
     for name, (client, url) in pages.items():
         with django_assert_num_queries(small[name]):
             assert client.get(url).status_code == 200
@@ -186,6 +191,23 @@ class TestAwaitingApproval:
         assert "Emergency cash · 9000.00 THB · " + TODAY.isoformat() in section
         assert "Showing the 10 newest of 12" in section
         assert "SENTINEL-PURPOSE" not in page
+
+    def test_a_declined_entry_is_no_longer_waiting(self, sup, supervisor, caseworker):
+        from tests.factories import CaseFactory
+
+        kept, declined = CaseFactory(created_by=caseworker), CaseFactory(created_by=caseworker)
+        self.record(kept, caseworker)
+        services.decline_assistance(assistance=self.record(declined, caseworker), by=supervisor, reason="No")
+        section = sup.get("/support/").content.decode().split('id="approvals"')[1].split("</section>")[0]
+        assert "Assistance awaiting approval: 1" in section
+        assert kept.code in section and declined.code not in section
+
+    def test_the_index_holds_exactly_the_waiting_entries(self):
+        """The dashboard reads the partial index alone only while its condition is AWAITING_APPROVAL."""
+        from support.models import AWAITING_APPROVAL
+
+        (index,) = [index for index in Assistance._meta.indexes if index.name == "support_assistance_awaiting"]
+        assert index.condition == AWAITING_APPROVAL
 
     def test_a_caseworker_does_not_see_the_section(self, cw, case, caseworker):
         self.record(case, caseworker)
