@@ -10,19 +10,40 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.forms.renderers import BaseRenderer
 from django.utils import translation
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from debriefing import structure as st
 
 
+class ChoiceList(forms.Widget):
+    """A single choice in the preview: its options listed once, as text that wraps on a phone.
+
+    The debriefer's drop-down, disabled here, could not be opened to show them.
+    """
+
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__()
+        self.labels = labels
+
+    def id_for_label(self, id_: str) -> str:
+        return ""  # a list, not a control: the label points at nothing
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
+        items = format_html_join("", "<li>{}</li>", ((label,) for label in self.labels))
+        note = _("The debriefer chooses one from a drop-down list:")
+        return format_html('<p class="preview-condition">{}</p><ul class="preview-choices">{}</ul>', note, items)
+
+
 @dataclass(frozen=True)
 class PreviewQuestion:
     field: forms.BoundField
-    # A single choice is a drop-down whose options are hidden until opened: they are listed too.
-    choices: list[str]
     condition: str
-    required: bool
 
 
 @dataclass(frozen=True)
@@ -83,15 +104,9 @@ def sections(structure: dict[str, Any], *, language: str) -> list[PreviewSection
             for name, field in form.fields.items():
                 field.disabled = True
                 question, rule = rules[name]
-                choices = [st.text(c["label"], default) or c["value"] for c in question.get("choices") or []]
-                rows.append(
-                    PreviewQuestion(
-                        field=form[name],
-                        choices=choices if question["type"] == "select_one" else [],
-                        condition=_condition(rule, by_key, default),
-                        required=bool(question.get("required")),
-                    )
-                )
+                if question["type"] == "select_one":
+                    field.widget = ChoiceList([st.text(c["label"], default) or c["value"] for c in question["choices"]])
+                rows.append(PreviewQuestion(field=form[name], condition=_condition(rule, by_key, default)))
             repeats = [st.text(q["label"], default) for q in questions if q["type"] == "repeat"]
             label = st.text(definition["label"], default)
             previews.append(PreviewSection(key=definition["key"], label=label, questions=rows, repeats=repeats))

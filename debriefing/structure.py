@@ -29,7 +29,8 @@ from typing import Any, NamedTuple
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
-from django.utils.html import escape
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from defectors.models import Region
@@ -404,12 +405,34 @@ def from_json(question: dict[str, Any], value: Any) -> Any:
     return value
 
 
+class QuestionBoundField(forms.BoundField):
+    """A question's label, followed by a note when its answer is required before submitting.
+
+    Not the HTML required attribute: a draft is saved with required answers still missing.
+    """
+
+    def label_tag(
+        self,
+        contents: str | None = None,
+        attrs: dict[str, Any] | None = None,
+        label_suffix: str | None = None,
+        tag: str | None = None,
+    ) -> SafeString:
+        note = getattr(self.form, "required_notes", {}).get(self.name)
+        if note and contents is None:
+            contents = format_html('{} <span class="required-note">{}</span>', self.label, note)
+        return super().label_tag(contents, attrs, label_suffix, tag)
+
+
 class SectionForm(forms.Form):
     """One section's questions; a repeat group's entries are fields named ``<repeat>__<n>__<key>``.
 
     ``entries`` says how many entries of each repeat to show (the stored ones and one blank);
     ``default`` is the form's default language (texts the person's language lacks are shown in it).
+    Labels are the form's own text in its languages: no suffix (Django's ":" is Latin punctuation).
     """
+
+    bound_field_class = QuestionBoundField
 
     def __init__(
         self,
@@ -419,9 +442,12 @@ class SectionForm(forms.Form):
         default: str | None = None,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.section = section
         self.entries = entries
+        # {field name: the note after its label}: required answers are enforced at submit (missing_required).
+        self.required_notes: dict[str, str] = {}
         here = {q["key"] for q in section["questions"]}
         for question in section["questions"]:
             if question["type"] == "repeat":
@@ -430,11 +456,16 @@ class SectionForm(forms.Form):
                         field = form_field(inner, default)
                         field.label = f"{text(question['label'], default)} {n + 1}: {field.label}"
                         _mark_relevance(field, inner.get("relevant") or question.get("relevant"), here)
-                        self.fields[f"{question['key']}__{n}__{inner['key']}"] = field
+                        name = f"{question['key']}__{n}__{inner['key']}"
+                        self.fields[name] = field
+                        if inner.get("required"):  # only in an entry that is given at all
+                            self.required_notes[name] = _("(required in each entry before submitting)")
             else:
                 field = form_field(question, default)
                 _mark_relevance(field, question.get("relevant"), here)
                 self.fields[question["key"]] = field
+                if question.get("required"):
+                    self.required_notes[question["key"]] = _("(required before submitting)")
 
     def answers(self) -> dict[str, Any]:
         """The cleaned answers as stored JSON; empty repeat entries are dropped."""

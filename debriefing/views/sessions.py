@@ -21,7 +21,7 @@ from debriefing import structure as st
 from debriefing.access import get_item_for_user, get_session_for_user
 from debriefing.export import FORMATS, export_for_partners
 from debriefing.forms import AddendumForm, IncidentForm, ItemForm, ReviewForm, ScheduleForm, SubmitForm
-from debriefing.models import Addendum, DebriefSession, IntelligenceItem, Review, SectionAnswers
+from debriefing.models import Addendum, DebriefSession, IntelligenceItem, Review, SectionAnswers, SessionQuerySet
 from defectors.access import get_case_for_user
 from defectors.models import Case, Consent
 from defectors.services import has_consent
@@ -47,7 +47,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             IntelligenceItem.objects.filter(urgent=True, acknowledged_at__isnull=True).select_related("session__case")
         )
     else:
-        returned = _returned_to(request.user)
+        returned = _latest_returns(DebriefSession.objects.visible_to(request.user))
     # Graded one-line summaries and review comments, no names: not counted (a list must not trip
     # the brake by being long), but withheld while the person's brake is on.
     if (urgent or returned) and brake.is_braked(request.user):
@@ -62,12 +62,11 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "debriefing/home.html", context)
 
 
-def _returned_to(user: User) -> list[Review]:
-    """The latest return of each of ``user``'s debriefs now returned for changes, newest first (one query)."""
+def _latest_returns(sessions: SessionQuerySet) -> list[Review]:
+    """The latest return of each of ``sessions`` now returned for changes, newest first (one query)."""
     reviews = (
         Review.objects.filter(
-            session__in=DebriefSession.objects.visible_to(user).filter(status=DebriefSession.Status.RETURNED),
-            decision=Review.Decision.RETURN,
+            session__in=sessions.filter(status=DebriefSession.Status.RETURNED), decision=Review.Decision.RETURN
         )
         .select_related("session__case", "by")
         .only("id", "session_id", "comment", "at", "session__id", "session__case__code", "by__username")
@@ -249,11 +248,19 @@ def _section_page(
 ) -> HttpResponse:
     definition = form.section
     default = st.default_language(session.template.structure)
+    keys = [s["key"] for s in session.template.sections]
+    following = session.template.sections[keys.index(definition["key"]) + 1 :][:1]
+    returned = None
+    if session.status == DebriefSession.Status.RETURNED:  # the reviewer's last word on every section page
+        returned = next(iter(_latest_returns(DebriefSession.objects.filter(pk=session.pk))), None)
     context = {
         "session": session, "section": definition, "label": st.text(definition["label"], default), "form": form,
         "version": version, "save_token": uuid.uuid4(), "editing_problem": services.editing_problem(session),
         "read_only": read_only,
         "repeats": [(q["key"], st.text(q["label"], default)) for q in definition["questions"] if q["type"] == "repeat"],
+        "next_section": {"key": following[0]["key"], "label": st.text(following[0]["label"], default)}
+        if following else None,
+        "returned": returned,
     }  # fmt: skip
     return render(request, "debriefing/section.html", context, status=status)
 

@@ -35,8 +35,23 @@ def template_list(request: AuthenticatedRequest) -> HttpResponse:
         except ValidationError as error:
             problems = error.messages
         else:
-            message = _("Imported as draft version %(version)s: %(summary)s.")
-            messages.success(request, message % {"version": template.version, "summary": summary(template.structure)})
+            message = _("Imported as draft version %(version)s: %(summary)s.") % {
+                "version": template.version,
+                "summary": summary(template.structure),
+            }
+            published = (
+                DebriefTemplate.objects.filter(
+                    name=template.name, status=DebriefTemplate.Status.PUBLISHED, version__lt=template.version
+                )
+                .order_by("-version")
+                .first()
+            )
+            if published is not None:  # a new draft changes nothing yet: say so, or it looks as if it did
+                message += " " + _(
+                    "Version %(published)s stays published: debriefs already scheduled keep using it, and no "
+                    "debrief uses this draft until it is published."
+                ) % {"published": published.version}
+            messages.success(request, message)
             for warning in imported.warnings:
                 messages.warning(request, warning)
             return redirect("debriefing:templates")

@@ -79,7 +79,7 @@ def test_a_dropped_autosave_answer_then_more_typing_loses_nothing(  # type: igno
     drop = DropFirstAnswer()
     page.route(url, drop)
 
-    unit = page.get_by_label(re.compile(r"^Unit:?$"))
+    unit = page.get_by_label(re.compile(r"^Unit \(required before submitting\)$"))
     unit.fill(FIRST)
     expect(page.locator("[data-autosave-status]")).to_have_text("Not saved yet: retrying")
     row = SectionAnswers.objects.get(session=session, section="unit")
@@ -103,7 +103,7 @@ def test_a_dropped_autosave_answer_then_more_typing_loses_nothing(  # type: igno
 
     page.unroute(url)
     page.reload()
-    expect(page.get_by_label(re.compile(r"^Unit:?$"))).to_have_value(FIRST + MORE)
+    expect(page.get_by_label(re.compile(r"^Unit \(required before submitting\)$"))).to_have_value(FIRST + MORE)
     expect(page.get_by_label("Commanding officer")).to_have_value(COMMANDER)
     assert errors == []
 
@@ -119,7 +119,7 @@ def test_save_pressed_after_a_dropped_autosave_answer_stores_the_form_as_it_is( 
     drop = DropFirstAnswer()
     page.route(url, drop)
 
-    page.get_by_label(re.compile(r"^Unit:?$")).fill(FIRST)
+    page.get_by_label(re.compile(r"^Unit \(required before submitting\)$")).fill(FIRST)
     expect(page.locator("[data-autosave-status]")).to_have_text("Not saved yet: retrying")
     page.get_by_label("Commanding officer").fill(COMMANDER)
     page.get_by_role("button", name="Save", exact=True).click()  # before any retry: the form, whole

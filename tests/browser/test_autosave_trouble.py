@@ -47,7 +47,7 @@ def open_unit_section(  # type: ignore[no-untyped-def]
 
 
 def unit(page: Page) -> Locator:
-    return page.get_by_label(re.compile(r"^Unit:?$"))
+    return page.get_by_label(re.compile(r"^Unit \(required before submitting\)$"))
 
 
 def stored(session: DebriefSession) -> dict[str, object]:

@@ -77,7 +77,7 @@ def test_a_debrief_is_planned_run_reviewed_and_exported_at_360_px(  # type: igno
 
     # Autosave: typed, never submitted, still there after leaving the page.
     open_section(deb, "Unit and command structure")
-    deb.get_by_label(re.compile(r"^Unit:?$")).fill(UNIT)
+    deb.get_by_label(re.compile(r"^Unit \(required before submitting\)$")).fill(UNIT)
     expect(deb.locator("[data-autosave-status]")).to_have_text("Saved")
     expect(deb.locator("[data-progress]")).not_to_have_text("0%")
     no_horizontal_overflow(deb)

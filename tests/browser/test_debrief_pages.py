@@ -62,6 +62,10 @@ def test_a_draft_is_previewed_in_each_language_then_published(  # type: ignore[n
     expect(page.get_by_label("Unit name")).to_be_disabled()
     expect(page.get_by_text("Asked only when the answer to “Deployed last year” is “Yes”.")).to_be_visible()
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    # A single choice: its choices listed once, no empty drop-down beside them.
+    posture = page.locator('[data-preview-question="posture"]')
+    expect(posture.get_by_role("listitem")).to_have_text(["Defensive", "Offensive"])
+    expect(posture.locator("select")).to_have_count(0)
     fits(page, no_horizontal_overflow)
     shoot(page, "debrief-pages/02-preview")
 
@@ -170,4 +174,17 @@ def test_a_debriefers_home_says_what_to_do_and_shows_a_returned_debrief_first(  
     shoot(page, "debrief-pages/07-debriefer-returned")
     notice.get_by_role("link", name="Make the changes").click()
     expect(page).to_have_url(f"{site}{session.get_absolute_url()}")
+
+    # Each section page repeats the reviewer's comment above the form, marks required questions,
+    # and leads on to the next section.
+    page.get_by_role("link", name="Unit and command structure").click()
+    returned = page.locator("[data-returned-comment]")
+    expect(returned).to_contain_text(COMMENT)
+    expect(page.get_by_text("(required before submitting)")).to_be_visible()
+    expect(page.get_by_label("Unit (required before submitting)")).to_have_value("LIB 52")
+    fits(page, no_horizontal_overflow)
+    shoot(page, "debrief-pages/08-returned-section")
+    page.get_by_role("link", name="Next: Bases and deployments").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bases and deployments")
+    expect(page.locator("[data-returned-comment]")).to_contain_text(COMMENT)
     assert errors == []

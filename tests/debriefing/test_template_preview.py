@@ -76,17 +76,40 @@ def test_the_preview_shows_every_section_question_hint_and_choice(sup, draft):
         assert text in html, text
     assert "<b>" not in preview_part(html)  # an imported hint is text, never markup
     assert "Asked only when the answer to “Deployed last year” is “Yes”." in html
-    assert html.count("data-required") == 2  # the unit's name, an incident's date
+    part = preview_part(html)
+    # Marked after the label, as on the section page: the unit's name, an incident's date (in each entry).
+    assert '<label for="id_unit_name">Unit name <span class="required-note">(required before submitting)</span>' in part
+    assert part.count('<span class="required-note">') == 2
+    assert "(required in each entry before submitting)" in part
     assert "Incident: one entry is shown here" in html
 
 
 def test_the_preview_cannot_be_typed_in_or_sent(sup, draft):
     part = preview_part(sup.get(f"/debriefing/templates/{draft.pk}/").content.decode())
     widgets = re.findall(r"<(?:input|select|textarea)\b[^>]*>", part)
-    assert len(widgets) >= 6
+    assert len(widgets) >= 5
     assert all(" disabled" in widget for widget in widgets), [w for w in widgets if " disabled" not in w]
     assert "<form" not in part and "save_token" not in part
     assert part.count('<fieldset class="preview-fields" disabled>') == 2
+
+
+def test_a_single_choice_shows_its_choices_once_as_a_list_and_no_empty_drop_down(sup, draft):
+    part = preview_part(sup.get(f"/debriefing/templates/{draft.pk}/").content.decode())
+    posture = part[part.index('data-preview-question="posture"') :]
+    posture = posture[: posture.index("</div>")]
+    assert "<select" not in posture  # a disabled drop-down cannot be opened: its options would be hidden
+    assert posture.count("Defensive") == 1 and posture.count("Offensive") == 1
+    assert '<ul class="preview-choices"><li>Defensive</li><li>Offensive</li></ul>' in posture
+    assert "The debriefer chooses one from a drop-down list:" in posture
+    # A yes/no question and a multiple choice are shown as the debriefer sees them, choices once.
+    assert '<select name="deployed"' in part and part.count("Arson") == 1
+
+
+def test_labels_have_no_latin_colon_after_them_in_any_language(sup, draft):
+    for lang, label in [("en", "Posture"), ("my", "အနေအထား")]:
+        part = preview_part(sup.get(f"/debriefing/templates/{draft.pk}/?lang={lang}").content.decode())
+        assert f">{label}</label>" in part, lang
+        assert f"{label}:" not in part and f"{label} :" not in part, lang
 
 
 def test_the_preview_shows_each_language_of_the_template(sup, draft):

@@ -137,6 +137,26 @@ def test_importing_makes_a_draft_and_reimporting_replaces_the_draft(supervisor):
     assert (newer.version, newer.status) == (2, DebriefTemplate.Status.DRAFT)
 
 
+def test_reimporting_a_published_form_says_the_published_version_stays_in_use_until_the_draft_is(sup, supervisor):
+    from django.contrib.messages import get_messages
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def imported() -> str:
+        response = sup.post("/debriefing/templates/", {"xlsform": SimpleUploadedFile("form.xlsx", REAL_WORLD)})
+        assert response.status_code == 302
+        return " ".join(str(message) for message in get_messages(response.wsgi_request))
+
+    first = imported()
+    assert "Imported as draft version 1" in first and "stays published" not in first  # nothing published yet
+    services.publish_template(template=DebriefTemplate.objects.get(status="draft"), by=supervisor)
+    second = imported()
+    assert "Imported as draft version 2" in second
+    assert "Version 1 stays published: debriefs already scheduled keep using it" in second
+    assert "until it is published" in second
+    again = imported()  # the draft replaced: still said
+    assert "Imported as draft version 2" in again and "Version 1 stays published" in again
+
+
 def test_a_published_template_cannot_be_published_again_and_a_draft_cannot_be_retired(supervisor):
     with pytest.raises(ValidationError):
         services.publish_template(template=standard_template(), by=supervisor)
