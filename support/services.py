@@ -608,15 +608,20 @@ def create_reminders(*, today: datetime.date) -> int:
 
     Idempotent: one notification per (person, kind, object, due date) is enforced by a
     unique constraint, so a second run, or a retried task, adds none. The assigned
-    caseworker is told, and every supervisor too for an urgent case. Reads ids and
-    dates only; decrypts nothing.
+    caseworker (a task's owner) is told, and every supervisor too for an urgent case. When
+    that person is deactivated, or no one is assigned, every active supervisor is told
+    instead: a reminder to someone who cannot sign in reaches nobody. Reads ids, dates and
+    the person's is_active (joined: the queries do not grow with the cases); decrypts nothing.
     """
     supervisors = list(User.objects.filter(role=User.Role.SUPERVISOR, is_active=True).values_list("pk", flat=True))
     open_case = Q(status__in=[Case.Status.ACTIVE, Case.Status.REOPENED], shredded_at__isnull=True)
     wanted: list[Notification] = []
 
-    def notify(kind: str, *, case_id: Any, urgent: bool, object_id: Any, due_on: Any, owner: Any) -> None:
-        people = {owner} if owner else set()
+    def notify(
+        kind: str, *, case_id: Any, urgent: bool, object_id: Any, due_on: Any, owner: Any, owner_active: bool | None
+    ) -> None:
+        # owner_active is None when no one is assigned. A deactivated person cannot sign in to see it.
+        people = {owner} if owner_active else set(supervisors)
         if urgent:
             people |= set(supervisors)
         wanted.extend(
@@ -625,32 +630,34 @@ def create_reminders(*, today: datetime.date) -> int:
         )
 
     follow_ups = Case.objects.filter(open_case, next_follow_up__lt=today).values_list(
-        "pk", "urgency", "next_follow_up", "assigned_to"
+        "pk", "urgency", "next_follow_up", "assigned_to", "assigned_to__is_active"
     )
-    for case_id, urgency, due, owner in follow_ups.iterator():
+    for case_id, urgency, due, owner, active in follow_ups.iterator():
         notify(
             Notification.Kind.FOLLOW_UP_OVERDUE,
             case_id=case_id, urgent=urgency == Case.Urgency.URGENT, object_id=case_id, due_on=due, owner=owner,
+            owner_active=active,
         )  # fmt: skip
     tasks = Task.objects.filter(done_at__isnull=True, due_on__lt=today, case__shredded_at__isnull=True)
-    for task_id, case_id, urgency, due, owner in tasks.values_list(
-        "pk", "case_id", "case__urgency", "due_on", "owner"
+    for task_id, case_id, urgency, due, owner, active in tasks.values_list(
+        "pk", "case_id", "case__urgency", "due_on", "owner", "owner__is_active"
     ).iterator():
         notify(
             Notification.Kind.TASK_OVERDUE,
             case_id=case_id, urgent=urgency == Case.Urgency.URGENT, object_id=task_id, due_on=due, owner=owner,
+            owner_active=active,
         )  # fmt: skip
     waited = timezone.now() - datetime.timedelta(days=settings.HAVEN_REFERRAL_WAITING_DAYS)
     referrals = Referral.objects.filter(
         status=Referral.Status.SENT, status_changed_at__lt=waited, case__shredded_at__isnull=True
     )
-    for referral_id, case_id, urgency, since, owner in referrals.values_list(
-        "pk", "case_id", "case__urgency", "status_changed_at", "case__assigned_to"
+    for referral_id, case_id, urgency, since, owner, active in referrals.values_list(
+        "pk", "case_id", "case__urgency", "status_changed_at", "case__assigned_to", "case__assigned_to__is_active"
     ).iterator():
         notify(
             Notification.Kind.REFERRAL_WAITING,
             case_id=case_id, urgent=urgency == Case.Urgency.URGENT, object_id=referral_id,
-            due_on=timezone.localdate(since), owner=owner,
+            due_on=timezone.localdate(since), owner=owner, owner_active=active,
         )  # fmt: skip
     with transaction.atomic():
         before = Notification.objects.count()

@@ -14,11 +14,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import User
 from defectors.models import Case
 from support.models import Notification, Referral, Task
 from support.services import create_reminders
 from support.tasks import send_reminders
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, UserFactory
 
 TODAY = datetime.date.today()
 YESTERDAY = TODAY - datetime.timedelta(days=1)
@@ -66,6 +67,89 @@ def test_a_new_follow_up_date_is_a_new_reminder(caseworker, case):
     create_reminders(today=TODAY)
     Case.objects.filter(pk=case.pk).update(next_follow_up=YESTERDAY - datetime.timedelta(days=1))
     assert create_reminders(today=TODAY) == 1
+
+
+def _deactivate(user) -> None:  # type: ignore[no-untyped-def]
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+
+def _told(**where: object) -> set[str]:
+    return set(Notification.objects.filter(**where).values_list("user__username", flat=True))
+
+
+@pytest.fixture
+def supervisors(supervisor, make_user):  # type: ignore[no-untyped-def]
+    """Two active supervisors, and a deactivated one who must never be told."""
+    gone = make_user(User.Role.SUPERVISOR, username="gone-supervisor")
+    _deactivate(gone)
+    return {supervisor.username, make_user(User.Role.SUPERVISOR, username="sue").username}
+
+
+def test_a_deactivated_caseworkers_overdue_follow_up_goes_to_every_active_supervisor(caseworker, supervisors, case):
+    Case.objects.filter(pk=case.pk).update(next_follow_up=YESTERDAY)  # not urgent: only the caseworker's, once
+    _deactivate(caseworker)
+    assert create_reminders(today=TODAY) == 2
+    assert _told(kind="follow_up", object_id=case.pk, case=case) == supervisors
+    assert create_reminders(today=TODAY) == 0  # a rerun adds none
+    assert Notification.objects.count() == 2
+
+
+def test_an_active_caseworkers_overdue_follow_up_goes_to_them_alone(caseworker, supervisors, case):
+    Case.objects.filter(pk=case.pk).update(next_follow_up=YESTERDAY)
+    assert create_reminders(today=TODAY) == 1
+    assert _told() == {caseworker.username}
+
+
+def test_a_task_owned_by_a_deactivated_person_goes_to_every_active_supervisor(caseworker, supervisors, case):
+    former = UserFactory(username="former")
+    task = Task.objects.create(case=case, title="t", owner=former, due_on=YESTERDAY)
+    _deactivate(former)
+    assert create_reminders(today=TODAY) == 2
+    assert _told(kind="task", object_id=task.pk) == supervisors
+    assert create_reminders(today=TODAY) == 0
+
+
+def test_a_waiting_referral_of_a_deactivated_caseworker_goes_to_every_active_supervisor(
+    caseworker, supervisors, case, provider
+):
+    referral = Referral.objects.create(
+        case=case, provider=provider, service_type="legal", status="sent", created_by=caseworker,
+        status_changed_at=timezone.now() - datetime.timedelta(days=30),
+    )  # fmt: skip
+    _deactivate(caseworker)
+    assert create_reminders(today=TODAY) == 2
+    assert _told(kind="referral", object_id=referral.pk) == supervisors
+
+
+def test_an_unassigned_cases_overdue_follow_up_goes_to_every_active_supervisor(caseworker, supervisors, case):
+    Case.objects.filter(pk=case.pk).update(next_follow_up=YESTERDAY, assigned_to=None)
+    assert create_reminders(today=TODAY) == 2
+    assert _told() == supervisors
+
+
+def test_an_urgent_case_of_a_deactivated_caseworker_tells_each_supervisor_once(
+    caseworker, supervisor, supervisors, provider
+):
+    overdue_world(caseworker, supervisor, provider)
+    _deactivate(caseworker)
+    assert create_reminders(today=TODAY) == 6  # three items, two supervisors, no one twice
+    assert _told() == supervisors
+
+
+def test_the_queries_do_not_grow_with_the_cases(caseworker, supervisors, provider, django_assert_num_queries):
+    """The supervisors, the follow-ups, the tasks, the referrals (each with its person's is_active,
+    joined), and the insert between two counts; with more cases, some a deactivated person's, no more."""
+    overdue_world(caseworker, None, provider)
+    with django_assert_num_queries(9) as few:  # with the savepoint and its release around the insert
+        create_reminders(today=TODAY)
+    Notification.objects.all().delete()
+    former = UserFactory(username="former")
+    for owner in (caseworker, former, former):
+        overdue_world(owner, None, provider)
+    _deactivate(former)
+    with django_assert_num_queries(len(few.captured_queries)):
+        # Three items in each of four urgent cases: two supervisors each, and the active caseworker on two.
+        assert create_reminders(today=TODAY) == 4 * 3 * 2 + 2 * 3
 
 
 def _database_url() -> str:
