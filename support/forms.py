@@ -127,10 +127,31 @@ class ReferralForm(OneTimeTokenMixin, forms.ModelForm):
         }
 
     def clean_explicit_consent_on(self) -> datetime.date | None:
-        given = self.cleaned_data.get("explicit_consent_on")
-        if given is not None and given > timezone.localdate():
-            raise forms.ValidationError(_("The consent date is in the future."))
-        return _near_today(given)
+        return _not_after_today(self.cleaned_data.get("explicit_consent_on"), services.CONSENT_IN_FUTURE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Only when the date was left empty: a date refused above already says why on the field.
+        if (
+            data.get("service_type") == ServiceType.MENTAL_HEALTH
+            and data.get("explicit_consent_on") is None
+            and "explicit_consent_on" not in self.errors
+        ):
+            self.add_error("explicit_consent_on", services.EXPLICIT_CONSENT_NEEDED)
+        return data
+
+
+class ExplicitConsentForm(forms.Form):
+    """The explicit-consent date for a mental-health draft drafted without it."""
+
+    explicit_consent_on = forms.DateField(
+        label=_("Explicit consent given on"),
+        widget=DateInput,
+        help_text=_("The day the person agreed to this referral."),
+    )
+
+    def clean_explicit_consent_on(self) -> datetime.date | None:
+        return _not_after_today(self.cleaned_data.get("explicit_consent_on"), services.CONSENT_IN_FUTURE)
 
 
 class TransitionForm(forms.Form):

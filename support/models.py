@@ -284,6 +284,16 @@ class Referral(VaultModel):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def needs_explicit_consent(self) -> bool:
+        """A mental-health referral without the person's explicit consent: it cannot be sent."""
+        return self.service_type == ServiceType.MENTAL_HEALTH and self.explicit_consent_on is None
+
+    @property
+    def can_record_explicit_consent(self) -> bool:
+        """A draft drafted without the consent it needs (before the form required it) takes it later."""
+        return self.status == self.Status.DRAFT and self.needs_explicit_consent
+
     def shared_field_labels(self) -> list[str]:
         """The shared fields' names as the person reads them (the record keeps the field names)."""
         return [str(Case._meta.get_field(name).verbose_name) for name in self.shared_fields]  # type: ignore[union-attr]

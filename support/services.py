@@ -37,7 +37,6 @@ from support.models import (
     Provider,
     Referral,
     ReferralEvent,
-    ServiceType,
     Shelter,
     SupportSession,
     Task,
@@ -54,6 +53,10 @@ CHECK_OUT_BEFORE_CHECK_IN = gettext_lazy("The check-out date is before the check
 NOT_STARTED = gettext_lazy("A course that starts after today cannot be completed yet.")
 NOT_HELD = gettext_lazy("A session after today cannot be attended or missed yet.")
 CASE_CLOSED = gettext_lazy("This case is closed: reopen it first.")
+CONSENT_IN_FUTURE = gettext_lazy("The consent date is in the future.")
+EXPLICIT_CONSENT_NEEDED = gettext_lazy(
+    "A mental-health referral needs the day the person gave their explicit consent to it."
+)
 
 
 class StaleReferral(ValidationError):
@@ -300,9 +303,28 @@ def sharing_problems(referral: Referral, *, consent: str = "") -> list[str]:
         problems.append(
             _("This provider is no longer active: nothing can be sent to it. Cancel this and refer to another.")
         )
-    if referral.service_type == ServiceType.MENTAL_HEALTH and referral.explicit_consent_on is None:
+    if referral.needs_explicit_consent:
         problems.append(_("A mental-health referral needs the person's explicit consent, recorded on the referral."))
     return problems
+
+
+@transaction.atomic
+def record_explicit_consent(*, referral: Referral, by: User, on: datetime.date) -> None:
+    """Record the day the person gave explicit consent to a mental-health draft drafted without it.
+
+    Only a draft that needs it (Referral.can_record_explicit_consent) takes it, once: a date
+    already recorded is never overwritten (a second post of the same form is refused).
+    """
+    _refuse_unless_case_role(by)
+    referral = Referral.objects.select_for_update(of=("self",)).with_keys("case").get(pk=referral.pk)
+    refuse_if_shredded(case=referral.case)
+    if not referral.can_record_explicit_consent:
+        raise ValidationError(_("This referral does not take an explicit-consent date now."))
+    if on > timezone.localdate():
+        raise ValidationError(CONSENT_IN_FUTURE)
+    referral.explicit_consent_on = on
+    referral.save(update_fields=["explicit_consent_on"])
+    _audit("referral.explicit_consent_recorded", by=by, case=referral.case)  # no date, no text: that it was
 
 
 def _packet(referral: Referral) -> list[tuple[str, str]]:

@@ -24,6 +24,11 @@ urlpatterns = [
         referrals.referral_transition,
         name="referral_transition",
     ),
+    path(
+        "cases/<case_code:code>/referrals/<uuid:pk>/explicit-consent/",
+        referrals.referral_explicit_consent,
+        name="referral_explicit_consent",
+    ),
     path("cases/<case_code:code>/training/", cases.enrol, name="enrol"),
     path("cases/<case_code:code>/training/<uuid:pk>/", cases.edit_training, name="edit_training"),
     path("cases/<case_code:code>/sessions/", cases.add_session, name="add_session"),

@@ -443,6 +443,13 @@ TABLE: dict[str, Rule] = {
         data=lambda w: {"to": "cancelled", "version": 1, "reason": "forged"},
         owner="caseworker",
     ),
+    "support:referral_explicit_consent": Rule(
+        ORGANISERS_POST,
+        post=ORGANISERS_REDIRECTED,
+        kwargs=lambda w: {**case_code(w), "pk": w["referral"].pk},
+        data=lambda w: {"explicit_consent_on": TODAY},
+        owner="caseworker",
+    ),
     "support:enrol": Rule(
         ORGANISERS_POST,
         post=ORGANISERS_REDIRECTED,

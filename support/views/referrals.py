@@ -23,9 +23,10 @@ from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from defectors.access import get_case_for_user
+from defectors.models import Case
 from support import services
 from support.access import get_referral_for_user
-from support.forms import TransitionForm
+from support.forms import ExplicitConsentForm, TransitionForm
 from support.models import Referral
 
 PAGE_SIZE = 25
@@ -126,6 +127,13 @@ def referral_list(request: AuthenticatedRequest) -> HttpResponse:
 def referral_detail(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
     case = get_case_for_user(request.user, code)
     referral = get_referral_for_user(request.user, case, pk)
+    return _detail(request, case, referral)
+
+
+def _detail(
+    request: AuthenticatedRequest, case: Case, referral: Referral, consent_form: ExplicitConsentForm | None = None
+) -> HttpResponse:
+    """The referral page; ``consent_form`` bound with its errors when a recorded date was refused."""
     brake.admit(by=request.user, cases=[case])  # the referral's note, reason and outcome: free text
     consent = services.sharing_consent(case)
     problems = services.sharing_problems(referral, consent=consent) if referral.is_open else []
@@ -136,6 +144,8 @@ def referral_detail(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> 
         for status in referral.next_statuses()
         if not (status == Referral.Status.SENT and problems)
     ]  # fmt: skip
+    if consent_form is None and referral.can_record_explicit_consent:
+        consent_form = ExplicitConsentForm()
     context = {
         "case": case,
         "referral": referral,
@@ -143,8 +153,30 @@ def referral_detail(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> 
         "actions": actions,
         "sharing_problems": problems,
         "consent": consent,
+        "consent_form": consent_form,
     }
-    return render(request, "support/referral.html", context)
+    refused = consent_form is not None and bool(consent_form.errors)
+    return render(request, "support/referral.html", context, status=400 if refused else 200)
+
+
+@role_required(*User.CASE_ROLES)
+@require_POST
+def referral_explicit_consent(request: AuthenticatedRequest, code: str, pk: uuid.UUID) -> HttpResponse:
+    """Record the explicit-consent date a mental-health draft was drafted without."""
+    case = get_case_for_user(request.user, code)
+    referral = get_referral_for_user(request.user, case, pk)
+    form = ExplicitConsentForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, case, referral, consent_form=form)
+    try:
+        on = form.cleaned_data["explicit_consent_on"]
+        services.record_explicit_consent(referral=referral, by=request.user, on=on)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Explicit consent recorded."))
+    return redirect("support:referral", code=case.code, pk=referral.pk)
 
 
 @role_required(*User.CASE_ROLES)

@@ -272,3 +272,128 @@ def test_a_draft_names_what_sending_will_share_before_it_is_sent(cw, consenting_
     shared = page.split("data-packet-fields>", 1)[1].split("</dd>", 1)[0]
     assert shared == ", ".join(referral.packet_field_labels()) and shared.strip()
     assert "Fields shared" not in page
+
+
+class TestExplicitConsentForMentalHealth:
+    """A mental-health referral is drafted with the person's explicit consent; an older draft
+    without it takes the date later, on its own page."""
+
+    def refer(self, client, case, provider, service=ServiceType.MENTAL_HEALTH, **fields):  # type: ignore[no-untyped-def]
+        from tests.support.conftest import with_token
+
+        body = {"referral-service_type": service, "referral-provider": provider.pk, **fields}
+        return client.post(f"/support/cases/{case.code}/refer/", with_token(body))
+
+    def old_draft(self, case, caseworker, provider) -> Referral:  # type: ignore[no-untyped-def]
+        """A mental-health draft from before the form required the date."""
+        return draft(case, caseworker, provider, ServiceType.MENTAL_HEALTH)
+
+    def test_drafting_mental_health_without_the_date_is_refused_on_the_field(self, cw, consenting_case, provider):
+        response = self.refer(cw, consenting_case, provider)
+        assert response.status_code == 400
+        errors = response.context["referral_form"].errors
+        assert errors == {"explicit_consent_on": [str(services.EXPLICIT_CONSENT_NEEDED)]}
+        assert not Referral.objects.exists()
+        assert not AuditEvent.objects.filter(action="support.referral.created").exists()
+
+    def test_other_services_need_no_date(self, cw, consenting_case, provider):
+        assert self.refer(cw, consenting_case, provider, ServiceType.LEGAL).status_code == 302
+        assert Referral.objects.get().explicit_consent_on is None
+
+    def test_a_consent_date_in_the_future_is_refused_when_drafting(self, cw, consenting_case, provider):
+        tomorrow = TODAY + datetime.timedelta(days=1)
+        response = self.refer(cw, consenting_case, provider, **{"referral-explicit_consent_on": tomorrow})
+        assert response.status_code == 400
+        assert response.context["referral_form"].errors == {"explicit_consent_on": [str(services.CONSENT_IN_FUTURE)]}
+        assert not Referral.objects.exists()
+
+    def test_drafted_with_the_date_it_can_be_sent(self, cw, consenting_case, provider):
+        response = self.refer(cw, consenting_case, provider, **{"referral-explicit_consent_on": TODAY})
+        assert response.status_code == 302
+        referral = Referral.objects.get()
+        assert referral.explicit_consent_on == TODAY
+        page = cw.get(f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/").content.decode()
+        assert "Send (shows the packet)" in page
+        assert "data-explicit-consent" not in page
+
+    def test_an_old_draft_offers_the_form_and_recording_the_date_enables_send(
+        self, cw, consenting_case, caseworker, provider
+    ):
+        referral = self.old_draft(consenting_case, caseworker, provider)
+        url = f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/"
+        page = cw.get(url).content.decode()
+        assert "data-explicit-consent" in page and 'name="explicit_consent_on"' in page
+        assert "Send (shows the packet)" not in page
+        response = cw.post(url + "explicit-consent/", {"explicit_consent_on": TODAY})
+        assert response.status_code == 302
+        referral.refresh_from_db()
+        assert (referral.explicit_consent_on, referral.status, referral.version) == (TODAY, "draft", 1)
+        event = AuditEvent.objects.get(action="support.referral.explicit_consent_recorded")
+        assert (event.actor_id, event.object_ref) == (caseworker.pk, consenting_case.code)
+        page = cw.get(url).content.decode()
+        assert "Send (shows the packet)" in page
+        assert "data-explicit-consent" not in page
+        assert cw.post(url + "transition/", {"to": "sent", "version": 1}).status_code == 200  # the packet
+
+    def test_recording_it_twice_keeps_the_first_date(self, cw, consenting_case, caseworker, provider):
+        referral = self.old_draft(consenting_case, caseworker, provider)
+        url = f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/explicit-consent/"
+        cw.post(url, {"explicit_consent_on": TODAY})
+        response = cw.post(url, {"explicit_consent_on": TODAY - datetime.timedelta(days=3)}, follow=True)
+        assert "does not take an explicit-consent date" in response.content.decode()
+        referral.refresh_from_db()
+        assert referral.explicit_consent_on == TODAY
+        assert AuditEvent.objects.filter(action="support.referral.explicit_consent_recorded").count() == 1
+
+    @pytest.mark.parametrize("given", ["tomorrow", "", "not-a-date", "2026-13-45", "x" * 5_000])
+    def test_a_future_missing_or_malformed_date_is_refused(self, cw, consenting_case, caseworker, provider, given):
+        referral = self.old_draft(consenting_case, caseworker, provider)
+        if given == "tomorrow":
+            given = (TODAY + datetime.timedelta(days=1)).isoformat()
+        url = f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/"
+        response = cw.post(url + "explicit-consent/", {"explicit_consent_on": given})
+        assert response.status_code == 400
+        assert "explicit_consent_on" in response.context["consent_form"].errors
+        assert "data-error-summary" in response.content.decode()
+        referral.refresh_from_db()
+        assert referral.explicit_consent_on is None
+        assert not AuditEvent.objects.filter(action="support.referral.explicit_consent_recorded").exists()
+
+    def test_a_sent_or_other_service_referral_takes_no_date(self, cw, consenting_case, caseworker, provider):
+        legal = draft(consenting_case, caseworker, provider, ServiceType.LEGAL)
+        sent = draft(consenting_case, caseworker, provider, ServiceType.MENTAL_HEALTH, explicit_consent_on=TODAY)
+        move(sent, caseworker, "sent")
+        for referral in (legal, sent):
+            url = f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/"
+            assert "data-explicit-consent" not in cw.get(url).content.decode()
+            cw.post(url + "explicit-consent/", {"explicit_consent_on": TODAY - datetime.timedelta(days=1)})
+        legal.refresh_from_db()
+        sent.refresh_from_db()
+        assert (legal.explicit_consent_on, sent.explicit_consent_on) == (None, TODAY)
+
+    def test_another_caseworker_gets_404_and_nothing_is_written(
+        self, client_for, outsider, consenting_case, caseworker, provider
+    ):
+        referral = self.old_draft(consenting_case, caseworker, provider)
+        url = f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/explicit-consent/"
+        assert client_for(outsider).post(url, {"explicit_consent_on": TODAY}).status_code == 404
+        referral.refresh_from_db()
+        assert referral.explicit_consent_on is None
+
+    def test_a_role_that_does_not_work_on_cases_is_refused(
+        self, client_for, donor, debriefer, consenting_case, caseworker, provider
+    ):
+        referral = self.old_draft(consenting_case, caseworker, provider)
+        url = f"/support/cases/{consenting_case.code}/referrals/{referral.pk}/explicit-consent/"
+        for user in (donor, debriefer):
+            assert client_for(user).post(url, {"explicit_consent_on": TODAY}).status_code == 403
+        referral.refresh_from_db()
+        assert referral.explicit_consent_on is None
+        assert not AuditEvent.objects.filter(action="support.referral.explicit_consent_recorded").exists()
+
+    def test_the_service_refuses_a_role_that_does_not_work_on_cases(self, consenting_case, caseworker, donor, provider):
+        from django.core.exceptions import PermissionDenied
+
+        referral = self.old_draft(consenting_case, caseworker, provider)
+        with pytest.raises(PermissionDenied):
+            services.record_explicit_consent(referral=referral, by=donor, on=TODAY)
