@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from audit.models import AuditEvent
 from defectors.models import Consent
-from support.models import Provider, Referral, Shelter
+from support.models import Goal, Provider, Referral, Shelter, Task
 from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -121,4 +121,82 @@ def test_a_caseworker_takes_a_case_through_its_transition_on_a_phone(  # type: i
     done = Referral.objects.get(case=case)
     assert (done.status, done.shared_fields) == ("completed", ["full_name", "languages", "sex", "contact_channel"])
     assert AuditEvent.objects.filter(object_ref=case.code, action__startswith="support.").count() == 7
+    assert errors == []
+
+
+def test_a_goal_or_task_is_settled_only_after_a_second_tap_on_a_phone(  # type: ignore[no-untyped-def]
+    site, new_context, log_in_as, shoot, console_errors, no_horizontal_overflow
+) -> None:
+    """Achieved, dropped and done cannot be undone from the page: the first tap asks, the filled
+    button under the question keeps things as they are, and only the quiet one makes the change."""
+    caseworker = UserFactory(role=User.Role.CASEWORKER, username="casey")
+    case = CaseFactory(created_by=caseworker)
+    Goal(case=case, title="Find steady work as a motorbike mechanic in Mae Sot", created_by=caseworker).save()
+    Goal(case=case, title="Learn Thai", created_by=caseworker).save()
+    Task(
+        case=case, title="Call the garage", owner=caseworker, due_on=timezone.localdate(), created_by=caseworker
+    ).save()
+
+    page = new_context(viewport=NARROW, is_mobile=True, has_touch=True).new_page()
+    errors = console_errors(page)
+    log_in_as(page, caseworker)
+    page.goto(f"{site}/support/cases/{case.code}/#plan")
+    plan = section(page, "plan")
+    work = plan.get_by_role("listitem").filter(has_text="Find steady work")
+    achieved = work.locator("details[data-confirm=achieved]")
+    confirm = achieved.get_by_role("button", name="Mark it achieved")
+    expect(confirm).to_be_hidden()
+
+    # The first tap only asks; the safe button is the filled one, under the question.
+    achieved.locator("summary").tap()
+    expect(achieved.get_by_text("Mark this goal achieved? This cannot be undone.")).to_be_visible()
+    expect(confirm).to_be_visible()
+    keep = achieved.locator("summary")
+    expect(keep).to_have_text("Keep it open", use_inner_text=True)
+    question_box = achieved.get_by_text("Mark this goal achieved?").bounding_box()
+    keep_box = keep.bounding_box()
+    assert question_box and keep_box and keep_box["y"] > question_box["y"]
+    assert keep.evaluate("e => getComputedStyle(e).backgroundColor") != confirm.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )  # filled keep, quiet confirm
+    no_horizontal_overflow(page)
+    shoot(page, "support/06-goal-confirm")
+
+    # "Keep it open" closes the question and changes nothing.
+    keep.tap()
+    expect(confirm).to_be_hidden()
+    expect(achieved.locator("summary")).to_have_text("Achieved", use_inner_text=True)
+    expect(work).to_contain_text("Open")
+
+    # Asked again and confirmed: achieved, and no longer offered.
+    achieved.locator("summary").tap()
+    confirm.tap()
+    expect(page.get_by_role("status")).to_contain_text("Goal saved.")
+    work = section(page, "plan").get_by_role("listitem").filter(has_text="Find steady work")
+    expect(work).to_contain_text("Achieved")
+    expect(work.locator("details.confirm")).to_have_count(0)
+
+    # Dropping the other goal asks the same way.
+    thai = section(page, "plan").get_by_role("listitem").filter(has_text="Learn Thai")
+    thai.locator("details[data-confirm=dropped] > summary").tap()
+    no_horizontal_overflow(page)
+    thai.get_by_role("button", name="Mark it dropped").tap()
+    expect(section(page, "plan").get_by_role("listitem").filter(has_text="Learn Thai")).to_contain_text("Dropped")
+
+    # A task: "Not yet" keeps it, "Mark it done" does it.
+    task = section(page, "plan").get_by_role("listitem").filter(has_text="Call the garage")
+    task.locator("details[data-confirm=done] > summary").tap()
+    expect(task.get_by_text("Mark this task done? This cannot be undone.")).to_be_visible()
+    no_horizontal_overflow(page)
+    task.locator("summary").tap()
+    expect(task.get_by_role("button", name="Mark it done")).to_be_hidden()
+    assert Task.objects.get(case=case).done_at is None
+    task.locator("summary").tap()
+    task.get_by_role("button", name="Mark it done").tap()
+    expect(page.get_by_role("status")).to_contain_text("Task done.")
+    expect(section(page, "plan").get_by_role("listitem").filter(has_text="Call the garage")).to_contain_text("done")
+    no_horizontal_overflow(page)
+
+    assert sorted(Goal.objects.filter(case=case).values_list("status", flat=True)) == ["achieved", "dropped"]
+    assert Task.objects.get(case=case).done_at is not None
     assert errors == []
