@@ -2,16 +2,14 @@
 
 De-identified: no case code, name or debriefer; the source is a pseudonym that
 is stable within one export only (a fresh random key each time), so two exports
-cannot be joined on it. CSV cells that a spreadsheet would run as a formula are
-neutralised.
+cannot be joined on it. The CSV is written by config.spreadsheets (byte-order mark,
+formula-like cells neutralised).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import json
 import secrets
 from typing import Any
@@ -23,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts import brake
 from accounts.models import User
 from audit.services import log_event
+from config import spreadsheets
 from debriefing.models import DebriefSession, Incident, IntelligenceItem
 from defectors.models import Case, Consent
 
@@ -30,15 +29,7 @@ COLUMNS = [
     "kind", "source", "category", "summary", "urgent", "reliability", "credibility",
     "date_from", "date_to", "region", "township", "perpetrator_unit", "victims",
 ]  # fmt: skip
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "json")
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula, prefixed with ' so it stays text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _iso(value: Any) -> str:
@@ -108,13 +99,6 @@ def _export(*, by: User, fmt: str, sources: Sources) -> tuple[bytes, int]:
     if fmt == "json":
         content = json.dumps({"rows": rows}, ensure_ascii=False, indent=1, default=str).encode()
     else:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {column: neutralise("" if row.get(column) is None else row.get(column)) for column in COLUMNS}
-            )
-        content = buffer.getvalue().encode()
+        content = spreadsheets.csv_bytes([COLUMNS, *([row.get(column) for column in COLUMNS] for row in rows)])
     log_event(action="debriefing.export.created", actor=by, reason=f"{fmt} {len(rows)} rows")
     return content, len(rows)

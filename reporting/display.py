@@ -6,8 +6,7 @@ labels come from the declarations (reporting.tables) in the reader's language.
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +16,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from charts.svg import bar_chart
+from config import spreadsheets
 from reporting.tables import CountTable, QuantileTable, table
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHART_WIDTH = 300  # CSS pixels; the SVG shrinks to a phone's width with its text still readable
 
 
@@ -217,16 +216,14 @@ def chart(shown: Table) -> str:
 
 
 def csv_bytes(shown: Table) -> bytes:
-    """The table as CSV (UTF-8 with a byte-order mark, for spreadsheets): one header row, counts as
-    plain numbers, per-year blocks as a Year column; formula-like cells neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_neutral(shown.title)])
+    """The table as CSV (config.spreadsheets: UTF-8 with a byte-order mark, formula-like cells
+    neutralised): one header row, counts as plain numbers, per-year blocks as a Year column."""
+    rows: list[Sequence[str | Promise]] = [[shown.title]]
     header_written = False
     for block in shown.blocks:
         if not header_written:
             header = [block.row_heading, *block.columns] + ([_("Total")] if block.has_row_totals else [])
-            writer.writerow([_neutral(text) for text in ([_("Year"), *header] if block.title else header)])
+            rows.append([_("Year"), *header] if block.title else header)
             header_written = True
         for row in block.rows:
             line = [row.label, *[cell.long for cell in row.cells]]
@@ -234,16 +231,9 @@ def csv_bytes(shown: Table) -> bytes:
                 line.append(row.total.long if row.total else "")
             if block.title:
                 line = [block.title, *line]
-            writer.writerow([_neutral(text) for text in line])
+            rows.append(line)
     if not header_written:
-        writer.writerow([_neutral(_("Nothing to report yet."))])
-    writer.writerow([])
-    for text in [shown.csv_note or shown.note, *shown.footnotes]:
-        writer.writerow([_neutral(text)])
-    return ("\ufeff" + buffer.getvalue()).encode()
-
-
-def _neutral(text: str | Promise) -> str:
-    """A spreadsheet must not read a cell as a formula (CSV injection): prefix an apostrophe."""
-    text = str(text)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+        rows.append([_("Nothing to report yet.")])
+    rows.append([])
+    rows.extend([text] for text in [shown.csv_note or shown.note, *shown.footnotes])
+    return spreadsheets.csv_bytes(rows)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.roles import Role
+from config import spreadsheets
 from reporting import display, services
 from reporting.models import Snapshot
 from reporting.tables import TABLES
@@ -73,9 +74,9 @@ def table_csv(request: AuthenticatedRequest, pk: uuid.UUID, table: str) -> HttpR
     if shown is None:
         raise Http404
     services.record_download(snapshot=snapshot, table=table, by=request.user)
-    response = HttpResponse(display.csv_bytes(shown), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="haven-{snapshot.period_end:%Y-%m-%d}-{table}.csv"'
-    return response
+    return spreadsheets.csv_response(
+        display.csv_bytes(shown), filename=f"haven-{snapshot.period_end:%Y-%m-%d}-{table}.csv"
+    )
 
 
 # --- Supervisors and administrators -------------------------------------------------------------

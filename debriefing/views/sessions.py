@@ -16,6 +16,7 @@ from accounts import brake
 from accounts.decorators import role_required
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
+from config import spreadsheets
 from debriefing import services
 from debriefing import structure as st
 from debriefing.access import get_item_for_user, get_session_for_user
@@ -413,6 +414,8 @@ def export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404
     content, _rows = export_for_partners(by=request.user, fmt=fmt)
-    response = HttpResponse(content, content_type="text/csv" if fmt == "csv" else "application/json")
-    response["Content-Disposition"] = f'attachment; filename="haven-debrief-export.{fmt}"'
+    if fmt == "csv":
+        return spreadsheets.csv_response(content, filename="haven-debrief-export.csv")
+    response = HttpResponse(content, content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="haven-debrief-export.json"'
     return response

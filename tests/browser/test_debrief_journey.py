@@ -151,7 +151,7 @@ def test_a_debrief_is_planned_run_reviewed_and_exported_at_360_px(  # type: igno
     sup.get_by_label("Password").fill(PASSWORD)
     with sup.expect_download() as download:
         sup.get_by_role("button", name=re.compile("Confirm", re.IGNORECASE)).click()
-    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert [row["summary"] for row in rows] == ["Airstrike planned on the market at dawn"]
     assert case.code not in str(rows)
     assert sup_errors == [] and deb_errors == []

@@ -20,6 +20,8 @@ from tests.factories import CaseFactory, give_consent, schedule_debrief
 
 pytestmark = pytest.mark.django_db
 
+BURMESE = "စစ်တပ်မှ ထွက်ပြေးလာသူ"  # "one who fled the army"
+
 
 def reauthenticated(client: Client) -> Client:
     """As after typing the password again on allauth's reauthenticate page."""
@@ -75,7 +77,7 @@ def test_the_export_asks_for_the_password_again(sup, two_sources):
 def test_the_csv_is_de_identified_consented_neutralised_and_audited(sup, two_sources, case):
     response = reauthenticated(sup).get("/debriefing/export/csv/")
     assert response.status_code == 200
-    text = response.content.decode()
+    text = response.content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     for forbidden in [case.code, two_sources[1].case.code, "Ko Secret Name", "Ko Second Secret", "BA-424242", "dara",
                       SECRET_ANSWER, "Sentinel review 9912", "unreviewed item"]:  # fmt: skip
@@ -101,18 +103,22 @@ def test_an_unknown_format_is_404(sup):
     assert reauthenticated(sup).get("/debriefing/export/xml/").status_code == 404
 
 
-def test_formula_cells_are_neutralised():
-    from debriefing.export import neutralise
+def test_the_csv_opens_in_excel_with_burmese_intact(sup, case, debriefer, supervisor):
+    """A byte-order mark and charset=utf-8: Excel reads UTF-8 only with the mark."""
+    approved_session(case=case, debriefer=debriefer, supervisor=supervisor, summary=BURMESE, consent=True)
+    response = reauthenticated(sup).get("/debriefing/export/csv/")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "kind"  # the mark is not part of the first header
+    assert [row[3] for row in rows[1:]] == [BURMESE, f"incident of {BURMESE}"]
 
-    assert [neutralise(v) for v in ["=1+1", "+1", "-1", "@A1", "\tx", "plain", 5]] == [
-        "'=1+1",
-        "'+1",
-        "'-1",
-        "'@A1",
-        "'\tx",
-        "plain",
-        5,
-    ]
+
+def test_the_json_export_has_no_byte_order_mark(sup, case, debriefer, supervisor):
+    approved_session(case=case, debriefer=debriefer, supervisor=supervisor, summary=BURMESE, consent=True)
+    response = reauthenticated(sup).get("/debriefing/export/json/")
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content.decode())["rows"][0]["summary"] == BURMESE
 
 
 def test_a_consent_withdrawn_after_approval_takes_the_persons_rows_out_of_every_later_export(

@@ -37,7 +37,8 @@ def approve(session: DebriefSession) -> None:
 def exported_incidents(sup) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
     response = reauthenticated(sup).get("/debriefing/export/csv/")
     assert response.status_code == 200
-    return [row for row in csv.DictReader(io.StringIO(response.content.decode())) if row["kind"] == "incident"]
+    rows = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    return [row for row in rows if row["kind"] == "incident"]
 
 
 def counted() -> int:

@@ -154,7 +154,8 @@ def test_the_csv_holds_the_table_and_its_method_note_and_the_download_is_audited
 ):
     publish(draft, supervisor, admin)
     response = donor_client.get(reverse("reporting:csv", args=[draft.pk, "intakes"]) + "?rows=all")
-    assert response["Content-Type"].startswith("text/csv") and "attachment" in response["Content-Disposition"]
+    assert response["Content-Type"] == "text/csv; charset=utf-8" and "attachment" in response["Content-Disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only with the byte-order mark
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["New intakes per quarter, by branch"]
     assert rows[1][:3] == ["Quarter", "Army", "Police"] and rows[1][-1] == "Total"
@@ -171,6 +172,15 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_is_neutralised(start):
     rows = list(csv.reader(io.StringIO(display.csv_bytes(shown).decode("utf-8-sig"))))
     assert rows[0] == [f'\'{start}HYPERLINK("http://x")']
     assert rows[-1] == [f"'{start}1+1"]
+
+
+def test_a_burmese_table_comes_back_intact_from_the_csv():
+    burmese = "ဝင်ရောက်သူ အသစ်များ"  # "new arrivals"
+    shown = display.Table("t", burmese, "people", [], f"{burmese} note", [])
+    content = display.csv_bytes(shown)
+    assert content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0] == [burmese] and rows[-1] == [f"{burmese} note"]
 
 
 def test_donors_see_nothing_else_in_haven(donor_client):
