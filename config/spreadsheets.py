@@ -33,7 +33,9 @@ def neutralise(value: Any) -> Any:
 def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
     """The rows as CSV in UTF-8 with a byte-order mark, every cell neutralised; None is empty."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Every cell quoted: Excel in a locale whose list separator is ";" splits an unquoted
+    # "a;=1+1" into a second cell, a formula that was never neutralised.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     for row in rows:
         writer.writerow(["" if cell is None else neutralise(cell) for cell in row])
     return (BOM + buffer.getvalue()).encode()

@@ -534,6 +534,7 @@ def approve_assistance(*, assistance: Assistance, by: User) -> None:
     Raises AlreadyDecided when it was approved or declined already: nothing changes."""
     _refuse_unless_supervisor(by)
     assistance = _awaiting(assistance)
+    refuse_if_shredded(case=assistance.case)
     assistance.approved_by, assistance.approved_at = by, timezone.now()
     assistance.save(update_fields=["approved_by", "approved_at"])
     _tell_who_recorded(assistance, kind=Notification.Kind.ASSISTANCE_APPROVED, by=by)
@@ -556,7 +557,9 @@ def decline_assistance(*, assistance: Assistance, by: User, reason: str) -> None
     assistance.save(update_fields=["declined_by", "declined_at", "decline_reason"])
     _tell_who_recorded(assistance, kind=Notification.Kind.ASSISTANCE_DECLINED, by=by)
     # A typed reason goes to the audit sealed (AuditEvent.sealed_reason), as a reveal's does.
-    _audit("assistance.declined", by=by, case=assistance.case, reason=reason)
+    # Not the reason: it is about the person, sealed with the case's key so a shred destroys it;
+    # the audit trail is sealed with the organisation's and outlives the case.
+    _audit("assistance.declined", by=by, case=assistance.case)
 
 
 # Case plan ----------------------------------------------------------------------------

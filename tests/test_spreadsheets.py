@@ -38,7 +38,13 @@ def test_the_response_says_utf_8_and_is_a_download():
     response = csv_response(csv_bytes([[BURMESE]]), filename="x.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="x.csv"'
-    assert response.content.decode("utf-8-sig") == BURMESE + "\r\n"
+    assert response.content.decode("utf-8-sig") == f'"{BURMESE}"\r\n'
+
+
+def test_every_cell_is_quoted_so_a_semicolon_splits_no_formula_out():
+    # Excel where the list separator is ";" (German, French…) splits unquoted cells on it.
+    text = csv_bytes([["Ko Aung;=2+5", "a;@SUM(1)", "plain"]]).decode("utf-8-sig")
+    assert text == '"Ko Aung;=2+5","a;@SUM(1)","plain"\r\n'
 
 
 def test_the_response_refuses_a_csv_written_some_other_way():

@@ -126,6 +126,8 @@ class TestDecline:
         assert event.object_ref == case.code
         plain = AuditEvent.objects.values_list("action", "object_ref", "actor_username", "request_id", "sealed_reason")
         assert not [row for row in plain if any(SENTINEL in str(value) for value in row)]
+        # Nor sealed with the organisation's key: it is about the person and must go with a shred.
+        assert SENTINEL not in (event.reason or "")
 
     @pytest.mark.parametrize("reason", ["", "   "])
     def test_a_decline_without_a_reason_is_refused_and_writes_nothing(self, sup, case, caseworker, reason):
@@ -202,3 +204,20 @@ class TestOtherRoles:
         assert sup.post(url(case, f"assistance/{item.pk}/decline/"), {"reason": "x"}).status_code == 404
         assert sup.post(url(case, f"assistance/{item.pk}/approve/")).status_code == 404
         unchanged(item)
+
+
+def test_a_shredded_case_s_assistance_is_neither_approved_nor_declined(case, caseworker, supervisor, admin):
+    from defectors import services as case_services
+
+    item = record(case, caseworker)
+    request = case_services.request_shred(case=case, by=supervisor, reason="Raid")
+    case_services.decide_shred(shred_request=request, by=admin, approve=True)
+    for decide in (
+        lambda: services.approve_assistance(assistance=item, by=supervisor),
+        lambda: services.decline_assistance(assistance=item, by=supervisor, reason="no funds"),
+    ):
+        with pytest.raises(ValidationError):
+            decide()
+    item.refresh_from_db()
+    assert item.approved_at is None and item.declined_at is None
+    assert not Notification.objects.filter(kind__startswith="assistance").exists()
