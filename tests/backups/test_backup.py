@@ -171,6 +171,13 @@ def test_a_dump_that_dies_halfway_leaves_no_file_and_is_recorded(trustee, tmp_pa
     assert event.object_ref == backup.name
 
 
+def _has_bytes(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:  # renamed or removed since it was listed
+        return False
+
+
 def test_a_stream_process_killed_mid_backup_fails_the_backup_and_leaves_no_file(trustee, tmp_path, monkeypatch):
     # A pg_dump that sends part of a dump, then waits: the stream process is killed meanwhile
     # (an out-of-memory kill, an operator's kill -9).
@@ -198,8 +205,9 @@ def test_a_stream_process_killed_mid_backup_fails_the_backup_and_leaves_no_file(
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             streams_ = [p for p in launched if str(streams.PIPELINE) in p.args]
+            # Any of the partial files (the dump's, the keyring's: in the directory's own order).
             partial = list(settings.BACKUP_DIR.glob("*.partial"))
-            if streams_ and partial and partial[0].stat().st_size > 0:
+            if streams_ and any(_has_bytes(path) for path in partial):
                 os.kill(streams_[0].pid, signal.SIGKILL)
                 return
             time.sleep(0.02)
