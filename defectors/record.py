@@ -29,7 +29,7 @@ from defectors.models import (
     RiskAssessment,
     WithdrawalTask,
 )
-from defectors.once import already_sent, save_once
+from defectors.once import EXPIRED, already_sent, save_once
 from defectors.services import _audit, refuse_if_shredded, request_shred
 
 # Sections of the case that identify the person: a change needs a reason (audited, sealed).
@@ -277,6 +277,8 @@ def give_consent(
     """
     case = _editable_case(case=case, by=by)
     if (sent := already_sent(Consent, token=token, case=case, by=by, creator="recorded_by")) is not None:
+        if sent.kind != kind:  # the token of another consent's form: that one is recorded, this one is not
+            raise ValidationError(EXPIRED)
         return sent
     if kind not in Consent.Kind.values or method not in Consent.Method.values:
         raise ValidationError(_("Choose the consent and how it was given."))

@@ -139,3 +139,15 @@ def test_editing_a_note_or_a_family_member_needs_no_token(cw, case):
     edited = cw.post(url(case, f"notes/{note.pk}/"), {"kind": "call", "happened_on": TODAY, "text": "Called again"})
     assert edited.status_code == 302
     assert CaseNote.objects.get(pk=note.pk).text == "Called again"
+
+
+def test_a_consent_form_s_token_sent_to_another_consent_records_nothing_and_says_so(cw, caseworker):
+    case = CaseFactory(created_by=caseworker, consent=False)
+    token = str(uuid.uuid4())
+    body = {"given_on": TODAY, "method": "verbal", "token": token}
+    assert cw.post(url(case, "consents/testimony/give/"), body).status_code == 302
+    response = cw.post(url(case, "consents/referral_sharing/give/"), body)
+    assert response.status_code == 400
+    assert EXPIRED in response.content.decode()
+    assert not Consent.objects.filter(case=case, kind="referral_sharing").exists()
+    assert Consent.objects.filter(case=case, kind="testimony").count() == 1
